@@ -1,0 +1,53 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! The ioctl ABI, generated from `include/uapi/linux/shadowpid.h`.
+//!
+//! The header is the only definition: `Kbuild` runs bindgen on it, so the
+//! command numbers and the struct layouts here are the C ones. This file only
+//! adds what the kernel crate needs to copy the structs from and to userspace.
+
+#![allow(
+    dead_code,
+    non_camel_case_types,
+    non_upper_case_globals,
+    missing_docs,
+    clippy::all
+)]
+
+include!("uapi_generated.rs");
+
+/// Marks ABI structs as plain old data for `UserSliceReader::read` and
+/// `UserSliceWriter::write`.
+macro_rules! impl_pod {
+    ($($t:ty),* $(,)?) => {$(
+        // SAFETY: a uapi struct is `#[repr(C)]`, made only of fixed-width
+        // integers, with explicit padding fields: it has no padding bytes and
+        // every bit pattern is a valid value.
+        unsafe impl kernel::transmute::FromBytes for $t {}
+        // SAFETY: as above; no padding bytes, so all bytes are initialized.
+        unsafe impl kernel::transmute::AsBytes for $t {}
+    )*};
+}
+
+impl_pod!(shadowpid_version);
+
+#[kunit_tests(shadowpid_uapi)]
+mod tests {
+    use super::*;
+    use kernel::ioctl::_IOR;
+
+    /// bindgen evaluated the C `_IOR()`; the kernel crate encodes it on its own.
+    #[test]
+    fn command_numbers_are_the_kernel_encoding() {
+        assert_eq!(
+            SHADOWPID_IOC_VERSION,
+            _IOR::<shadowpid_version>(SHADOWPID_IOC_MAGIC, 0x00)
+        );
+    }
+
+    /// Fixed sizes: the ABI must not depend on the architecture's padding.
+    #[test]
+    fn struct_sizes() {
+        assert_eq!(core::mem::size_of::<shadowpid_version>(), 8);
+    }
+}

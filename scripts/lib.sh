@@ -1,0 +1,58 @@
+# SPDX-License-Identifier: GPL-2.0
+# Common settings for the shadowpid scripts: sourced, never run.
+#
+# Every path that outlives a checkout lives under $SHADOWPID_CACHE so a fresh
+# clone reuses the toolchain and the kernel build of an earlier one.
+
+set -euo pipefail
+
+SHADOWPID_TOP=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+: "${SHADOWPID_CACHE:=${HOME}/.cache/shadowpid}"
+export SHADOWPID_CACHE
+
+# Pinned versions: change them here and nowhere else.
+KERNEL_SRC_PKG=linux-source-7.3
+KERNEL_SUITES="trixie trixie-backports"
+BINDGEN_VERSION=0.73.2
+VIRTME_NG_VERSION=1.42
+LLVM_SUFFIX=-19
+
+TOOLS_DIR=$SHADOWPID_CACHE/tools
+BINDGEN=$TOOLS_DIR/bin/bindgen
+VENV=$SHADOWPID_CACHE/venv
+SRC_DIR=$SHADOWPID_CACHE/src
+# Regular and debug kernel builds sit side by side.
+: "${SHADOWPID_KVARIANT:=regular}"
+KBUILD_DIR=$SHADOWPID_CACHE/kernel-$SHADOWPID_KVARIANT
+LOG_DIR=$SHADOWPID_CACHE/logs
+
+export PATH="$TOOLS_DIR/bin:$VENV/bin:$PATH"
+
+msg() { printf '\033[1m==> %s\033[0m\n' "$*" >&2; }
+die() { printf 'error: %s\n' "$*" >&2; exit 1; }
+
+# The kernel source tree unpacked by scripts/kernel-source.
+kernel_src_tree() {
+	local t
+	t=$(ls -d "$SRC_DIR"/linux-source-* 2>/dev/null | grep -v '\.tar' | head -n1 || true)
+	[ -n "$t" ] && [ -f "$t/Makefile" ] || return 1
+	echo "$t"
+}
+
+# Run a long command with its output in LOG, showing a line of progress.
+run_logged() {
+	local log=$1; shift
+	mkdir -p "$(dirname "$log")"
+	"$@" >"$log" 2>&1 &
+	local pid=$! start=$SECONDS
+	while kill -0 "$pid" 2>/dev/null; do
+		sleep 15
+		kill -0 "$pid" 2>/dev/null || break
+		printf '  ... %4ds  %s\n' $((SECONDS - start)) \
+			"$(tail -n1 "$log" | cut -c1-100)" >&2
+	done
+	if ! wait "$pid"; then
+		tail -n 40 "$log" >&2
+		die "command failed; full log in $log"
+	fi
+}
