@@ -51,7 +51,7 @@ ifneq ($(CLIPPY),)
 endif
 
 selftests: kernel
-	$(MAKE) -C $(SELFTEST_DIR) \
+	$(MAKE) -C $(SELFTEST_DIR) OUTPUT=$(CURDIR)/$(SELFTEST_DIR) \
 		KSELFTEST=$$(scripts/kernel-source)/tools/testing/selftests \
 		KHDR_INCLUDES="-isystem $(KDIR)/usr/include"
 
@@ -71,4 +71,4 @@ clean:
 	$(MAKE) -C $(KDIR) M=$(CURDIR) clean
 	rm -f rust/uapi_generated.rs
 	cd $(CLI_DIR) && cargo clean
-	$(MAKE) -C $(SELFTEST_DIR) clean KSELFTEST=$$(scripts/kernel-source)/tools/testing/selftests
+	$(MAKE) -C $(SELFTEST_DIR) clean OUTPUT=$(CURDIR)/$(SELFTEST_DIR) KSELFTEST=$$(scripts/kernel-source)/tools/testing/selftests

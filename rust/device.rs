@@ -29,7 +29,7 @@ impl MiscDevice for UniverseFile {
         if !glue::file_has_sys_admin(file) {
             return Err(EPERM);
         }
-        KBox::pin_init(init!(UniverseFile), GFP_KERNEL)
+        Ok(KBox::pin(UniverseFile, GFP_KERNEL)?)
     }
 
     fn ioctl(_me: Pin<&UniverseFile>, _file: &File, cmd: u32, arg: usize) -> Result<isize> {

@@ -40,9 +40,7 @@ impl kernel::InPlaceModule for ShadowPidModule {
         pr_info!("ABI version {}\n", uapi::SHADOWPID_ABI_VERSION);
         // `mode` is left 0: the misc core then lets devtmpfs create the node
         // with its default, 0600 root:root.
-        let options = MiscDeviceOptions {
-            name: c"shadowpid",
-        };
+        let options = MiscDeviceOptions { name: c"shadowpid" };
         try_pin_init!(Self {
             _miscdev <- MiscDeviceRegistration::register(options),
         })

@@ -11,6 +11,7 @@
     non_camel_case_types,
     non_upper_case_globals,
     missing_docs,
+    unreachable_pub,
     clippy::all
 )]
 
@@ -31,7 +32,7 @@ macro_rules! impl_pod {
 
 impl_pod!(shadowpid_version);
 
-#[kunit_tests(shadowpid_uapi)]
+#[kernel::prelude::kunit_tests(shadowpid_uapi)]
 mod tests {
     use super::*;
     use kernel::ioctl::_IOR;

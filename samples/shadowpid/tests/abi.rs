@@ -34,7 +34,10 @@ fn run_c(name: &str, main_body: &str) -> String {
 
 #[test]
 fn command_numbers_match_c() {
-    let c = run_c("numbers", r#"printf("%u %u\n", (unsigned)SHADOWPID_IOC_VERSION, (unsigned)SHADOWPID_ABI_VERSION);"#);
+    let c = run_c(
+        "numbers",
+        r#"printf("%u %u\n", (unsigned)SHADOWPID_IOC_VERSION, (unsigned)SHADOWPID_ABI_VERSION);"#,
+    );
     assert_eq!(
         c.trim(),
         format!(

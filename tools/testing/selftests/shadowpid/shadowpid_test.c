@@ -79,7 +79,7 @@ TEST_F(dev, unknown_commands)
 		_IO(SHADOWPID_IOC_MAGIC, 0xff),
 		_IOR(SHADOWPID_IOC_MAGIC, 0x7f, __u64),
 		_IOR('T', 0x00, struct shadowpid_version),
-		_IOR(SHADOWPID_IOC_MAGIC, 0x00, __u64),
+		_IOR(SHADOWPID_IOC_MAGIC, 0x00, __u32),
 		0,
 	};
 	char buf[64] = { 0 };
