@@ -1,8 +1,18 @@
 // SPDX-License-Identifier: GPL-2.0
 
 //! `/dev/shadowpid`: one universe per open file, driven by ioctls.
+//!
+//! This file translates between the uapi structs and [`Universe`]: it checks
+//! every input field (an operation's unused inputs and all reserved fields
+//! must be zero), runs the operation and writes the answer back.
 
-use crate::{glue, uapi};
+use crate::{
+    glue,
+    namespace::NR_LEVELS,
+    pidmap::ScanWork,
+    uapi,
+    universe::{Answer, Limits, Universe},
+};
 use kernel::{
     fs::File,
     miscdevice::{
@@ -17,7 +27,199 @@ use kernel::{
 };
 
 /// The private state of one open file of `/dev/shadowpid`.
-pub(crate) struct UniverseFile;
+#[pin_data]
+pub(crate) struct UniverseFile {
+    #[pin]
+    universe: Universe,
+}
+
+/// Which inputs of `struct shadowpid_op` an operation reads.
+struct Inputs {
+    ns: bool,
+    nr: bool,
+    args: usize,
+    set_tid: bool,
+}
+
+impl Inputs {
+    const fn new(ns: bool, nr: bool, args: usize) -> Self {
+        Self {
+            ns,
+            nr,
+            args,
+            set_tid: false,
+        }
+    }
+}
+
+/// The inputs of operation `code`; EINVAL for an unknown one.
+fn inputs(code: u32) -> Result<Inputs> {
+    use crate::uapi::*;
+    Ok(match code {
+        SHADOWPID_OP_NS_CREATE => Inputs::new(true, false, 0),
+        SHADOWPID_OP_NS_RELEASE => Inputs::new(true, false, 0),
+        SHADOWPID_OP_ALLOC => Inputs {
+            set_tid: true,
+            ..Inputs::new(true, false, 0)
+        },
+        SHADOWPID_OP_FREE | SHADOWPID_OP_FIND | SHADOWPID_OP_NEXT | SHADOWPID_OP_GET => {
+            Inputs::new(true, true, 0)
+        }
+        SHADOWPID_OP_NR_NS => Inputs::new(true, true, 1),
+        SHADOWPID_OP_SET_LAST_PID | SHADOWPID_OP_SET_PID_MAX => Inputs::new(true, false, 1),
+        SHADOWPID_OP_ATTACH => Inputs::new(true, true, 2),
+        SHADOWPID_OP_DETACH => Inputs::new(false, false, 2),
+        SHADOWPID_OP_TRANSFER => Inputs::new(false, false, 3),
+        SHADOWPID_OP_PID_TASK => Inputs::new(true, true, 1),
+        SHADOWPID_OP_PUT => Inputs::new(false, false, 1),
+        SHADOWPID_OP_HANDLE_NR => Inputs::new(false, false, 2),
+        SHADOWPID_OP_CHECK => Inputs::new(true, false, 0),
+        _ => return Err(EINVAL),
+    })
+}
+
+impl UniverseFile {
+    /// Checks `op`'s inputs and runs it.
+    fn run(&self, op: &uapi::shadowpid_op, work: &mut ScanWork) -> Result<Answer> {
+        use crate::uapi::*;
+        let want = inputs(op.op)?;
+        let count = op.count as usize;
+        let unused_set = (!want.ns && op.ns != 0)
+            || (!want.nr && op.nr != 0)
+            || op.arg[want.args..].iter().any(|a| *a != 0)
+            || (!want.set_tid && count != 0)
+            || count > NR_LEVELS
+            || op.nrs[count.min(NR_LEVELS)..].iter().any(|n| *n != 0);
+        if unused_set || op.reserved != 0 || op.reserved2 != 0 {
+            return Err(EINVAL);
+        }
+        let u = &self.universe;
+        let [a0, a1, a2] = op.arg;
+        let done = |r: Result| r.map(|()| Answer::default());
+        match op.op {
+            SHADOWPID_OP_NS_CREATE => u.ns_create(op.ns),
+            SHADOWPID_OP_NS_RELEASE => done(u.ns_release(op.ns)),
+            SHADOWPID_OP_ALLOC => u.alloc(op.ns, &op.nrs[..count], work),
+            SHADOWPID_OP_FREE => done(u.free(op.ns, op.nr)),
+            SHADOWPID_OP_FIND => u.find(op.ns, op.nr),
+            SHADOWPID_OP_NEXT => u.next(op.ns, op.nr),
+            SHADOWPID_OP_NR_NS => u.nr_ns(op.ns, op.nr, a0),
+            SHADOWPID_OP_SET_LAST_PID => done(u.set_last_pid(op.ns, a0)),
+            SHADOWPID_OP_SET_PID_MAX => done(u.set_pid_max(op.ns, a0)),
+            SHADOWPID_OP_ATTACH => done(u.attach(a0, a1, op.ns, op.nr)),
+            SHADOWPID_OP_DETACH => done(u.detach(a0, a1)),
+            SHADOWPID_OP_TRANSFER => done(u.transfer(a0, a1, a2)),
+            SHADOWPID_OP_PID_TASK => u.pid_task(op.ns, op.nr, a0),
+            SHADOWPID_OP_GET => u.get(op.ns, op.nr),
+            SHADOWPID_OP_PUT => done(u.put(a0)),
+            SHADOWPID_OP_HANDLE_NR => u.handle_nr(a0, a1),
+            SHADOWPID_OP_CHECK => done(u.check(op.ns)),
+            _ => Err(EINVAL),
+        }
+    }
+
+    /// Runs `op` and writes its result and outputs into it.
+    fn execute(&self, op: &mut uapi::shadowpid_op) {
+        let mut work = ScanWork::default();
+        let answer = self.run(op, &mut work);
+        op.value = 0;
+        op.level = 0;
+        match answer {
+            Ok(a) => {
+                op.result = 0;
+                op.value = a.value;
+                op.level = a.level;
+                if let Some(pid) = a.numbers {
+                    op.nrs = [0; NR_LEVELS];
+                    for (out, upid) in op.nrs.iter_mut().zip(pid.numbers()) {
+                        *out = upid.nr;
+                    }
+                }
+            }
+            Err(e) => op.result = e.to_errno(),
+        }
+    }
+
+    fn ioctl_op(&self, user: UserSlice) -> Result<isize> {
+        let (mut reader, mut writer) = user.reader_writer();
+        let mut op: uapi::shadowpid_op = reader.read()?;
+        self.execute(&mut op);
+        writer.write(&op)?;
+        Ok(0)
+    }
+
+    fn ioctl_batch(&self, user: UserSlice) -> Result<isize> {
+        let (mut reader, mut writer) = user.reader_writer();
+        let mut batch: uapi::shadowpid_batch = reader.read()?;
+        if batch.count == 0
+            || batch.count > uapi::SHADOWPID_BATCH_MAX
+            || batch.flags & !uapi::SHADOWPID_BATCH_STOP_ON_ERROR != 0
+        {
+            return Err(EINVAL);
+        }
+        const OP_SIZE: usize = size_of::<uapi::shadowpid_op>();
+        let base = batch.ops as usize;
+        let end = base
+            .checked_add(batch.count as usize * OP_SIZE)
+            .ok_or(EFAULT)?;
+        batch.done = 0;
+        batch.failed = 0;
+        for addr in (base..end).step_by(OP_SIZE) {
+            if batch.done % 256 == 0 && kernel::current!().signal_pending() {
+                break;
+            }
+            let slice = UserSlice::new(UserPtr::from_addr(addr), OP_SIZE);
+            let (mut r, mut w) = slice.reader_writer();
+            let mut op: uapi::shadowpid_op = r.read()?;
+            self.execute(&mut op);
+            w.write(&op)?;
+            batch.done += 1;
+            if op.result != 0 {
+                batch.failed += 1;
+                if batch.flags & uapi::SHADOWPID_BATCH_STOP_ON_ERROR != 0 {
+                    break;
+                }
+            }
+        }
+        writer.write(&batch)?;
+        Ok(0)
+    }
+
+    fn ioctl_stats(&self, user: UserSlice) -> Result<isize> {
+        let (mut reader, mut writer) = user.reader_writer();
+        let req: uapi::shadowpid_stats = reader.read()?;
+        if req.reserved != [0; 2] {
+            return Err(EINVAL);
+        }
+        let s = self.universe.stats(req.ns)?;
+        let ns = &s.ns;
+        let mut flags = 0;
+        if ns.accepting() {
+            flags |= uapi::SHADOWPID_NS_ACCEPTING;
+        }
+        if ns.has_reaper() {
+            flags |= uapi::SHADOWPID_NS_HAS_REAPER;
+        }
+        let out = uapi::shadowpid_stats {
+            ns: req.ns,
+            level: ns.level,
+            flags,
+            live_pids: ns.live(),
+            pidmap_pages: ns.pidmap.pages(),
+            last_pid: ns.last_pid.load(kernel::sync::atomic::Relaxed),
+            pid_max: ns.pid_max.load(kernel::sync::atomic::Relaxed),
+            hash_buckets: crate::hash::buckets(),
+            hash_longest: crate::hash::longest_chain(),
+            hash_entries: crate::hash::entries(),
+            bytes: ns.bytes(),
+            universe_pids: s.universe_pids,
+            universe_namespaces: s.universe_namespaces,
+            reserved: [0; 2],
+        };
+        writer.write(&out)?;
+        Ok(0)
+    }
+}
 
 #[vtable]
 impl MiscDevice for UniverseFile {
@@ -29,10 +231,19 @@ impl MiscDevice for UniverseFile {
         if !glue::file_has_sys_admin(file) {
             return Err(EPERM);
         }
-        Ok(KBox::pin(UniverseFile, GFP_KERNEL)?)
+        let limits = Limits {
+            max_pids: crate::max_pids(),
+            max_namespaces: crate::max_namespaces(),
+        };
+        KBox::try_pin_init(
+            try_pin_init!(UniverseFile {
+                universe <- Universe::new(limits),
+            }),
+            GFP_KERNEL,
+        )
     }
 
-    fn ioctl(_me: Pin<&UniverseFile>, _file: &File, cmd: u32, arg: usize) -> Result<isize> {
+    fn ioctl(me: Pin<&UniverseFile>, _file: &File, cmd: u32, arg: usize) -> Result<isize> {
         let user = UserSlice::new(UserPtr::from_addr(arg), kernel::ioctl::_IOC_SIZE(cmd));
         match cmd {
             uapi::SHADOWPID_IOC_VERSION => {
@@ -43,6 +254,9 @@ impl MiscDevice for UniverseFile {
                 user.writer().write(&version)?;
                 Ok(0)
             }
+            uapi::SHADOWPID_IOC_OP => me.ioctl_op(user),
+            uapi::SHADOWPID_IOC_BATCH => me.ioctl_batch(user),
+            uapi::SHADOWPID_IOC_STATS => me.ioctl_stats(user),
             _ => Err(ENOTTY),
         }
     }

@@ -16,7 +16,12 @@ use kernel::{
 
 mod device;
 mod glue;
+mod hash;
+mod namespace;
+mod pid;
+mod pidmap;
 mod uapi;
+mod universe;
 
 module! {
     type: ShadowPidModule,
@@ -24,10 +29,35 @@ module! {
     authors: ["shadowpid developers"],
     description: "Linux 2.6.24 PID allocator in Rust, compared with the native one",
     license: "GPL",
+    params: {
+        pidhash_shift: u32 {
+            default: 0,
+            description: "log2 of the pid hash buckets, 4..12 (0: from memory, as 2.6.24)",
+        },
+        max_pids: u32 {
+            default: 1048576,
+            description: "Live pids (and tasks, and held references) per open file",
+        },
+        max_namespaces: u32 {
+            default: 1024,
+            description: "Namespaces per open file, its root included",
+        },
+    },
 }
 
-/// The loaded module: owns the `/dev/shadowpid` registration.
-#[pin_data]
+/// `max_pids` module parameter.
+pub(crate) fn max_pids() -> u32 {
+    module_parameters::max_pids.value()
+}
+
+/// `max_namespaces` module parameter.
+pub(crate) fn max_namespaces() -> u32 {
+    module_parameters::max_namespaces.value()
+}
+
+/// The loaded module: owns the `/dev/shadowpid` registration, and at unload
+/// tears down what every universe shared: the pid caches.
+#[pin_data(PinnedDrop)]
 struct ShadowPidModule {
     /// Deregistered on unload, which waits for no file: every open file holds
     /// a reference on this module, so `rmmod` is refused while one is open.
@@ -37,12 +67,39 @@ struct ShadowPidModule {
 
 impl kernel::InPlaceModule for ShadowPidModule {
     fn init(_module: &'static ThisModule) -> impl PinInit<Self, Error> {
-        pr_info!("ABI version {}\n", uapi::SHADOWPID_ABI_VERSION);
+        let shift = match module_parameters::pidhash_shift.value() {
+            0 => hash::shift_for_memory(glue::totalram_bytes()),
+            n => n,
+        };
+        // SAFETY: once, here, before the device that leads to every use.
+        unsafe { hash::init(shift) };
+        pr_info!(
+            "ABI version {}, pid hash {} buckets\n",
+            uapi::SHADOWPID_ABI_VERSION,
+            hash::buckets()
+        );
         // `mode` is left 0: the misc core then lets devtmpfs create the node
         // with its default, 0600 root:root.
         let options = MiscDeviceOptions { name: c"shadowpid" };
         try_pin_init!(Self {
             _miscdev <- MiscDeviceRegistration::register(options),
         })
+    }
+}
+
+#[pinned_drop]
+impl PinnedDrop for ShadowPidModule {
+    fn drop(self: Pin<&mut Self>) {
+        // No file is open (each pins the module), but pids freed by the last
+        // ones may still wait for their grace period.
+        kernel::sync::rcu::rcu_barrier();
+        for cache in pid::caches() {
+            if cache.objects() != 0 {
+                pr_err!("{} objects left in a cache at unload\n", cache.objects());
+            }
+            // SAFETY: no universe is left and every RCU callback has run:
+            // nothing uses the caches any more.
+            unsafe { cache.destroy() };
+        }
     }
 }

@@ -30,12 +30,17 @@ macro_rules! impl_pod {
     )*};
 }
 
-impl_pod!(shadowpid_version);
+impl_pod!(
+    shadowpid_version,
+    shadowpid_op,
+    shadowpid_batch,
+    shadowpid_stats
+);
 
 #[kernel::prelude::kunit_tests(shadowpid_uapi)]
 mod tests {
     use super::*;
-    use kernel::ioctl::_IOR;
+    use kernel::ioctl::{_IOR, _IOWR};
 
     /// bindgen evaluated the C `_IOR()`; the kernel crate encodes it on its own.
     #[test]
@@ -44,11 +49,26 @@ mod tests {
             SHADOWPID_IOC_VERSION,
             _IOR::<shadowpid_version>(SHADOWPID_IOC_MAGIC, 0x00)
         );
+        assert_eq!(
+            SHADOWPID_IOC_OP,
+            _IOWR::<shadowpid_op>(SHADOWPID_IOC_MAGIC, 0x01)
+        );
+        assert_eq!(
+            SHADOWPID_IOC_BATCH,
+            _IOWR::<shadowpid_batch>(SHADOWPID_IOC_MAGIC, 0x02)
+        );
+        assert_eq!(
+            SHADOWPID_IOC_STATS,
+            _IOWR::<shadowpid_stats>(SHADOWPID_IOC_MAGIC, 0x03)
+        );
     }
 
     /// Fixed sizes: the ABI must not depend on the architecture's padding.
     #[test]
     fn struct_sizes() {
         assert_eq!(core::mem::size_of::<shadowpid_version>(), 8);
+        assert_eq!(core::mem::size_of::<shadowpid_op>(), 184);
+        assert_eq!(core::mem::size_of::<shadowpid_batch>(), 24);
+        assert_eq!(core::mem::size_of::<shadowpid_stats>(), 72);
     }
 }

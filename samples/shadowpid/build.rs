@@ -13,6 +13,7 @@ fn main() {
         .header(header.to_str().unwrap())
         .use_core()
         .clang_macro_fallback()
+        .prepend_enum_name(false)
         .allowlist_type("shadowpid_.*")
         .allowlist_var("SHADOWPID_.*")
         .derive_default(true)

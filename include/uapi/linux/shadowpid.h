@@ -15,10 +15,86 @@
 #include <linux/types.h>
 
 /* Bumped on every incompatible change of this file. */
-#define SHADOWPID_ABI_VERSION	1
+#define SHADOWPID_ABI_VERSION	2
 
 /* Free in Documentation/userspace-api/ioctl/ioctl-number.rst of Linux 7.3. */
 #define SHADOWPID_IOC_MAGIC	0xB9
+
+/* Limits of the allocator, as in Linux: MAX_PID_NS_LEVEL, PID_MAX_LIMIT... */
+#define SHADOWPID_MAX_LEVEL	32
+#define SHADOWPID_NR_LEVELS	(SHADOWPID_MAX_LEVEL + 1)
+#define SHADOWPID_PID_MAX_LIMIT	4194304
+#define SHADOWPID_PID_MAX_DEFAULT 32768
+#define SHADOWPID_RESERVED_PIDS	300
+/* The root namespace of every universe (every open file) has id 0. */
+#define SHADOWPID_ROOT_NS	0
+/* Most operations one SHADOWPID_IOC_BATCH may carry. */
+#define SHADOWPID_BATCH_MAX	65536
+
+/* Task link types, as enum pid_type. */
+enum shadowpid_pid_type {
+	SHADOWPID_PIDTYPE_PID	= 0,
+	SHADOWPID_PIDTYPE_PGID	= 1,
+	SHADOWPID_PIDTYPE_SID	= 2,
+	SHADOWPID_PIDTYPE_MAX	= 3,
+};
+
+/**
+ * enum shadowpid_op_code - what one struct shadowpid_op asks
+ *
+ * Inputs not listed for an operation must be zero.  A pid is named by
+ * (@ns, @nr): its number in namespace @ns.
+ *
+ * @SHADOWPID_OP_NS_CREATE:  create a child of namespace @ns.
+ *                           Out: @value = new id, @level.
+ * @SHADOWPID_OP_NS_RELEASE: drop the universe's name @ns (not 0); the
+ *                           namespace lives on while pids or children use it.
+ * @SHADOWPID_OP_ALLOC:      alloc_pid() in @ns.  @count entries of @nrs are
+ *                           set_tid, @nrs[0] for @ns itself (as clone3).
+ *                           Out: @level, @nrs[0..level] = the numbers from
+ *                           the root level down, @value = number in @ns.
+ * @SHADOWPID_OP_FREE:       free_pid() of (@ns, @nr).
+ * @SHADOWPID_OP_FIND:       find_pid_ns().  Out: as ALLOC.
+ * @SHADOWPID_OP_NEXT:       find_ge_pid(): @value = smallest used nr >= @nr.
+ * @SHADOWPID_OP_NR_NS:      pid_nr_ns() of (@ns, @nr) seen from namespace
+ *                           @arg[0]: @value = its number there, 0 if none.
+ * @SHADOWPID_OP_SET_LAST_PID: ns_last_pid of @ns = @arg[0] (0..pid_max).
+ * @SHADOWPID_OP_SET_PID_MAX: pid_max of @ns = @arg[0] (301..4194304).
+ * @SHADOWPID_OP_ATTACH:     attach_pid(): task @arg[0] to (@ns, @nr) as
+ *                           type @arg[1]; the task is created on first use.
+ * @SHADOWPID_OP_DETACH:     detach_pid(): task @arg[0], type @arg[1]; a pid
+ *                           left with no task of any type is freed.
+ * @SHADOWPID_OP_TRANSFER:   transfer_pid(): type @arg[2] from task @arg[0]
+ *                           to task @arg[1].
+ * @SHADOWPID_OP_PID_TASK:   pid_task() of (@ns, @nr), type @arg[0]:
+ *                           @value = task id.
+ * @SHADOWPID_OP_GET:        get_pid() on (@ns, @nr): @value = a handle.
+ * @SHADOWPID_OP_PUT:        put_pid() of handle @arg[0].
+ * @SHADOWPID_OP_HANDLE_NR:  pid_nr_ns() of handle @arg[0] seen from
+ *                           namespace @arg[1]: @value, 0 if none.
+ * @SHADOWPID_OP_CHECK:      checks the invariants of namespace @ns: bits
+ *                           set == pids with a number in it == its upids in
+ *                           the hash, every nr_free right.  EUCLEAN if not.
+ */
+enum shadowpid_op_code {
+	SHADOWPID_OP_NS_CREATE		= 1,
+	SHADOWPID_OP_NS_RELEASE		= 2,
+	SHADOWPID_OP_ALLOC		= 3,
+	SHADOWPID_OP_FREE		= 4,
+	SHADOWPID_OP_FIND		= 5,
+	SHADOWPID_OP_NEXT		= 6,
+	SHADOWPID_OP_NR_NS		= 7,
+	SHADOWPID_OP_SET_LAST_PID	= 8,
+	SHADOWPID_OP_SET_PID_MAX	= 9,
+	SHADOWPID_OP_ATTACH		= 10,
+	SHADOWPID_OP_DETACH		= 11,
+	SHADOWPID_OP_TRANSFER		= 12,
+	SHADOWPID_OP_PID_TASK		= 13,
+	SHADOWPID_OP_GET		= 14,
+	SHADOWPID_OP_PUT		= 15,
+	SHADOWPID_OP_HANDLE_NR		= 16,
+	SHADOWPID_OP_CHECK		= 17,
+};
 
 /**
  * struct shadowpid_version - answer of SHADOWPID_IOC_VERSION
@@ -30,6 +106,99 @@ struct shadowpid_version {
 	__u32 reserved;
 };
 
+/**
+ * struct shadowpid_op - one operation on the universe of the open file
+ * @op:       enum shadowpid_op_code
+ * @result:   out: 0, or a negative errno
+ * @ns:       namespace id
+ * @nr:       pid number in @ns
+ * @arg:      per-operation inputs (see enum shadowpid_op_code)
+ * @count:    ALLOC: number of set_tid entries in @nrs (0..level+1)
+ * @value:    out: per-operation scalar answer
+ * @level:    out: level of the namespace or pid
+ * @reserved: must be zero
+ * @nrs:      in: set_tid (most nested first); out: numbers (root first)
+ * @reserved2: must be zero
+ */
+struct shadowpid_op {
+	__u32 op;
+	__s32 result;
+	__u32 ns;
+	__s32 nr;
+	__u32 arg[3];
+	__u32 count;
+	__s64 value;
+	__u32 level;
+	__u32 reserved;
+	__s32 nrs[SHADOWPID_NR_LEVELS];
+	__u32 reserved2;
+};
+
+/**
+ * struct shadowpid_batch - many operations in one call
+ * @ops:      user address of an array of @count struct shadowpid_op; each
+ *            one's @result and outputs are written back in place
+ * @count:    1..SHADOWPID_BATCH_MAX
+ * @done:     out: operations carried out (all, unless a signal came)
+ * @flags:    SHADOWPID_BATCH_STOP_ON_ERROR, or 0
+ * @failed:   out: operations whose @result is an errno
+ *
+ * The ioctl itself fails only when the batch cannot be read or written
+ * (EFAULT) or its header is invalid (EINVAL); per-operation errors are in
+ * each @result.
+ */
+struct shadowpid_batch {
+	__u64 ops;
+	__u32 count;
+	__u32 done;
+	__u32 flags;
+	__u32 failed;
+};
+
+#define SHADOWPID_BATCH_STOP_ON_ERROR	(1U << 0)
+
+/* Flags of struct shadowpid_stats. */
+#define SHADOWPID_NS_ACCEPTING	(1U << 0)	/* takes new pids */
+#define SHADOWPID_NS_HAS_REAPER	(1U << 1)	/* has had its pid 1 */
+
+/**
+ * struct shadowpid_stats - SHADOWPID_IOC_STATS of namespace @ns
+ * @ns:            in: namespace id
+ * @level:         its level
+ * @flags:         SHADOWPID_NS_*
+ * @live_pids:     pids with a number in it
+ * @pidmap_pages:  bitmap pages allocated for it
+ * @last_pid:      as /proc/sys/kernel/ns_last_pid
+ * @pid_max:       its pid_max
+ * @hash_buckets:  buckets of the (module-wide) pid hash
+ * @hash_longest:  longest chain in the pid hash, now
+ * @hash_entries:  upids hashed, module-wide
+ * @bytes:         memory of this namespace: itself, its pidmap pages, and
+ *                 the struct pid (with its hash links) of its live pids
+ * @universe_pids: live pids in the universe
+ * @universe_namespaces: live namespaces in the universe
+ * @reserved:      zero
+ */
+struct shadowpid_stats {
+	__u32 ns;
+	__u32 level;
+	__u32 flags;
+	__u32 live_pids;
+	__u32 pidmap_pages;
+	__s32 last_pid;
+	__s32 pid_max;
+	__u32 hash_buckets;
+	__u32 hash_longest;
+	__u32 hash_entries;
+	__u64 bytes;
+	__u32 universe_pids;
+	__u32 universe_namespaces;
+	__u64 reserved[2];
+};
+
 #define SHADOWPID_IOC_VERSION	_IOR(SHADOWPID_IOC_MAGIC, 0x00, struct shadowpid_version)
+#define SHADOWPID_IOC_OP	_IOWR(SHADOWPID_IOC_MAGIC, 0x01, struct shadowpid_op)
+#define SHADOWPID_IOC_BATCH	_IOWR(SHADOWPID_IOC_MAGIC, 0x02, struct shadowpid_batch)
+#define SHADOWPID_IOC_STATS	_IOWR(SHADOWPID_IOC_MAGIC, 0x03, struct shadowpid_stats)
 
 #endif /* _UAPI_LINUX_SHADOWPID_H */

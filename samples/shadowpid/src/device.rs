@@ -1,7 +1,10 @@
 // SPDX-License-Identifier: GPL-2.0
 //! An open `/dev/shadowpid`: one shadow universe.
 
-use crate::abi;
+use crate::{
+    abi,
+    ops::{Op, Outcome},
+};
 use std::{
     fs::{File, OpenOptions},
     io,
@@ -51,4 +54,112 @@ impl Device {
         unsafe { self.ioctl(abi::SHADOWPID_IOC_VERSION, &mut v)? };
         Ok(v.abi_version)
     }
+
+    /// Runs one raw operation (`SHADOWPID_IOC_OP`); its result is in `op.result`.
+    pub fn op_raw(&self, op: &mut abi::shadowpid_op) -> io::Result<()> {
+        // SAFETY: SHADOWPID_IOC_OP takes a `struct shadowpid_op`.
+        unsafe { self.ioctl(abi::SHADOWPID_IOC_OP, op) }
+    }
+
+    /// Runs `ops` with `SHADOWPID_IOC_BATCH`, in chunks the ABI accepts;
+    /// returns how many ran (all, unless a signal came).
+    pub fn batch_raw(&self, ops: &mut [abi::shadowpid_op]) -> io::Result<usize> {
+        let mut done = 0;
+        for chunk in ops.chunks_mut(abi::SHADOWPID_BATCH_MAX as usize) {
+            let mut b = abi::shadowpid_batch {
+                ops: chunk.as_mut_ptr() as u64,
+                count: chunk.len() as u32,
+                ..Default::default()
+            };
+            // SAFETY: SHADOWPID_IOC_BATCH takes a `struct shadowpid_batch`
+            // whose `ops` points to `count` writable ops: `chunk`.
+            unsafe { self.ioctl(abi::SHADOWPID_IOC_BATCH, &mut b)? };
+            done += b.done as usize;
+            if (b.done as usize) < chunk.len() {
+                break;
+            }
+        }
+        Ok(done)
+    }
+
+    /// `SHADOWPID_IOC_STATS` of namespace `ns`.
+    pub fn stats_raw(&self, ns: u32) -> io::Result<abi::shadowpid_stats> {
+        let mut st = abi::shadowpid_stats {
+            ns,
+            ..Default::default()
+        };
+        // SAFETY: SHADOWPID_IOC_STATS takes a `struct shadowpid_stats`.
+        unsafe { self.ioctl(abi::SHADOWPID_IOC_STATS, &mut st)? };
+        Ok(st)
+    }
+
+    /// Runs one operation and reads its answer.
+    pub fn run(&self, op: &Op) -> io::Result<Outcome> {
+        if let Op::Stats { ns } = *op {
+            return Ok(match self.stats_raw(ns) {
+                Ok(st) => stats_outcome(&st),
+                Err(e) => Outcome::Err(e.raw_os_error().unwrap_or(libc::EIO)),
+            });
+        }
+        let Some(mut raw) = op.to_raw() else {
+            return Ok(Outcome::Err(libc::EINVAL));
+        };
+        self.op_raw(&mut raw)?;
+        Ok(op.outcome(&raw))
+    }
+
+    /// Runs many operations, batching the runs between `stats` lines.
+    pub fn run_all(&self, ops: &[Op]) -> io::Result<Vec<Outcome>> {
+        let mut out = Vec::with_capacity(ops.len());
+        let mut start = 0;
+        while start < ops.len() {
+            let end = ops[start..]
+                .iter()
+                .position(|op| op.to_raw().is_none())
+                .map_or(ops.len(), |i| start + i);
+            if end == start {
+                out.push(self.run(&ops[start])?);
+                start += 1;
+                continue;
+            }
+            let mut raw: Vec<_> = ops[start..end].iter().filter_map(Op::to_raw).collect();
+            let done = self.batch_raw(&mut raw)?;
+            if done < raw.len() {
+                return Err(io::Error::from_raw_os_error(libc::EINTR));
+            }
+            out.extend(
+                ops[start..end]
+                    .iter()
+                    .zip(&raw)
+                    .map(|(op, r)| op.outcome(r)),
+            );
+            start = end;
+        }
+        Ok(out)
+    }
+}
+
+/// The `stats` answer.
+pub fn stats_outcome(st: &abi::shadowpid_stats) -> Outcome {
+    Outcome::Stats(vec![
+        ("level", st.level.into()),
+        (
+            "accepting",
+            i64::from(st.flags & abi::SHADOWPID_NS_ACCEPTING != 0),
+        ),
+        (
+            "reaper",
+            i64::from(st.flags & abi::SHADOWPID_NS_HAS_REAPER != 0),
+        ),
+        ("live", st.live_pids.into()),
+        ("pages", st.pidmap_pages.into()),
+        ("last_pid", st.last_pid.into()),
+        ("pid_max", st.pid_max.into()),
+        ("hash_buckets", st.hash_buckets.into()),
+        ("hash_longest", st.hash_longest.into()),
+        ("hash_entries", st.hash_entries.into()),
+        ("bytes", st.bytes as i64),
+        ("universe_pids", st.universe_pids.into()),
+        ("universe_namespaces", st.universe_namespaces.into()),
+    ])
 }

@@ -6,5 +6,8 @@
 
 pub mod abi;
 pub mod device;
+pub mod model;
+pub mod ops;
+pub mod random;
 
 pub use device::Device;

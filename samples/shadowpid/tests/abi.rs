@@ -5,7 +5,8 @@
 use shadowpid::abi;
 use std::{mem, path::PathBuf, process::Command};
 
-/// Builds and runs (as `name`) `main_body` as C with the uapi header included; returns stdout.
+/// Builds and runs (as `name`) `main_body` as C with the uapi header
+/// included; returns its stdout.
 fn run_c(name: &str, main_body: &str) -> String {
     let dir = PathBuf::from(env!("CARGO_TARGET_TMPDIR"));
     let src = dir.join(format!("{name}.c"));
@@ -20,6 +21,7 @@ fn run_c(name: &str, main_body: &str) -> String {
     )
     .unwrap();
     let status = Command::new("cc")
+        .arg("-Wall")
         .arg("-I")
         .arg(&include)
         .arg("-o")
@@ -32,37 +34,69 @@ fn run_c(name: &str, main_body: &str) -> String {
     String::from_utf8(out.stdout).unwrap()
 }
 
+/// `printf` lines for C expressions, and the Rust values they must equal.
+fn compare(name: &str, pairs: &[(&str, u64)]) {
+    let body: String = pairs
+        .iter()
+        .map(|(c, _)| format!("printf(\"%llu\\n\", (unsigned long long)({c}));"))
+        .collect();
+    let c: Vec<u64> = run_c(name, &body)
+        .lines()
+        .map(|l| l.parse().unwrap())
+        .collect();
+    for ((expr, rust), c) in pairs.iter().zip(&c) {
+        assert_eq!(*rust, *c, "{expr}: Rust {rust}, C {c}");
+    }
+    assert_eq!(c.len(), pairs.len());
+}
+
+macro_rules! layout {
+    ($t:ident: $($f:ident),*) => {
+        [
+            (concat!("sizeof(struct ", stringify!($t), ")"), mem::size_of::<abi::$t>() as u64),
+            $((
+                concat!("offsetof(struct ", stringify!($t), ", ", stringify!($f), ")"),
+                mem::offset_of!(abi::$t, $f) as u64,
+            ),)*
+        ]
+    };
+}
+
 #[test]
-fn command_numbers_match_c() {
-    let c = run_c(
+fn command_numbers_and_constants_match_c() {
+    compare(
         "numbers",
-        r#"printf("%u %u\n", (unsigned)SHADOWPID_IOC_VERSION, (unsigned)SHADOWPID_ABI_VERSION);"#,
-    );
-    assert_eq!(
-        c.trim(),
-        format!(
-            "{} {}",
-            abi::SHADOWPID_IOC_VERSION,
-            abi::SHADOWPID_ABI_VERSION
-        )
+        &[
+            ("SHADOWPID_IOC_VERSION", abi::SHADOWPID_IOC_VERSION.into()),
+            ("SHADOWPID_IOC_OP", abi::SHADOWPID_IOC_OP.into()),
+            ("SHADOWPID_IOC_BATCH", abi::SHADOWPID_IOC_BATCH.into()),
+            ("SHADOWPID_IOC_STATS", abi::SHADOWPID_IOC_STATS.into()),
+            ("SHADOWPID_ABI_VERSION", abi::SHADOWPID_ABI_VERSION.into()),
+            ("SHADOWPID_OP_CHECK", abi::SHADOWPID_OP_CHECK.into()),
+            ("SHADOWPID_PIDTYPE_SID", abi::SHADOWPID_PIDTYPE_SID.into()),
+            ("SHADOWPID_BATCH_MAX", abi::SHADOWPID_BATCH_MAX.into()),
+        ],
     );
 }
 
 #[test]
 fn struct_layouts_match_c() {
-    let c = run_c(
-        "layouts",
-        r#"printf("%zu %zu %zu\n", sizeof(struct shadowpid_version),
-            offsetof(struct shadowpid_version, abi_version),
-            offsetof(struct shadowpid_version, reserved));"#,
+    compare(
+        "version",
+        &layout!(shadowpid_version: abi_version, reserved),
     );
-    assert_eq!(
-        c.trim(),
-        format!(
-            "{} {} {}",
-            mem::size_of::<abi::shadowpid_version>(),
-            mem::offset_of!(abi::shadowpid_version, abi_version),
-            mem::offset_of!(abi::shadowpid_version, reserved)
-        )
+    compare(
+        "op",
+        &layout!(shadowpid_op: op, result, ns, nr, arg, count, value, level, reserved, nrs, reserved2),
+    );
+    compare(
+        "batch",
+        &layout!(shadowpid_batch: ops, count, done, flags, failed),
+    );
+    compare(
+        "stats",
+        &layout!(shadowpid_stats: ns, level, flags, live_pids, pidmap_pages, last_pid, pid_max,
+            hash_buckets, hash_longest, hash_entries, bytes, universe_pids, universe_namespaces,
+            reserved),
     );
 }

@@ -14,6 +14,7 @@
 #include <linux/shadowpid.h>
 #include <stdlib.h>
 #include <sys/ioctl.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
@@ -26,6 +27,60 @@
 static int open_dev(void)
 {
 	return open(DEV, O_RDWR | O_CLOEXEC);
+}
+
+
+/* One operation; returns its result (0 or -errno), or the ioctl's -errno. */
+static int op(int fd, struct shadowpid_op *o)
+{
+	if (ioctl(fd, SHADOWPID_IOC_OP, o))
+		return -errno;
+	return o->result;
+}
+
+static int do_op(int fd, __u32 code, __u32 ns, __s32 nr, __u32 a0, __u32 a1, __u32 a2,
+		 struct shadowpid_op *out)
+{
+	struct shadowpid_op o = {
+		.op = code, .ns = ns, .nr = nr, .arg = { a0, a1, a2 },
+	};
+	int ret = op(fd, &o);
+
+	if (out)
+		*out = o;
+	return ret;
+}
+
+/* alloc in ns with set_tid; returns the number in ns, or -errno. */
+static int alloc_tid(int fd, __u32 ns, const int *tid, int n, struct shadowpid_op *out)
+{
+	struct shadowpid_op o = { .op = SHADOWPID_OP_ALLOC, .ns = ns, .count = n };
+	int ret;
+
+	for (int i = 0; i < n; i++)
+		o.nrs[i] = tid[i];
+	ret = op(fd, &o);
+	if (out)
+		*out = o;
+	return ret ? ret : (int)o.value;
+}
+
+static int alloc(int fd, __u32 ns)
+{
+	return alloc_tid(fd, ns, NULL, 0, NULL);
+}
+
+static int ns_create(int fd, __u32 parent)
+{
+	struct shadowpid_op o;
+	int ret = do_op(fd, SHADOWPID_OP_NS_CREATE, parent, 0, 0, 0, 0, &o);
+
+	return ret ? ret : (int)o.value;
+}
+
+static int set(int fd, __u32 code, __u32 ns, __u32 v)
+{
+	return do_op(fd, code, ns, 0, v, 0, 0, NULL);
 }
 
 TEST(device_node)
@@ -89,6 +144,331 @@ TEST_F(dev, unknown_commands)
 		EXPECT_EQ(-1, ioctl(self->fd, cmds[i], buf)) TH_LOG("cmd %#lx", cmds[i]);
 		EXPECT_EQ(ENOTTY, errno) TH_LOG("cmd %#lx", cmds[i]);
 	}
+}
+
+
+TEST_F(dev, alloc_first_is_init_then_cyclic)
+{
+	struct shadowpid_op o;
+
+	EXPECT_EQ(1, alloc(self->fd, 0));
+	EXPECT_EQ(2, alloc(self->fd, 0));
+	EXPECT_EQ(0, set(self->fd, SHADOWPID_OP_SET_LAST_PID, 0, 500));
+	EXPECT_EQ(501, alloc(self->fd, 0));
+	EXPECT_EQ(0, do_op(self->fd, SHADOWPID_OP_FIND, 0, 501, 0, 0, 0, &o));
+	EXPECT_EQ(0, o.level);
+	EXPECT_EQ(501, o.nrs[0]);
+	EXPECT_EQ(0, do_op(self->fd, SHADOWPID_OP_NEXT, 0, 3, 0, 0, 0, &o));
+	EXPECT_EQ(501, o.value);
+	EXPECT_EQ(-ESRCH, do_op(self->fd, SHADOWPID_OP_NEXT, 0, 502, 0, 0, 0, NULL));
+	EXPECT_EQ(-ESRCH, do_op(self->fd, SHADOWPID_OP_FIND, 0, 3, 0, 0, 0, NULL));
+	EXPECT_EQ(0, do_op(self->fd, SHADOWPID_OP_FREE, 0, 501, 0, 0, 0, NULL));
+	EXPECT_EQ(-ESRCH, do_op(self->fd, SHADOWPID_OP_FREE, 0, 501, 0, 0, 0, NULL));
+	EXPECT_EQ(0, do_op(self->fd, SHADOWPID_OP_CHECK, 0, 0, 0, 0, 0, NULL));
+}
+
+TEST_F(dev, wrap_to_300_and_exhaustion)
+{
+	int child = ns_create(self->fd, 0);
+
+	ASSERT_EQ(1, alloc(self->fd, 0));
+	ASSERT_EQ(1, child);
+	ASSERT_EQ(1, alloc(self->fd, child));
+	EXPECT_EQ(-EINVAL, set(self->fd, SHADOWPID_OP_SET_PID_MAX, child, 300));
+	EXPECT_EQ(-EINVAL, set(self->fd, SHADOWPID_OP_SET_PID_MAX, child, 4194305));
+	ASSERT_EQ(0, set(self->fd, SHADOWPID_OP_SET_PID_MAX, child, 400));
+	ASSERT_EQ(0, set(self->fd, SHADOWPID_OP_SET_LAST_PID, child, 398));
+	EXPECT_EQ(-EINVAL, set(self->fd, SHADOWPID_OP_SET_LAST_PID, child, 401));
+	EXPECT_EQ(399, alloc(self->fd, child));
+	EXPECT_EQ(300, alloc(self->fd, child));	/* past 300: wraps to 300 */
+	for (int nr = 301; nr < 399; nr++)
+		ASSERT_EQ(nr, alloc(self->fd, child));
+	EXPECT_EQ(-EAGAIN, alloc(self->fd, child));
+	EXPECT_EQ(0, do_op(self->fd, SHADOWPID_OP_FREE, child, 350, 0, 0, 0, NULL));
+	EXPECT_EQ(350, alloc(self->fd, child));
+	EXPECT_EQ(0, do_op(self->fd, SHADOWPID_OP_CHECK, child, 0, 0, 0, 0, NULL));
+	EXPECT_EQ(0, do_op(self->fd, SHADOWPID_OP_CHECK, 0, 0, 0, 0, 0, NULL));
+}
+
+TEST_F(dev, set_tid)
+{
+	struct shadowpid_op o;
+	int child, tid[3];
+
+	ASSERT_EQ(1, alloc(self->fd, 0));
+	child = ns_create(self->fd, 0);
+	tid[0] = 5;
+	EXPECT_EQ(-EINVAL, alloc_tid(self->fd, child, tid, 1, NULL));	/* init must be 1 */
+	tid[0] = 1; tid[1] = 50;
+	EXPECT_EQ(1, alloc_tid(self->fd, child, tid, 2, &o));
+	EXPECT_EQ(1, o.level);
+	EXPECT_EQ(50, o.nrs[0]);
+	EXPECT_EQ(1, o.nrs[1]);
+	tid[0] = 2; tid[1] = 50;
+	EXPECT_EQ(-EEXIST, alloc_tid(self->fd, child, tid, 2, NULL));
+	tid[0] = 0;
+	EXPECT_EQ(-EINVAL, alloc_tid(self->fd, child, tid, 1, NULL));
+	tid[0] = 2; tid[1] = 40000;	/* >= the root's pid_max */
+	EXPECT_EQ(-EINVAL, alloc_tid(self->fd, child, tid, 2, NULL));
+	tid[0] = 2; tid[1] = 60; tid[2] = 7;	/* longer than level + 1 */
+	EXPECT_EQ(-EINVAL, alloc_tid(self->fd, child, tid, 3, NULL));
+	/* set_tid does not move last_pid */
+	EXPECT_EQ(2, alloc(self->fd, 0));
+}
+
+TEST_F(dev, init_gone_zaps_the_namespace)
+{
+	struct shadowpid_stats st = { 0 };
+	int a, b;
+
+	ASSERT_EQ(1, alloc(self->fd, 0));
+	a = ns_create(self->fd, 0);
+	ASSERT_EQ(1, alloc(self->fd, a));
+	ASSERT_EQ(2, alloc(self->fd, a));
+	b = ns_create(self->fd, a);
+	ASSERT_EQ(1, alloc(self->fd, b));
+	ASSERT_EQ(0, do_op(self->fd, SHADOWPID_OP_FREE, a, 1, 0, 0, 0, NULL));
+	EXPECT_EQ(-ENOMEM, alloc(self->fd, a));
+	EXPECT_EQ(-ENOMEM, alloc(self->fd, b));
+	EXPECT_EQ(-ESRCH, do_op(self->fd, SHADOWPID_OP_NEXT, a, 0, 0, 0, 0, NULL));
+	st.ns = a;
+	ASSERT_EQ(0, ioctl(self->fd, SHADOWPID_IOC_STATS, &st));
+	EXPECT_EQ(SHADOWPID_NS_HAS_REAPER, st.flags);	/* no longer accepting */
+	EXPECT_EQ(0, st.live_pids);
+	EXPECT_EQ(0, do_op(self->fd, SHADOWPID_OP_CHECK, 0, 0, 0, 0, 0, NULL));
+	EXPECT_EQ(0, do_op(self->fd, SHADOWPID_OP_CHECK, a, 0, 0, 0, 0, NULL));
+	/* The root lives on. */
+	EXPECT_LT(0, alloc(self->fd, 0));
+}
+
+TEST_F(dev, nesting_limit)
+{
+	int ns = 0, level;
+
+	for (level = 1; level <= SHADOWPID_MAX_LEVEL; level++) {
+		ns = ns_create(self->fd, ns);
+		ASSERT_LT(0, ns) TH_LOG("level %d: %d", level, ns);
+	}
+	EXPECT_EQ(-ENOSPC, ns_create(self->fd, ns));
+}
+
+TEST_F(dev, pid_nr_ns_and_handles)
+{
+	struct shadowpid_op o;
+	int child, h;
+
+	ASSERT_EQ(1, alloc(self->fd, 0));
+	child = ns_create(self->fd, 0);
+	ASSERT_EQ(1, alloc(self->fd, child));	/* root number 2 */
+	EXPECT_EQ(0, do_op(self->fd, SHADOWPID_OP_NR_NS, 0, 2, child, 0, 0, &o));
+	EXPECT_EQ(1, o.value);
+	EXPECT_EQ(0, do_op(self->fd, SHADOWPID_OP_NR_NS, 0, 1, child, 0, 0, &o));
+	EXPECT_EQ(0, o.value);	/* the root's init is not visible below */
+	EXPECT_EQ(-ENOENT, do_op(self->fd, SHADOWPID_OP_NR_NS, 0, 1, 99, 0, 0, NULL));
+	ASSERT_EQ(0, do_op(self->fd, SHADOWPID_OP_GET, child, 1, 0, 0, 0, &o));
+	h = o.value;
+	ASSERT_EQ(0, do_op(self->fd, SHADOWPID_OP_FREE, 0, 2, 0, 0, 0, NULL));
+	/* A held reference still answers with its old numbers. */
+	EXPECT_EQ(0, do_op(self->fd, SHADOWPID_OP_HANDLE_NR, 0, 0, h, 0, 0, &o));
+	EXPECT_EQ(2, o.value);
+	EXPECT_EQ(0, do_op(self->fd, SHADOWPID_OP_PUT, 0, 0, h, 0, 0, NULL));
+	EXPECT_EQ(-EBADF, do_op(self->fd, SHADOWPID_OP_PUT, 0, 0, h, 0, 0, NULL));
+	EXPECT_EQ(-EBADF, do_op(self->fd, SHADOWPID_OP_HANDLE_NR, 0, 0, h, 0, 0, NULL));
+}
+
+TEST_F(dev, tasks)
+{
+	struct shadowpid_op o;
+
+	ASSERT_EQ(1, alloc(self->fd, 0));
+	ASSERT_EQ(2, alloc(self->fd, 0));
+	EXPECT_EQ(0, do_op(self->fd, SHADOWPID_OP_ATTACH, 0, 2, 10, SHADOWPID_PIDTYPE_PID, 0, NULL));
+	EXPECT_EQ(-EBUSY, do_op(self->fd, SHADOWPID_OP_ATTACH, 0, 2, 10, SHADOWPID_PIDTYPE_PID, 0, NULL));
+	EXPECT_EQ(-EINVAL, do_op(self->fd, SHADOWPID_OP_ATTACH, 0, 2, 10, 3, 0, NULL));
+	EXPECT_EQ(0, do_op(self->fd, SHADOWPID_OP_ATTACH, 0, 2, 11, SHADOWPID_PIDTYPE_PGID, 0, NULL));
+	EXPECT_EQ(0, do_op(self->fd, SHADOWPID_OP_PID_TASK, 0, 2, SHADOWPID_PIDTYPE_PGID, 0, 0, &o));
+	EXPECT_EQ(11, o.value);
+	EXPECT_EQ(-ESRCH, do_op(self->fd, SHADOWPID_OP_PID_TASK, 0, 2, SHADOWPID_PIDTYPE_SID, 0, 0, NULL));
+	EXPECT_EQ(0, do_op(self->fd, SHADOWPID_OP_ATTACH, 0, 1, 12, SHADOWPID_PIDTYPE_SID, 0, NULL));
+	EXPECT_EQ(0, do_op(self->fd, SHADOWPID_OP_TRANSFER, 0, 0, 11, 12, SHADOWPID_PIDTYPE_PGID, NULL));
+	EXPECT_EQ(0, do_op(self->fd, SHADOWPID_OP_PID_TASK, 0, 2, SHADOWPID_PIDTYPE_PGID, 0, 0, &o));
+	EXPECT_EQ(12, o.value);
+	EXPECT_EQ(-ESRCH, do_op(self->fd, SHADOWPID_OP_DETACH, 0, 0, 11, SHADOWPID_PIDTYPE_PGID, 0, NULL));
+	/* The last link gone frees the pid. */
+	EXPECT_EQ(0, do_op(self->fd, SHADOWPID_OP_DETACH, 0, 0, 10, SHADOWPID_PIDTYPE_PID, 0, NULL));
+	EXPECT_EQ(0, do_op(self->fd, SHADOWPID_OP_FIND, 0, 2, 0, 0, 0, NULL));
+	EXPECT_EQ(0, do_op(self->fd, SHADOWPID_OP_DETACH, 0, 0, 12, SHADOWPID_PIDTYPE_PGID, 0, NULL));
+	EXPECT_EQ(-ESRCH, do_op(self->fd, SHADOWPID_OP_FIND, 0, 2, 0, 0, 0, NULL));
+}
+
+TEST_F(dev, hostile_input)
+{
+	struct shadowpid_op o = { .op = SHADOWPID_OP_ALLOC };
+	struct shadowpid_stats st = { 0 };
+	char *map;
+
+	EXPECT_EQ(-ENOENT, alloc(self->fd, 12345));
+	EXPECT_EQ(-ENOENT, ns_create(self->fd, 7));
+	EXPECT_EQ(-EINVAL, do_op(self->fd, 0, 0, 0, 0, 0, 0, NULL));
+	EXPECT_EQ(-EINVAL, do_op(self->fd, 999, 0, 0, 0, 0, 0, NULL));
+	EXPECT_EQ(-EINVAL, do_op(self->fd, SHADOWPID_OP_NS_RELEASE, 0, 0, 0, 0, 0, NULL));
+	EXPECT_EQ(-ENOENT, do_op(self->fd, SHADOWPID_OP_NS_RELEASE, 5, 0, 0, 0, 0, NULL));
+	/* Unused inputs and reserved fields must be zero. */
+	EXPECT_EQ(-EINVAL, do_op(self->fd, SHADOWPID_OP_FREE, 0, 1, 1, 0, 0, NULL));
+	o.reserved = 1;
+	EXPECT_EQ(-EINVAL, op(self->fd, &o));
+	o.reserved = 0;
+	o.reserved2 = 1;
+	EXPECT_EQ(-EINVAL, op(self->fd, &o));
+	o.reserved2 = 0;
+	o.count = SHADOWPID_NR_LEVELS + 1;
+	EXPECT_EQ(-EINVAL, op(self->fd, &o));
+	o.count = 0;
+	o.nrs[3] = 9;	/* past count */
+	EXPECT_EQ(-EINVAL, op(self->fd, &o));
+	st.reserved[1] = 1;
+	EXPECT_EQ(-1, ioctl(self->fd, SHADOWPID_IOC_STATS, &st));
+	EXPECT_EQ(EINVAL, errno);
+	st.reserved[1] = 0;
+	st.ns = 77;
+	EXPECT_EQ(-1, ioctl(self->fd, SHADOWPID_IOC_STATS, &st));
+	EXPECT_EQ(ENOENT, errno);
+	/* Bad and short user buffers. */
+	EXPECT_EQ(-1, ioctl(self->fd, SHADOWPID_IOC_OP, NULL));
+	EXPECT_EQ(EFAULT, errno);
+	map = mmap(NULL, 2 * 4096, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	ASSERT_NE(MAP_FAILED, map);
+	ASSERT_EQ(0, mprotect(map + 4096, 4096, PROT_NONE));
+	/* The struct runs into the inaccessible page: EFAULT, nothing done. */
+	memset(map + 4096 - 100, 0, 100);
+	((struct shadowpid_op *)(map + 4096 - 100))->op = SHADOWPID_OP_ALLOC;
+	EXPECT_EQ(-1, ioctl(self->fd, SHADOWPID_IOC_OP, map + 4096 - 100));
+	EXPECT_EQ(EFAULT, errno);
+	EXPECT_EQ(-1, ioctl(self->fd, SHADOWPID_IOC_STATS, map + 4096 - 20));
+	EXPECT_EQ(EFAULT, errno);
+	munmap(map, 2 * 4096);
+	EXPECT_EQ(0, do_op(self->fd, SHADOWPID_OP_CHECK, 0, 0, 0, 0, 0, NULL));
+	EXPECT_EQ(1, alloc(self->fd, 0));
+}
+
+static void batch_ops(struct shadowpid_op *ops)
+{
+	memset(ops, 0, 4 * sizeof(*ops));
+	ops[0].op = SHADOWPID_OP_ALLOC;
+	ops[1].op = SHADOWPID_OP_ALLOC;
+	ops[2].op = SHADOWPID_OP_FREE;
+	ops[2].nr = 77;
+	ops[3].op = SHADOWPID_OP_ALLOC;
+}
+
+TEST_F(dev, batch)
+{
+	struct shadowpid_op ops[4], *tail;
+	struct shadowpid_batch b = { .ops = (unsigned long)ops, .count = 4 };
+	char *map;
+
+	batch_ops(ops);
+	ASSERT_EQ(0, ioctl(self->fd, SHADOWPID_IOC_BATCH, &b));
+	EXPECT_EQ(4, b.done);
+	EXPECT_EQ(1, b.failed);
+	EXPECT_EQ(1, ops[0].value);
+	EXPECT_EQ(2, ops[1].value);
+	EXPECT_EQ(-ESRCH, ops[2].result);
+	EXPECT_EQ(3, ops[3].value);
+
+	batch_ops(ops);
+	b.flags = SHADOWPID_BATCH_STOP_ON_ERROR;
+	ASSERT_EQ(0, ioctl(self->fd, SHADOWPID_IOC_BATCH, &b));
+	EXPECT_EQ(3, b.done);
+	EXPECT_EQ(1, b.failed);
+	EXPECT_EQ(0, ops[3].value);	/* not run */
+
+	b.flags = 2;
+	EXPECT_EQ(-1, ioctl(self->fd, SHADOWPID_IOC_BATCH, &b));
+	EXPECT_EQ(EINVAL, errno);
+	b.flags = 0;
+	b.count = 0;
+	EXPECT_EQ(-1, ioctl(self->fd, SHADOWPID_IOC_BATCH, &b));
+	EXPECT_EQ(EINVAL, errno);
+	b.count = SHADOWPID_BATCH_MAX + 1;
+	EXPECT_EQ(-1, ioctl(self->fd, SHADOWPID_IOC_BATCH, &b));
+	EXPECT_EQ(EINVAL, errno);
+
+	/* A huge count over a short buffer: the ops that fit run, then EFAULT. */
+	map = mmap(NULL, 2 * 4096, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	ASSERT_NE(MAP_FAILED, map);
+	ASSERT_EQ(0, mprotect(map + 4096, 4096, PROT_NONE));
+	tail = (struct shadowpid_op *)map;
+	for (unsigned int i = 0; i < 4096 / sizeof(*tail); i++)
+		tail[i].op = SHADOWPID_OP_CHECK;
+	b.ops = (unsigned long)map;
+	b.count = SHADOWPID_BATCH_MAX;
+	EXPECT_EQ(-1, ioctl(self->fd, SHADOWPID_IOC_BATCH, &b));
+	EXPECT_EQ(EFAULT, errno);
+	EXPECT_EQ(0, tail[0].result);
+	munmap(map, 2 * 4096);
+
+	b.ops = 16;
+	b.count = 1;
+	EXPECT_EQ(-1, ioctl(self->fd, SHADOWPID_IOC_BATCH, &b));
+	EXPECT_EQ(EFAULT, errno);
+	EXPECT_EQ(0, do_op(self->fd, SHADOWPID_OP_CHECK, 0, 0, 0, 0, 0, NULL));
+}
+
+TEST_F(dev, universes_are_isolated)
+{
+	int other = open_dev();
+	struct shadowpid_stats st = { .ns = 0 };
+
+	ASSERT_LE(0, other);
+	ASSERT_EQ(1, alloc(self->fd, 0));
+	ASSERT_EQ(2, alloc(self->fd, 0));
+	ASSERT_EQ(1, ns_create(self->fd, 0));
+	/* The other universe starts empty and cannot see ours. */
+	EXPECT_EQ(-ESRCH, do_op(other, SHADOWPID_OP_FIND, 0, 2, 0, 0, 0, NULL));
+	EXPECT_EQ(-ENOENT, alloc(other, 1));
+	EXPECT_EQ(1, alloc(other, 0));
+	ASSERT_EQ(0, ioctl(other, SHADOWPID_IOC_STATS, &st));
+	EXPECT_EQ(1, st.live_pids);
+	EXPECT_EQ(1, st.universe_pids);
+	EXPECT_EQ(1, st.universe_namespaces);
+	close(other);
+	EXPECT_EQ(3, alloc(self->fd, 0));
+}
+
+TEST_F(dev, namespace_limit)
+{
+	int i, ret = 0;
+
+	/* Default max_namespaces is 1024, the root included. */
+	for (i = 1; i < 1024; i++) {
+		ret = ns_create(self->fd, 0);
+		ASSERT_EQ(i, ret);
+	}
+	EXPECT_EQ(-ENOSPC, ns_create(self->fd, 0));
+	EXPECT_EQ(0, do_op(self->fd, SHADOWPID_OP_NS_RELEASE, 500, 0, 0, 0, 0, NULL));
+	EXPECT_EQ(500, ns_create(self->fd, 0));
+}
+
+TEST_F(dev, stats)
+{
+	struct shadowpid_stats st = { .ns = 0 };
+
+	ASSERT_EQ(1, alloc(self->fd, 0));
+	ASSERT_EQ(2, alloc(self->fd, 0));
+	ASSERT_EQ(0, ioctl(self->fd, SHADOWPID_IOC_STATS, &st));
+	EXPECT_EQ(0, st.level);
+	EXPECT_EQ(SHADOWPID_NS_ACCEPTING | SHADOWPID_NS_HAS_REAPER, st.flags);
+	EXPECT_EQ(2, st.live_pids);
+	EXPECT_EQ(1, st.pidmap_pages);
+	EXPECT_EQ(2, st.last_pid);
+	EXPECT_EQ(SHADOWPID_PID_MAX_DEFAULT, st.pid_max);
+	EXPECT_LE(16, st.hash_buckets);
+	EXPECT_GE(4096, st.hash_buckets);
+	EXPECT_LE(1, st.hash_longest);
+	EXPECT_LE(2, st.hash_entries);
+	EXPECT_LT(4096, st.bytes);
+	EXPECT_EQ(2, st.universe_pids);
 }
 
 /* Runs fn in a child; returns its exit status. */

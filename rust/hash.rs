@@ -1,0 +1,160 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! The pid hash: every [`Upid`] of every universe, keyed by `(nr, ns)`.
+//!
+//! As in 2.6.24: one table of `2^pidhash_shift` buckets for the whole module,
+//! sized from the machine's memory at load; chains changed only under
+//! [`PIDMAP_LOCK`], walked locklessly under the RCU read lock. A chain is a
+//! singly linked list of atomics: an entry is published with a release store
+//! after its `next` is set, and unlinked by pointing its predecessor past it,
+//! so a reader standing on it can still walk on. The memory of an unlinked
+//! entry is reclaimed only after a grace period (see `pid::free_pid`).
+
+use crate::{
+    namespace::PidNamespace,
+    pid::{Pid, Upid},
+};
+use core::{
+    ptr,
+    sync::atomic::{AtomicPtr, Ordering},
+};
+use kernel::{
+    prelude::*,
+    sync::{
+        atomic::{Atomic, Relaxed},
+        rcu,
+    },
+};
+
+kernel::sync::global_lock! {
+    // SAFETY: `init()` runs in the module initializer, before the device
+    // that leads to every other use exists.
+    /// `pidmap_lock`: serialises hash changes, pidmap page installs and the
+    /// pid accounting of namespaces.
+    pub(crate) unsafe(uninit) static PIDMAP_LOCK: SpinLock<()> = ();
+}
+
+/// Fewest hash bits (16 buckets), as 2.6.24's `pidhash_init`.
+pub(crate) const MIN_SHIFT: u32 = 4;
+/// Most hash bits (4096 buckets), as 2.6.24's `pidhash_init`.
+pub(crate) const MAX_SHIFT: u32 = 12;
+
+/// The buckets: room for the largest table, of which `2^SHIFT` are used.
+static BUCKETS: [AtomicPtr<Upid>; 1 << MAX_SHIFT] =
+    [const { AtomicPtr::new(ptr::null_mut()) }; 1 << MAX_SHIFT];
+static SHIFT: Atomic<u32> = Atomic::new(MIN_SHIFT);
+/// Upids hashed now.
+static ENTRIES: Atomic<u32> = Atomic::new(0);
+
+/// 2.6.24's `pidhash_init()`: `fls(megabytes * 4)` clamped to [4, 12].
+pub(crate) fn shift_for_memory(bytes: u64) -> u32 {
+    let megabytes = bytes >> 20;
+    let fls = u64::BITS - (megabytes * 4).leading_zeros();
+    fls.clamp(MIN_SHIFT, MAX_SHIFT)
+}
+
+/// Sets up the lock and the table size.
+///
+/// # Safety
+///
+/// Called once, from the module initializer, before any other use.
+pub(crate) unsafe fn init(shift: u32) {
+    // SAFETY: called once, before any use (the caller's guarantee).
+    unsafe { PIDMAP_LOCK.init() };
+    SHIFT.store(shift.clamp(MIN_SHIFT, MAX_SHIFT), Relaxed);
+}
+
+/// Buckets in use.
+pub(crate) fn buckets() -> u32 {
+    1 << SHIFT.load(Relaxed)
+}
+
+/// Upids hashed now, module-wide.
+pub(crate) fn entries() -> u32 {
+    ENTRIES.load(Relaxed)
+}
+
+/// `GOLDEN_RATIO_64` of `<linux/hash.h>`.
+const GOLDEN_RATIO_64: u64 = 0x61c8_8646_80b5_83eb;
+
+/// `pid_hashfn(nr, ns)`: `hash_long(nr + ns, pidhash_shift)`.
+fn bucket(nr: i32, ns: &PidNamespace) -> &'static AtomicPtr<Upid> {
+    let key = (nr as u64).wrapping_add(ptr::from_ref(ns) as u64);
+    let bits = SHIFT.load(Relaxed);
+    &BUCKETS[(key.wrapping_mul(GOLDEN_RATIO_64) >> (64 - bits)) as usize]
+}
+
+/// Links `upid` at the head of its chain.
+pub(crate) fn insert<G>(upid: &Upid, _pidmap_lock: &G) {
+    let head = bucket(upid.nr, upid.ns());
+    upid.next
+        .store(head.load(Ordering::Relaxed), Ordering::Relaxed);
+    head.store(ptr::from_ref(upid).cast_mut(), Ordering::Release);
+    ENTRIES.add(1, Relaxed);
+}
+
+/// Unlinks `upid` from its chain; readers already on it walk on.
+pub(crate) fn remove<G>(upid: &Upid, _pidmap_lock: &G) {
+    let target = ptr::from_ref(upid).cast_mut();
+    let mut link = bucket(upid.nr, upid.ns());
+    loop {
+        let cur = link.load(Ordering::Relaxed);
+        if cur.is_null() {
+            // Not hashed: a caller bug, but never worth a crash.
+            kernel::pr_warn_once!("shadowpid: upid missing from the pid hash\n");
+            return;
+        }
+        if cur == target {
+            link.store(upid.next.load(Ordering::Relaxed), Ordering::Release);
+            ENTRIES.add(-1i32 as u32, Relaxed);
+            return;
+        }
+        // SAFETY: entries of a chain are valid while hashed, and the chain
+        // cannot change: we hold the pidmap lock.
+        link = unsafe { &(*cur).next };
+    }
+}
+
+/// Walks the chain of `(nr, ns)` under the RCU read lock.
+fn chain<'g>(head: &AtomicPtr<Upid>, _rcu: &'g rcu::Guard) -> impl Iterator<Item = &'g Upid> {
+    let mut cur = head.load(Ordering::Acquire);
+    core::iter::from_fn(move || {
+        // SAFETY: an entry reached from a bucket under the RCU read lock is
+        // freed no earlier than a grace period after it was unlinked, and
+        // the guard keeps this read-side critical section open for 'g.
+        let upid = unsafe { cur.as_ref()? };
+        cur = upid.next.load(Ordering::Acquire);
+        Some(upid)
+    })
+}
+
+/// `find_pid_ns()`: the pid numbered `nr` in `ns`, if hashed.
+pub(crate) fn find<'g>(nr: i32, ns: &PidNamespace, rcu: &'g rcu::Guard) -> Option<&'g Pid> {
+    chain(bucket(nr, ns), rcu)
+        .find(|u| u.nr == nr && ptr::eq(u.ns(), ns))
+        .map(Upid::pid)
+}
+
+/// Length of the longest chain now.
+pub(crate) fn longest_chain() -> u32 {
+    let rcu = rcu::read_lock();
+    BUCKETS[..buckets() as usize]
+        .iter()
+        .map(|head| chain(head, &rcu).count() as u32)
+        .max()
+        .unwrap_or(0)
+}
+
+#[kernel::prelude::kunit_tests(shadowpid_hash)]
+mod tests {
+    use super::*;
+
+    /// 2.6.24: 16 buckets for tiny machines, 4096 from 1 GiB up.
+    #[test]
+    fn pidhash_shift_from_memory() {
+        assert_eq!(shift_for_memory(1 << 20), MIN_SHIFT);
+        assert_eq!(shift_for_memory(256 << 20), 11);
+        assert_eq!(shift_for_memory(1 << 30), MAX_SHIFT);
+        assert_eq!(shift_for_memory(24 << 30), MAX_SHIFT);
+    }
+}

@@ -1,0 +1,226 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! Shadow PID namespaces: nested up to 32 levels, refcounted, each with its
+//! pidmap, `last_pid`, `pid_max`, child reaper state and pid accounting.
+
+use crate::{
+    glue::CacheSlot,
+    hash::PIDMAP_LOCK,
+    pidmap::{Pidmap, PID_MAX_LIMIT},
+    uapi,
+};
+use core::{
+    ptr::{self, NonNull},
+    sync::atomic::{AtomicBool, Ordering},
+};
+use kernel::{
+    prelude::*,
+    sync::{
+        aref::{ARef, AlwaysRefCounted},
+        atomic::{Atomic, Relaxed},
+        Refcount,
+    },
+};
+
+/// Deepest level below the root (`MAX_PID_NS_LEVEL`).
+pub(crate) const MAX_LEVEL: u32 = uapi::SHADOWPID_MAX_LEVEL;
+/// Levels a pid can have numbers at.
+pub(crate) const NR_LEVELS: usize = uapi::SHADOWPID_NR_LEVELS as usize;
+/// pid_max of a root namespace (`PID_MAX_DEFAULT`).
+pub(crate) const PID_MAX_DEFAULT: i32 = uapi::SHADOWPID_PID_MAX_DEFAULT as i32;
+/// Smallest pid_max a namespace accepts.
+pub(crate) const PID_MAX_MIN: i32 = crate::pidmap::RESERVED_PIDS + 1;
+
+/// Namespaces come from their own cache, as `pid_ns_cachep`.
+pub(crate) static NS_CACHE: CacheSlot = CacheSlot::new(c"shadowpid_pid_namespace");
+
+/// One shadow PID namespace.
+///
+/// # Invariants
+///
+/// Allocated from [`NS_CACHE`], freed when `refcount` drops to zero. Every
+/// pid with a number here holds a reference on its most nested namespace,
+/// which holds one on its parent: a namespace outlives its pids.
+pub(crate) struct PidNamespace {
+    refcount: Refcount,
+    /// 0 for a universe's root.
+    pub(crate) level: u32,
+    parent: Option<ARef<PidNamespace>>,
+    pub(crate) pidmap: Pidmap,
+    /// As `/proc/sys/kernel/ns_last_pid`: cyclic allocation resumes after it.
+    pub(crate) last_pid: Atomic<i32>,
+    /// Numbers at this level stay below it.
+    pub(crate) pid_max: Atomic<i32>,
+    /// Pids with a number here (`pid_allocated`); under [`PIDMAP_LOCK`].
+    live: Atomic<u32>,
+    /// Pids whose most nested number is here; under [`PIDMAP_LOCK`].
+    leaf_pids: Atomic<u32>,
+    /// Takes new pids (`PIDNS_ADDING`); cleared when the reaper goes or the
+    /// last pid does. Under [`PIDMAP_LOCK`].
+    adding: AtomicBool,
+    /// Has had its pid 1 (`child_reaper` set); under [`PIDMAP_LOCK`].
+    has_reaper: AtomicBool,
+}
+
+// SAFETY: the fields that change are atomics or changed under PIDMAP_LOCK;
+// the rest is set before the namespace is shared.
+unsafe impl Send for PidNamespace {}
+// SAFETY: as above.
+unsafe impl Sync for PidNamespace {}
+
+// SAFETY: the refcount keeps the object alive; `dec_ref` frees it exactly
+// once, when the count drops to zero.
+unsafe impl AlwaysRefCounted for PidNamespace {
+    fn inc_ref(&self) {
+        self.refcount.inc();
+    }
+
+    unsafe fn dec_ref(obj: NonNull<Self>) {
+        // SAFETY: the caller owns a reference, so `obj` is alive.
+        if unsafe { obj.as_ref() }.refcount.dec_and_test() {
+            // SAFETY: the last reference is gone: nothing else can reach the
+            // object. It was allocated from NS_CACHE (type invariant); the
+            // cache lives until unload, after every namespace is gone.
+            unsafe {
+                ptr::drop_in_place(obj.as_ptr());
+                if let Some(cache) = NS_CACHE.existing() {
+                    cache.free(obj.cast());
+                }
+            }
+        }
+    }
+}
+
+impl PidNamespace {
+    /// `create_pid_namespace()`: a child of `parent`, or a universe's root.
+    pub(crate) fn create(parent: Option<&ARef<PidNamespace>>) -> Result<ARef<Self>> {
+        let level = parent.map_or(0, |p| p.level + 1);
+        if level > MAX_LEVEL {
+            return Err(ENOSPC);
+        }
+        let cache = NS_CACHE.get(size_of::<Self>(), align_of::<Self>())?;
+        let mem = cache.alloc()?.cast::<Self>();
+        let ns = Self {
+            refcount: Refcount::new(1),
+            level,
+            parent: parent.cloned(),
+            pidmap: Pidmap::new(),
+            last_pid: Atomic::new(0),
+            // 7.3: a root starts at PID_MAX_DEFAULT, a child at the limit.
+            pid_max: Atomic::new(if level == 0 {
+                PID_MAX_DEFAULT
+            } else {
+                PID_MAX_LIMIT
+            }),
+            live: Atomic::new(0),
+            leaf_pids: Atomic::new(0),
+            adding: AtomicBool::new(true),
+            has_reaper: AtomicBool::new(false),
+        };
+        // SAFETY: `mem` is a fresh object of the cache, sized and aligned
+        // for `Self`; writing it makes it a valid namespace with one
+        // reference, which the ARef takes over.
+        let ns = unsafe {
+            mem.as_ptr().write(ns);
+            ARef::from_raw(mem)
+        };
+        ns.pidmap.reserve_zero()?;
+        Ok(ns)
+    }
+
+    /// This namespace and its ancestors, indexed by level (entries past
+    /// `self.level` repeat `self`).
+    pub(crate) fn levels(&self) -> [&PidNamespace; NR_LEVELS] {
+        let mut levels = [self; NR_LEVELS];
+        let mut cur = self;
+        while let Some(parent) = cur.parent.as_deref() {
+            levels[parent.level as usize] = parent;
+            cur = parent;
+        }
+        levels
+    }
+
+    /// `set_last_pid` (`ns_last_pid`): `0 ..= pid_max`, else EINVAL.
+    pub(crate) fn set_last_pid(&self, n: i64) -> Result {
+        if n < 0 || n > i64::from(self.pid_max.load(Relaxed)) {
+            return Err(EINVAL);
+        }
+        self.last_pid.store(n as i32, Relaxed);
+        Ok(())
+    }
+
+    /// `pid_max` of this namespace: `301 ..= 4194304`, else EINVAL.
+    pub(crate) fn set_pid_max(&self, n: i64) -> Result {
+        if n < i64::from(PID_MAX_MIN) || n > i64::from(PID_MAX_LIMIT) {
+            return Err(EINVAL);
+        }
+        self.pid_max.store(n as i32, Relaxed);
+        Ok(())
+    }
+
+    /// Takes new pids.
+    pub(crate) fn accepting(&self) -> bool {
+        self.adding.load(Ordering::Relaxed)
+    }
+
+    /// Has had its pid 1.
+    pub(crate) fn has_reaper(&self) -> bool {
+        self.has_reaper.load(Ordering::Relaxed)
+    }
+
+    /// Pids with a number here.
+    pub(crate) fn live(&self) -> u32 {
+        self.live.load(Relaxed)
+    }
+
+    /// Pids whose most nested number is here.
+    pub(crate) fn leaf_pids(&self) -> u32 {
+        self.leaf_pids.load(Relaxed)
+    }
+
+    /// `disable_pid_allocation()`.
+    pub(crate) fn disable_allocation<G>(&self, _pidmap_lock: &G) {
+        self.adding.store(false, Ordering::Relaxed);
+    }
+
+    /// A first allocation in a namespace with no pid yet starts from 1
+    /// whatever `last_pid` says (7.3 resets the IDR cursor then).
+    pub(crate) fn reset_cursor_if_unused(&self) {
+        let _g = PIDMAP_LOCK.lock();
+        if self.live() == 0 && self.accepting() {
+            self.last_pid.store(0, Relaxed);
+        }
+    }
+
+    /// Accounts a pid that now has a number here; `leaf` if its most nested
+    /// one, `reaper` if that number is 1.
+    pub(crate) fn account_new<G>(&self, leaf: bool, reaper: bool, _pidmap_lock: &G) {
+        self.live.add(1, Relaxed);
+        if leaf {
+            self.leaf_pids.add(1, Relaxed);
+            if reaper {
+                self.has_reaper.store(true, Ordering::Relaxed);
+            }
+        }
+    }
+
+    /// Accounts a pid gone. As 7.3's `free_pid()`: a namespace left with no
+    /// pid takes no new one; the reaper going disables it too.
+    pub(crate) fn account_gone<G>(&self, leaf: bool, reaper: bool, lock: &G) {
+        self.live.add(u32::MAX, Relaxed);
+        if leaf {
+            self.leaf_pids.add(u32::MAX, Relaxed);
+        }
+        if self.live() == 0 || (leaf && reaper) {
+            self.disable_allocation(lock);
+        }
+    }
+
+    /// Bytes of memory behind this namespace: itself, its pidmap pages and
+    /// the struct pid of every pid whose most nested number is here.
+    pub(crate) fn bytes(&self) -> u64 {
+        size_of::<Self>() as u64
+            + u64::from(self.pidmap.pages()) * kernel::page::PAGE_SIZE as u64
+            + u64::from(self.leaf_pids()) * crate::pid::Pid::size_for_level(self.level) as u64
+    }
+}

@@ -1,0 +1,301 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! The pidmap: one bit per number of a namespace, in lazily allocated pages.
+//!
+//! As in 2.6.24: `PID_MAX_LIMIT / BITS_PER_PAGE` entries, each a free counter
+//! and a page allocated zeroed on first use and kept until the namespace
+//! goes. Allocation is a lockless test-and-set; pages whose `nr_free` is 0 are
+//! skipped without being read; freeing is one atomic clear. The worst case,
+//! every number but one taken, visits each entry once and scans one page.
+
+use crate::{
+    glue::{PageSlot, PageWords, ZeroedPage},
+    hash::PIDMAP_LOCK,
+};
+use core::sync::atomic::Ordering;
+use kernel::{
+    prelude::*,
+    sync::atomic::{Atomic, Relaxed},
+};
+
+/// Largest pid_max, and one past the largest number (`PID_MAX_LIMIT`).
+pub(crate) const PID_MAX_LIMIT: i32 = crate::uapi::SHADOWPID_PID_MAX_LIMIT as i32;
+/// Numbers below this are skipped once allocation has wrapped.
+pub(crate) const RESERVED_PIDS: i32 = crate::uapi::SHADOWPID_RESERVED_PIDS as i32;
+/// Bits in one pidmap page.
+pub(crate) const BITS_PER_PAGE: i32 = (kernel::page::PAGE_SIZE * 8) as i32;
+/// Entries of a pidmap: enough pages for `PID_MAX_LIMIT` numbers.
+pub(crate) const PIDMAP_ENTRIES: usize = (PID_MAX_LIMIT / BITS_PER_PAGE) as usize;
+const BITS_PER_WORD: i32 = 64;
+
+/// One page of the map.
+struct PidmapEntry {
+    /// Zero bits in the page; the page itself need not exist yet.
+    nr_free: Atomic<i32>,
+    page: PageSlot,
+}
+
+/// What one allocation scan did: for the benchmark's worst-case figure.
+#[derive(Default, Clone, Copy)]
+pub(crate) struct ScanWork {
+    /// Map entries visited (skipped by `nr_free` or scanned).
+    pub(crate) pages: u32,
+    /// 64-bit words read while looking for a zero bit.
+    pub(crate) words: u32,
+}
+
+/// The number bitmap of one namespace.
+pub(crate) struct Pidmap {
+    maps: [PidmapEntry; PIDMAP_ENTRIES],
+}
+
+/// Page and bit of number `nr`.
+fn split(nr: i32) -> (usize, i32) {
+    ((nr / BITS_PER_PAGE) as usize, nr % BITS_PER_PAGE)
+}
+
+/// Word index and mask of bit `off` of a page.
+fn bit(off: i32) -> (usize, u64) {
+    (
+        (off / BITS_PER_WORD) as usize,
+        1u64 << (off % BITS_PER_WORD),
+    )
+}
+
+/// First bit at or after `off`, below `end`, that is `set` (or clear), in
+/// `page`; counts the words it reads.
+fn find_next(page: &PageWords, off: i32, end: i32, set: bool, words: &mut u32) -> Option<i32> {
+    let mut off = off;
+    while off < end {
+        let (w, _) = bit(off);
+        let raw = page[w].load(Ordering::Relaxed);
+        *words += 1;
+        let word = if set { raw } else { !raw };
+        let masked = word & (!0u64 << (off % BITS_PER_WORD));
+        if masked != 0 {
+            let found = w as i32 * BITS_PER_WORD + masked.trailing_zeros() as i32;
+            return (found < end).then_some(found);
+        }
+        off = (w as i32 + 1) * BITS_PER_WORD;
+    }
+    None
+}
+
+impl Pidmap {
+    /// An empty map: no pages yet, every number free.
+    pub(crate) fn new() -> Self {
+        Self {
+            maps: core::array::from_fn(|_| PidmapEntry {
+                nr_free: Atomic::new(BITS_PER_PAGE),
+                page: PageSlot::new(),
+            }),
+        }
+    }
+
+    /// The page of entry `i`, allocated (outside the lock) and installed
+    /// (under `lock`) if it does not exist yet.
+    fn page(&self, i: usize) -> Result<&PageWords> {
+        if let Some(page) = self.maps[i].page.get() {
+            return Ok(page);
+        }
+        let new = ZeroedPage::new()?;
+        let guard = PIDMAP_LOCK.lock();
+        Ok(self.maps[i].page.install(new, &guard))
+    }
+
+    /// Reserves number 0, which is never handed out (2.6.24 does this when it
+    /// creates a namespace, allocating page 0 at once).
+    pub(crate) fn reserve_zero(&self) -> Result {
+        let page = self.page(0)?;
+        page[0].fetch_or(1, Ordering::AcqRel);
+        self.maps[0].nr_free.sub_relaxed(1);
+        Ok(())
+    }
+
+    /// Tries to take the number at bit `off` of entry `i`.
+    fn test_and_set(&self, page: &PageWords, i: usize, off: i32) -> bool {
+        let (w, mask) = bit(off);
+        if page[w].fetch_or(mask, Ordering::AcqRel) & mask != 0 {
+            return false;
+        }
+        self.maps[i].nr_free.sub_relaxed(1);
+        true
+    }
+
+    /// alloc_pidmap(): the first free number in the cycle that starts at
+    /// `start` and runs to `pid_max - 1`, then from `pid_min` back up to
+    /// `start - 1`; `None` once a full cycle found nothing.
+    ///
+    /// `start` must lie in `[pid_min, pid_max)`.
+    pub(crate) fn alloc_cyclic(
+        &self,
+        start: i32,
+        pid_min: i32,
+        pid_max: i32,
+        work: &mut ScanWork,
+    ) -> Result<Option<i32>> {
+        // Two legs: [start, pid_max), then [pid_min, start).
+        for (from, to) in [(start, pid_max), (pid_min, start)] {
+            let mut nr = from;
+            while nr < to {
+                let (i, off) = split(nr);
+                let page_end = ((i as i32 + 1) * BITS_PER_PAGE).min(to);
+                work.pages += 1;
+                if self.maps[i].nr_free.load(Relaxed) > 0 {
+                    let page = self.page(i)?;
+                    let end = page_end - i as i32 * BITS_PER_PAGE;
+                    let mut off = off;
+                    while let Some(free) = find_next(page, off, end, false, &mut work.words) {
+                        if self.test_and_set(page, i, free) {
+                            return Ok(Some(i as i32 * BITS_PER_PAGE + free));
+                        }
+                        // Lost a race for this bit: go on after it.
+                        off = free + 1;
+                    }
+                }
+                nr = page_end;
+            }
+        }
+        Ok(None)
+    }
+
+    /// Takes exactly `nr` (clone3's set_tid); `false` if it is taken.
+    pub(crate) fn alloc_exact(&self, nr: i32) -> Result<bool> {
+        let (i, off) = split(nr);
+        let page = self.page(i)?;
+        Ok(self.test_and_set(page, i, off))
+    }
+
+    /// free_pidmap(): releases `nr`. O(1).
+    pub(crate) fn free(&self, nr: i32) {
+        let (i, off) = split(nr);
+        let (w, mask) = bit(off);
+        if let Some(page) = self.maps[i].page.get() {
+            if page[w].fetch_and(!mask, Ordering::AcqRel) & mask != 0 {
+                self.maps[i].nr_free.add(1, Relaxed);
+            }
+        }
+    }
+
+    /// next_pidmap(): the first taken number after `last`, if any.
+    pub(crate) fn next(&self, last: i32) -> Option<i32> {
+        let first = last.checked_add(1)?.max(0);
+        let (mut i, mut off) = split(first);
+        let mut words = 0;
+        while i < PIDMAP_ENTRIES {
+            if let Some(page) = self.maps[i].page.get() {
+                if let Some(found) = find_next(page, off, BITS_PER_PAGE, true, &mut words) {
+                    return Some(i as i32 * BITS_PER_PAGE + found);
+                }
+            }
+            i += 1;
+            off = 0;
+        }
+        None
+    }
+
+    /// Whether `nr` is taken.
+    pub(crate) fn test(&self, nr: i32) -> bool {
+        let (i, off) = split(nr);
+        let (w, mask) = bit(off);
+        self.maps[i]
+            .page
+            .get()
+            .is_some_and(|p| p[w].load(Ordering::Relaxed) & mask != 0)
+    }
+
+    /// Pages allocated so far.
+    pub(crate) fn pages(&self) -> u32 {
+        self.maps.iter().filter(|m| m.page.get().is_some()).count() as u32
+    }
+
+    /// Bits set (number 0 included), counted from the pages; and whether
+    /// every entry's `nr_free` agrees with its page.
+    pub(crate) fn count_checked(&self) -> (u32, bool) {
+        let mut total = 0;
+        let mut consistent = true;
+        for m in &self.maps {
+            let set = m.page.get().map_or(0, |p| {
+                p.iter()
+                    .map(|w| w.load(Ordering::Relaxed).count_ones())
+                    .sum::<u32>()
+            });
+            consistent &= m.nr_free.load(Relaxed) == BITS_PER_PAGE - set as i32;
+            total += set;
+        }
+        (total, consistent)
+    }
+}
+
+/// `Atomic<i32>` has no relaxed `fetch_sub` shorthand; `nr_free` only needs
+/// a relaxed decrement.
+trait SubRelaxed {
+    fn sub_relaxed(&self, v: i32);
+}
+
+impl SubRelaxed for Atomic<i32> {
+    fn sub_relaxed(&self, v: i32) {
+        self.add(-v, Relaxed);
+    }
+}
+
+#[kernel::prelude::kunit_tests(shadowpid_pidmap)]
+mod tests {
+    use super::*;
+
+    fn with_map(f: impl FnOnce(&Pidmap)) {
+        let map = KBox::new(Pidmap::new(), GFP_KERNEL).unwrap();
+        f(&map);
+    }
+
+    #[test]
+    fn cyclic_from_start_then_wrap() {
+        with_map(|map| {
+            let mut w = ScanWork::default();
+            map.reserve_zero().unwrap();
+            assert_eq!(map.alloc_cyclic(1, 1, 400, &mut w).unwrap(), Some(1));
+            assert_eq!(map.alloc_cyclic(398, 300, 400, &mut w).unwrap(), Some(398));
+            assert_eq!(map.alloc_cyclic(399, 300, 400, &mut w).unwrap(), Some(399));
+            // Past pid_max: wraps to pid_min.
+            assert_eq!(map.alloc_cyclic(300, 300, 400, &mut w).unwrap(), Some(300));
+            assert!(map.test(300) && map.test(398) && !map.test(301));
+        });
+    }
+
+    #[test]
+    fn exhaustion_then_free() {
+        with_map(|map| {
+            let mut w = ScanWork::default();
+            map.reserve_zero().unwrap();
+            for nr in 1..400 {
+                assert_eq!(map.alloc_cyclic(nr, 1, 400, &mut w).unwrap(), Some(nr));
+            }
+            assert_eq!(map.alloc_cyclic(350, 300, 400, &mut w).unwrap(), None);
+            map.free(333);
+            assert_eq!(map.alloc_cyclic(350, 300, 400, &mut w).unwrap(), Some(333));
+            assert_eq!(map.count_checked(), (400, true));
+        });
+    }
+
+    #[test]
+    fn crosses_pages_and_skips_full_ones() {
+        with_map(|map| {
+            let top = 3 * BITS_PER_PAGE;
+            for nr in 0..2 * BITS_PER_PAGE + 5 {
+                assert!(map.alloc_exact(nr).unwrap());
+            }
+            let mut w = ScanWork::default();
+            assert_eq!(
+                map.alloc_cyclic(300, 300, top, &mut w).unwrap(),
+                Some(2 * BITS_PER_PAGE + 5)
+            );
+            // Pages 0 and 1 are full: skipped on nr_free, their words unread.
+            assert_eq!(w.pages, 3);
+            assert_eq!(w.words, 1);
+            assert_eq!(map.next(BITS_PER_PAGE - 1), Some(BITS_PER_PAGE));
+            assert_eq!(map.next(2 * BITS_PER_PAGE + 5), None);
+            assert!(!map.alloc_exact(7).unwrap());
+            assert_eq!(map.pages(), 3);
+        });
+    }
+}

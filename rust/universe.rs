@@ -1,0 +1,458 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! A universe: what one open file of `/dev/shadowpid` owns.
+//!
+//! Its own root namespace (id 0, level 0) and everything under it, named by
+//! small integer ids; its shadow tasks; the pid references its user holds.
+//! All of it goes when the file is released. Limits per universe (module
+//! parameters) keep one opener from exhausting kernel memory.
+
+use crate::{
+    hash,
+    namespace::PidNamespace,
+    pid::{self, Pid, PIDTYPE_MAX},
+    pidmap::ScanWork,
+};
+use core::ptr;
+use kernel::{
+    new_mutex,
+    prelude::*,
+    rbtree::RBTree,
+    sync::{
+        aref::ARef,
+        atomic::{Atomic, Relaxed},
+        Mutex,
+    },
+};
+
+/// Per-universe limits.
+#[derive(Clone, Copy)]
+pub(crate) struct Limits {
+    /// Live pids (and shadow tasks, and held pid references).
+    pub(crate) max_pids: u32,
+    /// Named namespaces, the root included.
+    pub(crate) max_namespaces: u32,
+}
+
+/// A shadow task: a pid link per type (`task->pids[type]`).
+struct Task {
+    pids: [Option<ARef<Pid>>; PIDTYPE_MAX],
+}
+
+/// The shadow tasks of a universe; its mutex is the universe's
+/// `tasklist_lock`, which also guards every pid's task lists.
+pub(crate) struct TaskTable {
+    tasks: RBTree<u32, Task>,
+}
+
+/// What one operation answers.
+#[derive(Default)]
+pub(crate) struct Answer {
+    /// Scalar answer (ns id, number, task id, handle).
+    pub(crate) value: i64,
+    /// Level of a namespace or pid.
+    pub(crate) level: u32,
+    /// A pid's numbers, root first.
+    pub(crate) numbers: Option<ARef<Pid>>,
+}
+
+/// Numbers and state of one namespace, for `SHADOWPID_IOC_STATS`.
+pub(crate) struct NsStats {
+    /// The namespace.
+    pub(crate) ns: ARef<PidNamespace>,
+    /// Live pids in the universe.
+    pub(crate) universe_pids: u32,
+    /// Named namespaces in the universe.
+    pub(crate) universe_namespaces: u32,
+}
+
+/// One universe.
+#[pin_data(PinnedDrop)]
+pub(crate) struct Universe {
+    #[pin]
+    namespaces: Mutex<KVec<Option<ARef<PidNamespace>>>>,
+    #[pin]
+    tasks: Mutex<TaskTable>,
+    #[pin]
+    handles: Mutex<KVec<Option<ARef<Pid>>>>,
+    live_pids: Atomic<u32>,
+    live_namespaces: Atomic<u32>,
+    limits: Limits,
+}
+
+impl Universe {
+    /// A universe with just its root namespace.
+    pub(crate) fn new(limits: Limits) -> impl PinInit<Self, Error> {
+        try_pin_init!(Self {
+            namespaces <- {
+                let root = PidNamespace::create(None)?;
+                let mut table = KVec::new();
+                table.push(Some(root), GFP_KERNEL)?;
+                new_mutex!(table)
+            },
+            tasks <- new_mutex!(TaskTable { tasks: RBTree::new() }),
+            handles <- new_mutex!(KVec::new()),
+            live_pids: Atomic::new(0),
+            live_namespaces: Atomic::new(1),
+            limits,
+        })
+    }
+
+    /// The namespace named `id`; ENOENT if none.
+    pub(crate) fn ns(&self, id: u32) -> Result<ARef<PidNamespace>> {
+        self.namespaces
+            .lock()
+            .get(id as usize)
+            .and_then(Option::clone)
+            .ok_or(ENOENT)
+    }
+
+    /// The pid numbered `nr` in namespace `id`; ESRCH if none.
+    fn pid(&self, id: u32, nr: i32) -> Result<ARef<Pid>> {
+        let ns = self.ns(id)?;
+        pid::find_get_pid(nr, &ns).ok_or(ESRCH)
+    }
+
+    /// `ns PARENT`: a child of namespace `parent`.
+    pub(crate) fn ns_create(&self, parent: u32) -> Result<Answer> {
+        let parent = self.ns(parent)?;
+        let child = PidNamespace::create(Some(&parent))?;
+        let level = child.level;
+        let mut table = self.namespaces.lock();
+        if self.live_namespaces.load(Relaxed) >= self.limits.max_namespaces {
+            return Err(ENOSPC);
+        }
+        // The lowest free id, as a file descriptor table does.
+        let id = match table.iter().position(Option::is_none) {
+            Some(id) => {
+                table[id] = Some(child);
+                id
+            }
+            None => {
+                table.push(Some(child), GFP_KERNEL)?;
+                table.len() - 1
+            }
+        };
+        self.live_namespaces.add(1, Relaxed);
+        Ok(Answer {
+            value: id as i64,
+            level,
+            numbers: None,
+        })
+    }
+
+    /// Drops the name `id`; the namespace lives on while it is used.
+    pub(crate) fn ns_release(&self, id: u32) -> Result {
+        if id == 0 {
+            return Err(EINVAL);
+        }
+        let mut table = self.namespaces.lock();
+        let slot = table.get_mut(id as usize).ok_or(ENOENT)?;
+        slot.take().ok_or(ENOENT)?;
+        self.live_namespaces.add(u32::MAX, Relaxed);
+        Ok(())
+    }
+
+    /// `alloc NS [set_tid]`.
+    pub(crate) fn alloc(&self, id: u32, set_tid: &[i32], work: &mut ScanWork) -> Result<Answer> {
+        let ns = self.ns(id)?;
+        if self.live_pids.fetch_add(1, Relaxed) >= self.limits.max_pids {
+            self.live_pids.add(u32::MAX, Relaxed);
+            return Err(ENOSPC);
+        }
+        match pid::alloc_pid(&ns, set_tid, &self.tasks, work) {
+            Ok(pid) => Ok(Answer {
+                value: i64::from(pid.leaf_nr()),
+                level: pid.level(),
+                numbers: Some(pid),
+            }),
+            Err(e) => {
+                self.live_pids.add(u32::MAX, Relaxed);
+                Err(e)
+            }
+        }
+    }
+
+    /// Unlinks every task of `pid`, then frees it; freeing a reaper empties
+    /// its namespace (`zap_pid_ns_processes()`). Called with the task lock.
+    fn kill(&self, tasks: &mut TaskTable, pid: &Pid) -> Result {
+        let links = core::mem::take(pid.tasks().access_mut(tasks));
+        for (ty, ids) in links.iter().enumerate() {
+            for id in ids {
+                tasks.unlink(*id, ty);
+            }
+        }
+        let reaper = pid::free_pid(pid)?;
+        self.live_pids.add(u32::MAX, Relaxed);
+        if reaper {
+            self.zap(tasks, pid.leaf());
+        }
+        Ok(())
+    }
+
+    /// Frees every pid that has a number in `ns`; `ns` already takes no new
+    /// one, since its reaper went.
+    fn zap(&self, tasks: &mut TaskTable, ns: &PidNamespace) {
+        let mut nr = 0;
+        while let Some(pid) = pid::find_ge_pid(nr, ns) {
+            nr = pid.nr_ns(ns) + 1;
+            // A nested reaper only disables its namespace here: every pid of
+            // that namespace has a number in `ns` and is met by this walk.
+            let links = core::mem::take(pid.tasks().access_mut(tasks));
+            for (ty, ids) in links.iter().enumerate() {
+                for id in ids {
+                    tasks.unlink(*id, ty);
+                }
+            }
+            if pid::free_pid(&pid).is_ok() {
+                self.live_pids.add(u32::MAX, Relaxed);
+            }
+        }
+    }
+
+    /// `free NS NR`: the process is gone.
+    pub(crate) fn free(&self, id: u32, nr: i32) -> Result {
+        let pid = self.pid(id, nr)?;
+        let mut tasks = self.tasks.lock();
+        self.kill(&mut tasks, &pid)
+    }
+
+    /// `find NS NR`.
+    pub(crate) fn find(&self, id: u32, nr: i32) -> Result<Answer> {
+        let pid = self.pid(id, nr)?;
+        Ok(Answer {
+            value: i64::from(nr),
+            level: pid.level(),
+            numbers: Some(pid),
+        })
+    }
+
+    /// `next NS NR`: the smallest number in use at or above `nr`.
+    pub(crate) fn next(&self, id: u32, nr: i32) -> Result<Answer> {
+        let ns = self.ns(id)?;
+        let pid = pid::find_ge_pid(nr, &ns).ok_or(ESRCH)?;
+        Ok(Answer {
+            value: i64::from(pid.nr_ns(&ns)),
+            ..Default::default()
+        })
+    }
+
+    /// `nr NS NR TARGET`: `pid_nr_ns()`, 0 where not visible.
+    pub(crate) fn nr_ns(&self, id: u32, nr: i32, target: u32) -> Result<Answer> {
+        let target = self.ns(target)?;
+        let pid = self.pid(id, nr)?;
+        Ok(Answer {
+            value: i64::from(pid.nr_ns(&target)),
+            ..Default::default()
+        })
+    }
+
+    /// `lastpid NS N`.
+    pub(crate) fn set_last_pid(&self, id: u32, n: u32) -> Result {
+        self.ns(id)?.set_last_pid(i64::from(n))
+    }
+
+    /// `pidmax NS N`.
+    pub(crate) fn set_pid_max(&self, id: u32, n: u32) -> Result {
+        self.ns(id)?.set_pid_max(i64::from(n))
+    }
+
+    /// `attach_pid()`: task `task` takes `(id, nr)` as its pid of type `ty`.
+    pub(crate) fn attach(&self, task: u32, ty: u32, id: u32, nr: i32) -> Result {
+        let ty = pid_type(ty)?;
+        let pid = self.pid(id, nr)?;
+        let mut tasks = self.tasks.lock();
+        // Freed since it was found: its process is gone.
+        if !pid.is_alive() {
+            return Err(ESRCH);
+        }
+        let entry = match tasks.tasks.get_mut(&task) {
+            Some(entry) => entry,
+            None => {
+                if tasks.tasks.iter().count() as u32 >= self.limits.max_pids {
+                    return Err(ENOSPC);
+                }
+                let fresh = Task {
+                    pids: [None, None, None],
+                };
+                tasks.tasks.try_create_and_insert(task, fresh, GFP_KERNEL)?;
+                tasks.tasks.get_mut(&task).ok_or(ENOMEM)?
+            }
+        };
+        if entry.pids[ty].is_some() {
+            return Err(EBUSY);
+        }
+        entry.pids[ty] = Some(pid.clone());
+        if let Err(e) = pid.tasks().access_mut(&mut tasks)[ty].push(task, GFP_KERNEL) {
+            tasks.unlink(task, ty);
+            return Err(e.into());
+        }
+        Ok(())
+    }
+
+    /// `detach_pid()`: a pid left with no task of any type is freed.
+    pub(crate) fn detach(&self, task: u32, ty: u32) -> Result {
+        let ty = pid_type(ty)?;
+        let mut tasks = self.tasks.lock();
+        let pid = tasks.unlink(task, ty).ok_or(ESRCH)?;
+        let links = pid.tasks().access_mut(&mut tasks);
+        links[ty].retain(|t| *t != task);
+        if links.iter().all(|l| l.is_empty()) && pid.is_alive() {
+            self.kill(&mut tasks, &pid)?;
+        }
+        Ok(())
+    }
+
+    /// `transfer_pid()`: task `new` takes over `old`'s link of type `ty`.
+    pub(crate) fn transfer(&self, old: u32, new: u32, ty: u32) -> Result {
+        let ty = pid_type(ty)?;
+        let mut tasks = self.tasks.lock();
+        if tasks.tasks.get(&new).is_none() {
+            return Err(ESRCH);
+        }
+        if tasks.tasks.get(&new).is_some_and(|t| t.pids[ty].is_some()) {
+            return Err(EBUSY);
+        }
+        let pid = tasks.unlink(old, ty).ok_or(ESRCH)?;
+        for t in pid.tasks().access_mut(&mut tasks)[ty].iter_mut() {
+            if *t == old {
+                *t = new;
+            }
+        }
+        if let Some(entry) = tasks.tasks.get_mut(&new) {
+            entry.pids[ty] = Some(pid);
+        }
+        Ok(())
+    }
+
+    /// `pid_task()`: the task `(id, nr)` links first for type `ty`.
+    pub(crate) fn pid_task(&self, id: u32, nr: i32, ty: u32) -> Result<Answer> {
+        let ty = pid_type(ty)?;
+        let pid = self.pid(id, nr)?;
+        let tasks = self.tasks.lock();
+        let task = pid.tasks().access(&tasks)[ty]
+            .last()
+            .copied()
+            .ok_or(ESRCH)?;
+        Ok(Answer {
+            value: i64::from(task),
+            ..Default::default()
+        })
+    }
+
+    /// `get_pid()`: a reference held for the user, named by a handle.
+    pub(crate) fn get(&self, id: u32, nr: i32) -> Result<Answer> {
+        let pid = self.pid(id, nr)?;
+        let mut handles = self.handles.lock();
+        let slot = match handles.iter().position(Option::is_none) {
+            Some(slot) => slot,
+            None => {
+                if handles.len() as u32 >= self.limits.max_pids {
+                    return Err(ENOSPC);
+                }
+                handles.push(None, GFP_KERNEL)?;
+                handles.len() - 1
+            }
+        };
+        handles[slot] = Some(pid);
+        Ok(Answer {
+            value: slot as i64,
+            ..Default::default()
+        })
+    }
+
+    /// `put_pid()` of handle `handle`.
+    pub(crate) fn put(&self, handle: u32) -> Result {
+        let mut handles = self.handles.lock();
+        let slot = handles.get_mut(handle as usize).ok_or(EBADF)?;
+        slot.take().ok_or(EBADF)?;
+        Ok(())
+    }
+
+    /// `pid_nr_ns()` of a held reference: the number it had in `target`,
+    /// even after it was freed (as for a stale `struct pid *`).
+    pub(crate) fn handle_nr(&self, handle: u32, target: u32) -> Result<Answer> {
+        let target = self.ns(target)?;
+        let handles = self.handles.lock();
+        let pid = handles
+            .get(handle as usize)
+            .and_then(Option::as_ref)
+            .ok_or(EBADF)?;
+        Ok(Answer {
+            value: i64::from(pid.nr_ns(&target)),
+            ..Default::default()
+        })
+    }
+
+    /// The namespace `id` and the universe's totals.
+    pub(crate) fn stats(&self, id: u32) -> Result<NsStats> {
+        Ok(NsStats {
+            ns: self.ns(id)?,
+            universe_pids: self.live_pids.load(Relaxed),
+            universe_namespaces: self.live_namespaces.load(Relaxed),
+        })
+    }
+
+    /// Checks the invariants of namespace `id`: bits set (number 0 aside)
+    /// == pids with a number in it == upids of it found in the hash, and
+    /// every `nr_free` agrees with its page.
+    pub(crate) fn check(&self, id: u32) -> Result {
+        let ns = self.ns(id)?;
+        let (bits, consistent) = ns.pidmap.count_checked();
+        let mut hashed = 0u32;
+        let mut nr = 0;
+        while let Some(pid) = pid::find_ge_pid(nr, &ns) {
+            let n = pid.nr_ns(&ns);
+            let rcu = kernel::sync::rcu::read_lock();
+            if !hash::find(n, &ns, &rcu).is_some_and(|p| ptr::eq(p, &*pid)) {
+                return Err(EUCLEAN);
+            }
+            hashed += 1;
+            nr = n + 1;
+        }
+        if !consistent || bits != ns.live() + 1 || hashed != ns.live() {
+            return Err(EUCLEAN);
+        }
+        Ok(())
+    }
+}
+
+impl TaskTable {
+    /// Clears task `task`'s link of type `ty`, forgetting a task left with
+    /// no link; returns the pid it had.
+    fn unlink(&mut self, task: u32, ty: usize) -> Option<ARef<Pid>> {
+        let entry = self.tasks.get_mut(&task)?;
+        let pid = entry.pids[ty].take();
+        if entry.pids.iter().all(Option::is_none) {
+            self.tasks.remove(&task);
+        }
+        pid
+    }
+}
+
+/// A pid type from the ABI; EINVAL if out of range.
+fn pid_type(ty: u32) -> Result<usize> {
+    let ty = ty as usize;
+    if ty < PIDTYPE_MAX {
+        Ok(ty)
+    } else {
+        Err(EINVAL)
+    }
+}
+
+#[pinned_drop]
+impl PinnedDrop for Universe {
+    fn drop(self: Pin<&mut Self>) {
+        // The root's reaper, or not: every pid of the universe has a number
+        // in the root, so emptying the root frees them all.
+        let root = self.namespaces.lock().first().and_then(Option::clone);
+        if let Some(root) = root {
+            let mut tasks = self.tasks.lock();
+            {
+                let _g = hash::PIDMAP_LOCK.lock();
+                root.disable_allocation(&_g);
+            }
+            self.zap(&mut tasks, &root);
+        }
+    }
+}
