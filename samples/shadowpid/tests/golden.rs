@@ -1,0 +1,38 @@
+// SPDX-License-Identifier: GPL-2.0
+//! The reference model must give the answers written in the golden scripts
+//! (tools/testing/selftests/shadowpid/scripts), which the guest checks the
+//! module against too.
+
+use shadowpid::{
+    model::{Limits, Model},
+    ops::{parse_line, Line, Outcome},
+};
+use std::{fs, path::PathBuf};
+
+#[test]
+fn model_answers_the_golden_scripts() {
+    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("../../tools/testing/selftests/shadowpid/scripts");
+    let mut seen = 0;
+    for entry in fs::read_dir(&dir).unwrap() {
+        let input = entry.unwrap().path();
+        if input.extension().is_none_or(|e| e != "in") {
+            continue;
+        }
+        let expected = fs::read_to_string(input.with_extension("out")).unwrap();
+        let mut model = Model::new(Limits::default());
+        let got: Vec<String> = fs::read_to_string(&input)
+            .unwrap()
+            .lines()
+            .filter_map(|l| match parse_line(l) {
+                Line::Op(op) => Some(model.run(&op).to_string()),
+                Line::Nothing => None,
+                Line::Malformed => Some(Outcome::Err(libc::EINVAL).to_string()),
+            })
+            .collect();
+        let expected: Vec<&str> = expected.lines().collect();
+        assert_eq!(got, expected, "{}", input.display());
+        seen += 1;
+    }
+    assert!(seen > 0, "no golden script in {}", dir.display());
+}
