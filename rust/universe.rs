@@ -43,6 +43,8 @@ struct Task {
 /// `tasklist_lock`, which also guards every pid's task lists.
 pub(crate) struct TaskTable {
     tasks: RBTree<u32, Task>,
+    /// Entries of `tasks`.
+    count: u32,
 }
 
 /// What one operation answers.
@@ -90,7 +92,10 @@ impl Universe {
                 table.push(Some(root), GFP_KERNEL)?;
                 new_mutex!(table)
             },
-            tasks <- new_mutex!(TaskTable { tasks: RBTree::new() }),
+            tasks <- new_mutex!(TaskTable {
+                tasks: RBTree::new(),
+                count: 0,
+            }),
             handles <- new_mutex!(KVec::new()),
             live_pids: Atomic::new(0),
             live_namespaces: Atomic::new(1),
@@ -269,13 +274,14 @@ impl Universe {
         let entry = match tasks.tasks.get_mut(&task) {
             Some(entry) => entry,
             None => {
-                if tasks.tasks.iter().count() as u32 >= self.limits.max_pids {
+                if tasks.count >= self.limits.max_pids {
                     return Err(ENOSPC);
                 }
                 let fresh = Task {
                     pids: [None, None, None],
                 };
                 tasks.tasks.try_create_and_insert(task, fresh, GFP_KERNEL)?;
+                tasks.count += 1;
                 tasks.tasks.get_mut(&task).ok_or(ENOMEM)?
             }
         };
@@ -423,8 +429,8 @@ impl TaskTable {
     fn unlink(&mut self, task: u32, ty: usize) -> Option<ARef<Pid>> {
         let entry = self.tasks.get_mut(&task)?;
         let pid = entry.pids[ty].take();
-        if entry.pids.iter().all(Option::is_none) {
-            self.tasks.remove(&task);
+        if entry.pids.iter().all(Option::is_none) && self.tasks.remove(&task).is_some() {
+            self.count -= 1;
         }
         pid
     }

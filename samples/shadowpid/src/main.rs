@@ -92,6 +92,14 @@ enum Command {
     Transfer { old: u32, new: u32, ty: Type },
     /// The task linked to pid (NS, NR) as TYPE.
     Task { ns: u32, nr: i32, ty: Type },
+    /// Drop the name of namespace NS.
+    Release { ns: u32 },
+    /// Take a reference on pid (NS, NR).
+    Get { ns: u32, nr: i32 },
+    /// Drop the held reference HANDLE.
+    Put { handle: u32 },
+    /// The number of held reference HANDLE seen from namespace TARGET.
+    Hnr { handle: u32, target: u32 },
     /// Check the invariants of namespace NS.
     Check { ns: u32 },
     /// Statistics of namespace NS.
@@ -133,6 +141,10 @@ impl Command {
                 nr,
                 ty: ty.into(),
             },
+            Command::Release { ns } => Op::NsRelease { ns },
+            Command::Get { ns, nr } => Op::Get { ns, nr },
+            Command::Put { handle } => Op::Put { handle },
+            Command::Hnr { handle, target } => Op::HandleNr { handle, target },
             Command::Check { ns } => Op::Check { ns },
             Command::Stats { ns } => Op::Stats { ns },
             _ => return None,

@@ -570,4 +570,52 @@ TEST(load_unload_ten_times)
 	}
 }
 
+/* Reloads the module with module parameters params. */
+static int reload(const char *ko, const char *params)
+{
+	int fd, ret;
+
+	if (syscall(SYS_delete_module, "shadowpid", O_NONBLOCK))
+		return -errno;
+	fd = open(ko, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	ret = syscall(SYS_finit_module, fd, params, 0) ? -errno : 0;
+	close(fd);
+	return ret;
+}
+
+TEST(universe_limits)
+{
+	const char *ko = getenv("SHADOWPID_KO");
+	struct shadowpid_op o;
+	int fd, i;
+
+	if (!ko)
+		SKIP(return, "SHADOWPID_KO (path of shadowpid.ko) not set");
+	ASSERT_EQ(0, reload(ko, "max_pids=5 max_namespaces=3"));
+	fd = open_dev();
+	ASSERT_LE(0, fd);
+	for (i = 1; i <= 5; i++)
+		EXPECT_EQ(i, alloc(fd, 0));
+	EXPECT_EQ(-ENOSPC, alloc(fd, 0));
+	EXPECT_EQ(0, do_op(fd, SHADOWPID_OP_FREE, 0, 5, 0, 0, 0, NULL));
+	EXPECT_EQ(6, alloc(fd, 0));	/* room again; cyclic: 6 */
+	EXPECT_EQ(1, ns_create(fd, 0));
+	EXPECT_EQ(2, ns_create(fd, 0));
+	EXPECT_EQ(-ENOSPC, ns_create(fd, 0));
+	/* Tasks and held references count against max_pids too. */
+	for (i = 0; i < 5; i++) {
+		EXPECT_EQ(0, do_op(fd, SHADOWPID_OP_ATTACH, 0, 2, i, SHADOWPID_PIDTYPE_SID, 0, NULL));
+		EXPECT_EQ(0, do_op(fd, SHADOWPID_OP_GET, 0, 2, 0, 0, 0, &o));
+	}
+	EXPECT_EQ(-ENOSPC, do_op(fd, SHADOWPID_OP_ATTACH, 0, 2, 9, SHADOWPID_PIDTYPE_SID, 0, NULL));
+	EXPECT_EQ(-ENOSPC, do_op(fd, SHADOWPID_OP_GET, 0, 2, 0, 0, 0, NULL));
+	EXPECT_EQ(0, do_op(fd, SHADOWPID_OP_CHECK, 0, 0, 0, 0, 0, NULL));
+	/* Unload is refused while the universe is open; fine after. */
+	EXPECT_EQ(-EWOULDBLOCK, reload(ko, ""));
+	close(fd);
+	ASSERT_EQ(0, reload(ko, ""));
+}
+
 TEST_HARNESS_MAIN
