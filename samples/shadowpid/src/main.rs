@@ -7,7 +7,7 @@ use clap::{Parser, Subcommand};
 use shadowpid::{
     abi,
     model::{Limits, Model},
-    ops::{parse_line, Line, Op, Outcome, PidType},
+    ops::{parse_line, Line, Op, Outcome},
     random::{next_op, Rng},
     Device,
 };
@@ -25,25 +25,7 @@ struct Cli {
     command: Command,
 }
 
-/// A pid link type on the command line.
-#[derive(Clone, Copy, clap::ValueEnum)]
-enum Type {
-    Pid,
-    Pgid,
-    Sid,
-}
-
-impl From<Type> for PidType {
-    fn from(t: Type) -> Self {
-        match t {
-            Type::Pid => PidType::Pid,
-            Type::Pgid => PidType::Pgid,
-            Type::Sid => PidType::Sid,
-        }
-    }
-}
-
-/// The subcommands.
+/// The subcommands: the three below, then one per operation.
 #[derive(Subcommand)]
 enum Command {
     /// Print the ABI version of the loaded module and of this tool.
@@ -59,97 +41,8 @@ enum Command {
         #[arg(long, default_value_t = 100_000)]
         ops: usize,
     },
-    /// Create a child of namespace PARENT.
-    Ns { parent: u32 },
-    /// Allocate a pid in NS, with set_tid numbers (most nested first).
-    Alloc {
-        ns: u32,
-        #[arg(value_delimiter = ',')]
-        set_tid: Vec<i32>,
-    },
-    /// Free pid NR of NS.
-    Free { ns: u32, nr: i32 },
-    /// Find pid NR of NS.
-    Find { ns: u32, nr: i32 },
-    /// The first pid at or above NR in NS.
-    Next { ns: u32, nr: i32 },
-    /// The number of pid (NS, NR) seen from namespace TARGET.
-    Nr { ns: u32, nr: i32, target: u32 },
-    /// Set ns_last_pid of NS.
-    Lastpid { ns: u32, value: u32 },
-    /// Set pid_max of NS.
-    Pidmax { ns: u32, value: u32 },
-    /// Attach task TASK to pid (NS, NR) as TYPE.
-    Attach {
-        task: u32,
-        ty: Type,
-        ns: u32,
-        nr: i32,
-    },
-    /// Detach task TASK's TYPE link.
-    Detach { task: u32, ty: Type },
-    /// Move TYPE link from task OLD to task NEW.
-    Transfer { old: u32, new: u32, ty: Type },
-    /// The task linked to pid (NS, NR) as TYPE.
-    Task { ns: u32, nr: i32, ty: Type },
-    /// Drop the name of namespace NS.
-    Release { ns: u32 },
-    /// Take a reference on pid (NS, NR).
-    Get { ns: u32, nr: i32 },
-    /// Drop the held reference HANDLE.
-    Put { handle: u32 },
-    /// The number of held reference HANDLE seen from namespace TARGET.
-    Hnr { handle: u32, target: u32 },
-    /// Check the invariants of namespace NS.
-    Check { ns: u32 },
-    /// Statistics of namespace NS.
-    Stats { ns: u32 },
-}
-
-impl Command {
-    /// The operation of a single-operation subcommand.
-    fn op(&self) -> Option<Op> {
-        Some(match *self {
-            Command::Ns { parent } => Op::NsCreate { parent },
-            Command::Alloc { ns, ref set_tid } => Op::Alloc {
-                ns,
-                set_tid: set_tid.clone(),
-            },
-            Command::Free { ns, nr } => Op::Free { ns, nr },
-            Command::Find { ns, nr } => Op::Find { ns, nr },
-            Command::Next { ns, nr } => Op::Next { ns, nr },
-            Command::Nr { ns, nr, target } => Op::NrNs { ns, nr, target },
-            Command::Lastpid { ns, value } => Op::SetLastPid { ns, value },
-            Command::Pidmax { ns, value } => Op::SetPidMax { ns, value },
-            Command::Attach { task, ty, ns, nr } => Op::Attach {
-                task,
-                ty: ty.into(),
-                ns,
-                nr,
-            },
-            Command::Detach { task, ty } => Op::Detach {
-                task,
-                ty: ty.into(),
-            },
-            Command::Transfer { old, new, ty } => Op::Transfer {
-                old,
-                new,
-                ty: ty.into(),
-            },
-            Command::Task { ns, nr, ty } => Op::PidTask {
-                ns,
-                nr,
-                ty: ty.into(),
-            },
-            Command::Release { ns } => Op::NsRelease { ns },
-            Command::Get { ns, nr } => Op::Get { ns, nr },
-            Command::Put { handle } => Op::Put { handle },
-            Command::Hnr { handle, target } => Op::HandleNr { handle, target },
-            Command::Check { ns } => Op::Check { ns },
-            Command::Stats { ns } => Op::Stats { ns },
-            _ => return None,
-        })
-    }
+    #[command(flatten)]
+    Op(Op),
 }
 
 /// `shadowpid script`: all of stdin, batched between `stats` lines.
@@ -244,10 +137,7 @@ fn run(cli: Cli) -> io::Result<bool> {
         }
         Command::Script => script(&dev),
         Command::ModelTest { seed, ops } => model_test(&dev, seed, ops),
-        ref single => {
-            let op = single
-                .op()
-                .expect("every other subcommand is one operation");
+        Command::Op(op) => {
             let outcome = dev.run(&op)?;
             println!("{outcome}");
             Ok(!matches!(outcome, Outcome::Err(_)))

@@ -28,7 +28,7 @@ use crate::abi;
 use std::fmt;
 
 /// A pid link type.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
 pub enum PidType {
     /// The task's own pid.
     Pid,
@@ -73,50 +73,62 @@ impl fmt::Display for PidType {
     }
 }
 
-/// One operation. Its fields are the words of the grammar above.
+/// One operation; also the CLI's subcommands, named as in the grammar. Its
+/// fields are the words of the grammar above.
 #[allow(missing_docs)]
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, clap::Subcommand)]
 pub enum Op {
-    /// Create a child of `parent`.
+    /// Create a child of namespace PARENT.
+    #[command(name = "ns")]
     NsCreate { parent: u32 },
-    /// Drop the name of a namespace.
+    /// Drop the name of namespace NS.
+    #[command(name = "release")]
     NsRelease { ns: u32 },
-    /// alloc_pid() in `ns`, with set_tid (most nested first).
-    Alloc { ns: u32, set_tid: Vec<i32> },
-    /// free_pid().
+    /// Allocate a pid in NS, with set_tid numbers (most nested first).
+    Alloc {
+        ns: u32,
+        #[arg(value_delimiter = ',')]
+        set_tid: Vec<i32>,
+    },
+    /// Free pid NR of NS.
     Free { ns: u32, nr: i32 },
-    /// find_pid_ns().
+    /// Find pid NR of NS.
     Find { ns: u32, nr: i32 },
-    /// find_ge_pid().
+    /// The first pid at or above NR in NS.
     Next { ns: u32, nr: i32 },
-    /// pid_nr_ns() of (ns, nr) seen from `target`.
+    /// The number of pid (NS, NR) seen from namespace TARGET.
+    #[command(name = "nr")]
     NrNs { ns: u32, nr: i32, target: u32 },
-    /// ns_last_pid.
+    /// Set ns_last_pid of NS.
+    #[command(name = "lastpid")]
     SetLastPid { ns: u32, value: u32 },
-    /// pid_max.
+    /// Set pid_max of NS.
+    #[command(name = "pidmax")]
     SetPidMax { ns: u32, value: u32 },
-    /// attach_pid().
+    /// Attach task TASK to pid (NS, NR) as TY.
     Attach {
         task: u32,
         ty: PidType,
         ns: u32,
         nr: i32,
     },
-    /// detach_pid().
+    /// Detach task TASK's TY link.
     Detach { task: u32, ty: PidType },
-    /// transfer_pid().
+    /// Move the TY link of task OLD to task NEW.
     Transfer { old: u32, new: u32, ty: PidType },
-    /// pid_task().
+    /// The task linked to pid (NS, NR) as TY.
+    #[command(name = "task")]
     PidTask { ns: u32, nr: i32, ty: PidType },
-    /// get_pid(): a handle.
+    /// Take a reference on pid (NS, NR).
     Get { ns: u32, nr: i32 },
-    /// put_pid() of a handle.
+    /// Drop the held reference HANDLE.
     Put { handle: u32 },
-    /// pid_nr_ns() of a handle.
+    /// The number of held reference HANDLE seen from namespace TARGET.
+    #[command(name = "hnr")]
     HandleNr { handle: u32, target: u32 },
-    /// Check a namespace's invariants.
+    /// Check the invariants of namespace NS.
     Check { ns: u32 },
-    /// Statistics of a namespace (its own ioctl, not a batchable op).
+    /// Statistics of namespace NS (its own ioctl, not a batchable op).
     Stats { ns: u32 },
 }
 
