@@ -5,6 +5,7 @@
 #![deny(missing_docs)]
 
 pub mod abi;
+pub mod compare;
 pub mod device;
 pub mod model;
 pub mod ops;

@@ -25,7 +25,33 @@ struct Cli {
     command: Command,
 }
 
-/// The subcommands: the three below, then one per operation.
+/// Options of `shadowpid compare`.
+#[derive(clap::Args)]
+struct CompareArgs {
+    /// A built-in scenario to run (repeatable); all of them by default.
+    #[arg(long = "scenario")]
+    scenarios: Vec<String>,
+    /// Skip the built-in scenarios.
+    #[arg(long)]
+    no_builtin: bool,
+    /// Random scenarios to run, with seeds SEED, SEED+1, ...
+    #[arg(long, default_value_t = 0)]
+    random: u64,
+    /// Seed of the first random scenario.
+    #[arg(long, default_value_t = 1)]
+    seed: u64,
+    /// Events per random scenario.
+    #[arg(long, default_value_t = 2000)]
+    steps: usize,
+    /// Print the reports as JSON instead of the table.
+    #[arg(long, conflicts_with = "ktap")]
+    json: bool,
+    /// Print the reports as KTAP (for kselftest) instead of the table.
+    #[arg(long)]
+    ktap: bool,
+}
+
+/// The subcommands: the four below, then one per operation.
 #[derive(Subcommand)]
 enum Command {
     /// Print the ABI version of the loaded module and of this tool.
@@ -41,6 +67,9 @@ enum Command {
         #[arg(long, default_value_t = 100_000)]
         ops: usize,
     },
+    /// Replay real process creation in real PID namespaces on the shadow
+    /// and compare, number for number (run it as root, in a test guest).
+    Compare(CompareArgs),
     #[command(flatten)]
     Op(Op),
 }
@@ -122,7 +151,49 @@ fn model_test(dev: &Device, seed: u64, count: usize) -> io::Result<bool> {
     Ok(true)
 }
 
+/// `shadowpid compare`: true if no scenario found a mismatch.
+fn compare(args: CompareArgs) -> io::Result<bool> {
+    let CompareArgs {
+        scenarios,
+        no_builtin,
+        random,
+        seed,
+        steps,
+        json,
+        ktap,
+    } = args;
+    let mut names = scenarios;
+    if names.is_empty() && !no_builtin {
+        names = shadowpid::compare::scenarios::BUILTIN
+            .iter()
+            .map(|s| s.to_string())
+            .collect();
+    }
+    let seeds: Vec<u64> = (seed..seed + random).collect();
+    if !json && !ktap {
+        println!(
+            "Comparing in fresh PID namespaces below the initial one (its other processes \
+             take numbers there too, so only the levels below it are compared)."
+        );
+    }
+    let reports = shadowpid::compare::run(&names, &seeds, steps, json || ktap)?;
+    if ktap {
+        print!("{}", shadowpid::compare::ktap(&reports));
+    } else if json {
+        println!(
+            "{}",
+            serde_json::to_string_pretty(&reports).map_err(io::Error::other)?
+        );
+    } else {
+        print!("{}", shadowpid::compare::table(&reports));
+    }
+    Ok(reports.iter().all(|r| r.mismatches == 0))
+}
+
 fn run(cli: Cli) -> io::Result<bool> {
+    if let Command::Compare(args) = cli.command {
+        return compare(args);
+    }
     let dev = Device::open()?;
     match cli.command {
         Command::Version => {
@@ -137,6 +208,7 @@ fn run(cli: Cli) -> io::Result<bool> {
         }
         Command::Script => script(&dev),
         Command::ModelTest { seed, ops } => model_test(&dev, seed, ops),
+        Command::Compare(_) => unreachable!("handled above"),
         Command::Op(op) => {
             let outcome = dev.run(&op)?;
             println!("{outcome}");
