@@ -29,19 +29,25 @@ use kernel::{
 /// The private state of one open file of `/dev/shadowpid`.
 #[pin_data]
 pub(crate) struct UniverseFile {
+    /// Everything the file owns.
     #[pin]
     universe: Universe,
 }
 
 /// Which inputs of `struct shadowpid_op` an operation reads.
 struct Inputs {
+    /// Reads `ns`.
     ns: bool,
+    /// Reads `nr`.
     nr: bool,
+    /// Reads `arg[0..args]`.
     args: usize,
+    /// Reads `count` and `nrs[..count]` (set_tid).
     set_tid: bool,
 }
 
 impl Inputs {
+    /// Inputs without set_tid.
     const fn new(ns: bool, nr: bool, args: usize) -> Self {
         Self {
             ns,
@@ -140,6 +146,7 @@ impl UniverseFile {
         }
     }
 
+    /// `SHADOWPID_IOC_OP`.
     fn ioctl_op(&self, user: UserSlice) -> Result<isize> {
         let (mut reader, mut writer) = user.reader_writer();
         let mut op: uapi::shadowpid_op = reader.read()?;
@@ -148,6 +155,7 @@ impl UniverseFile {
         Ok(0)
     }
 
+    /// `SHADOWPID_IOC_BATCH`.
     fn ioctl_batch(&self, user: UserSlice) -> Result<isize> {
         let (mut reader, mut writer) = user.reader_writer();
         let mut batch: uapi::shadowpid_batch = reader.read()?;
@@ -185,6 +193,7 @@ impl UniverseFile {
         Ok(0)
     }
 
+    /// `SHADOWPID_IOC_STATS`.
     fn ioctl_stats(&self, user: UserSlice) -> Result<isize> {
         let (mut reader, mut writer) = user.reader_writer();
         let req: uapi::shadowpid_stats = reader.read()?;

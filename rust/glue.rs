@@ -42,7 +42,9 @@ pub(crate) fn totalram_bytes() -> u64 {
 /// `raw` is null or a cache made by `__kmem_cache_create_args` for objects of
 /// `size` bytes, which this slot owns until [`CacheSlot::destroy`].
 pub(crate) struct CacheSlot {
+    /// The cache, or null before its first use.
     raw: AtomicPtr<bindings::kmem_cache>,
+    /// Its name in /proc/slabinfo.
     name: &'static CStr,
     /// Objects allocated from the cache and not yet freed.
     objects: Atomic<i64>,
@@ -137,7 +139,9 @@ impl CacheSlot {
 /// A live cache of a [`CacheSlot`].
 #[derive(Clone, Copy)]
 pub(crate) struct Cache<'a> {
+    /// The live cache.
     raw: NonNull<bindings::kmem_cache>,
+    /// Its slot, which counts the objects.
     slot: &'a CacheSlot,
 }
 
@@ -175,6 +179,7 @@ pub(crate) type PageWords = [AtomicU64; bindings::PAGE_SIZE / 8];
 ///
 /// `addr` is the address of a page from `get_zeroed_page()`, owned by this value.
 pub(crate) struct ZeroedPage {
+    /// Its kernel virtual address.
     addr: NonNull<PageWords>,
 }
 
@@ -207,6 +212,7 @@ impl Drop for ZeroedPage {
 ///
 /// `page` is null or the address of a [`ZeroedPage`] this slot owns.
 pub(crate) struct PageSlot {
+    /// The page, or null.
     page: AtomicPtr<PageWords>,
 }
 

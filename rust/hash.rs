@@ -42,6 +42,7 @@ pub(crate) const MAX_SHIFT: u32 = 12;
 /// The buckets: room for the largest table, of which `2^SHIFT` are used.
 static BUCKETS: [AtomicPtr<Upid>; 1 << MAX_SHIFT] =
     [const { AtomicPtr::new(ptr::null_mut()) }; 1 << MAX_SHIFT];
+/// `pidhash_shift`: log2 of the buckets in use.
 static SHIFT: Atomic<u32> = Atomic::new(MIN_SHIFT);
 /// Upids hashed now.
 static ENTRIES: Atomic<u32> = Atomic::new(0);
@@ -145,6 +146,7 @@ pub(crate) fn longest_chain() -> u32 {
         .unwrap_or(0)
 }
 
+/// KUnit: the table size rule.
 #[kernel::prelude::kunit_tests(shadowpid_hash)]
 mod tests {
     use super::*;

@@ -42,10 +42,13 @@ pub(crate) static NS_CACHE: CacheSlot = CacheSlot::new(c"shadowpid_pid_namespace
 /// pid with a number here holds a reference on its most nested namespace,
 /// which holds one on its parent: a namespace outlives its pids.
 pub(crate) struct PidNamespace {
+    /// References: the universe's name, child namespaces, pids.
     refcount: Refcount,
     /// 0 for a universe's root.
     pub(crate) level: u32,
+    /// None for a root.
     parent: Option<ARef<PidNamespace>>,
+    /// Which numbers are taken.
     pub(crate) pidmap: Pidmap,
     /// As `/proc/sys/kernel/ns_last_pid`: cyclic allocation resumes after it.
     pub(crate) last_pid: Atomic<i32>,

@@ -48,7 +48,9 @@ pub(crate) type TaskLinks = [KVec<u32>; PIDTYPE_MAX];
 pub(crate) struct Upid {
     /// The number.
     pub(crate) nr: i32,
+    /// The namespace the number belongs to.
     ns: NonNull<PidNamespace>,
+    /// The pid the upid is part of.
     pid: NonNull<Pid>,
     /// Next entry of the hash chain.
     pub(crate) next: AtomicPtr<Upid>,
@@ -78,13 +80,19 @@ impl Upid {
 /// it is, the hash owns one reference.
 #[repr(C)]
 pub(crate) struct Pid {
+    /// References; the hash holds one while the pid is hashed.
     count: Refcount,
+    /// Level of its most nested namespace.
     level: u32,
+    /// In the hash: alive, not freed yet.
     hashed: AtomicBool,
+    /// The `level + 1` upids after the header.
     numbers: NonNull<Upid>,
     /// Keeps the most nested namespace, hence every level's, alive.
     leaf: ARef<PidNamespace>,
+    /// Attached tasks, under the universe's task lock.
     tasks: LockedBy<TaskLinks, TaskTable>,
+    /// For the RCU-deferred put of `free_pid()`.
     rcu: RcuHead,
 }
 
@@ -189,6 +197,7 @@ impl Pid {
         NUMBERS_OFFSET + (level as usize + 1) * size_of::<Upid>()
     }
 
+    /// The cache for pids of `level + 1` levels.
     fn cache(level: usize) -> Result<Cache<'static>> {
         PID_CACHES[level].get(Self::size_for_level(level as u32), align_of::<Pid>())
     }

@@ -26,12 +26,14 @@ pub(crate) const RESERVED_PIDS: i32 = crate::uapi::SHADOWPID_RESERVED_PIDS as i3
 pub(crate) const BITS_PER_PAGE: i32 = (kernel::page::PAGE_SIZE * 8) as i32;
 /// Entries of a pidmap: enough pages for `PID_MAX_LIMIT` numbers.
 pub(crate) const PIDMAP_ENTRIES: usize = (PID_MAX_LIMIT / BITS_PER_PAGE) as usize;
+/// Bits in one word of a page.
 const BITS_PER_WORD: i32 = 64;
 
 /// One page of the map.
 struct PidmapEntry {
     /// Zero bits in the page; the page itself need not exist yet.
     nr_free: Atomic<i32>,
+    /// The bits, once needed.
     page: PageSlot,
 }
 
@@ -46,6 +48,7 @@ pub(crate) struct ScanWork {
 
 /// The number bitmap of one namespace.
 pub(crate) struct Pidmap {
+    /// One entry per page of numbers.
     maps: [PidmapEntry; PIDMAP_ENTRIES],
 }
 
@@ -230,6 +233,7 @@ impl Pidmap {
 /// `Atomic<i32>` has no relaxed `fetch_sub` shorthand; `nr_free` only needs
 /// a relaxed decrement.
 trait SubRelaxed {
+    /// Subtracts `v`, relaxed.
     fn sub_relaxed(&self, v: i32);
 }
 
@@ -239,15 +243,18 @@ impl SubRelaxed for Atomic<i32> {
     }
 }
 
+/// KUnit: allocation, wrap-around, exhaustion, page skipping.
 #[kernel::prelude::kunit_tests(shadowpid_pidmap)]
 mod tests {
     use super::*;
 
+    /// Runs `f` on a fresh map.
     fn with_map(f: impl FnOnce(&Pidmap)) {
         let map = KBox::new(Pidmap::new(), GFP_KERNEL).unwrap();
         f(&map);
     }
 
+    /// From the start, then wrapping to pid_min.
     #[test]
     fn cyclic_from_start_then_wrap() {
         with_map(|map| {
@@ -262,6 +269,7 @@ mod tests {
         });
     }
 
+    /// A full map, then a freed number found again.
     #[test]
     fn exhaustion_then_free() {
         with_map(|map| {
@@ -277,6 +285,7 @@ mod tests {
         });
     }
 
+    /// Full pages are skipped on nr_free without reading their words.
     #[test]
     fn crosses_pages_and_skips_full_ones() {
         with_map(|map| {

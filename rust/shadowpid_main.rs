@@ -6,6 +6,8 @@
 //! independent universe of shadow PID namespaces, driven with the ioctls of
 //! `include/uapi/linux/shadowpid.h` and torn down when the file is released.
 
+#![warn(clippy::missing_docs_in_private_items)]
+
 use kernel::{
     miscdevice::{
         MiscDeviceOptions,

@@ -12,7 +12,8 @@
     non_upper_case_globals,
     missing_docs,
     unreachable_pub,
-    clippy::all
+    clippy::all,
+    clippy::missing_docs_in_private_items
 )]
 
 include!("uapi_generated.rs");
@@ -37,6 +38,7 @@ impl_pod!(
     shadowpid_stats
 );
 
+/// KUnit: the generated ABI against the kernel crate's own encoding.
 #[kernel::prelude::kunit_tests(shadowpid_uapi)]
 mod tests {
     use super::*;

@@ -36,12 +36,14 @@ pub(crate) struct Limits {
 
 /// A shadow task: a pid link per type (`task->pids[type]`).
 struct Task {
+    /// Its pid of each type, if linked.
     pids: [Option<ARef<Pid>>; PIDTYPE_MAX],
 }
 
 /// The shadow tasks of a universe; its mutex is the universe's
 /// `tasklist_lock`, which also guards every pid's task lists.
 pub(crate) struct TaskTable {
+    /// Tasks by id.
     tasks: RBTree<u32, Task>,
     /// Entries of `tasks`.
     count: u32,
@@ -71,14 +73,20 @@ pub(crate) struct NsStats {
 /// One universe.
 #[pin_data(PinnedDrop)]
 pub(crate) struct Universe {
+    /// Namespaces by id; id 0 is the root.
     #[pin]
     namespaces: Mutex<KVec<Option<ARef<PidNamespace>>>>,
+    /// The shadow tasks (and the task lock).
     #[pin]
     tasks: Mutex<TaskTable>,
+    /// References held for the user, by handle.
     #[pin]
     handles: Mutex<KVec<Option<ARef<Pid>>>>,
+    /// Live pids.
     live_pids: Atomic<u32>,
+    /// Named namespaces.
     live_namespaces: Atomic<u32>,
+    /// Its limits, fixed at open.
     limits: Limits,
 }
 
