@@ -10,5 +10,6 @@ pub mod device;
 pub mod model;
 pub mod ops;
 pub mod random;
+pub mod stress;
 
 pub use device::Device;

@@ -67,6 +67,18 @@ enum Command {
         #[arg(long, default_value_t = 100_000)]
         ops: usize,
     },
+    /// Threads hammering universes at once; then every invariant checked.
+    Stress {
+        /// Worker threads.
+        #[arg(long, default_value_t = 2)]
+        threads: usize,
+        /// Operations per worker.
+        #[arg(long, default_value_t = 100_000)]
+        ops: usize,
+        /// Seed of the random operations.
+        #[arg(long, default_value_t = 1)]
+        seed: u64,
+    },
     /// Replay real process creation in real PID namespaces on the shadow
     /// and compare, number for number (run it as root, in a test guest).
     Compare(CompareArgs),
@@ -209,6 +221,16 @@ fn run(cli: Cli) -> io::Result<bool> {
         Command::Script => script(&dev),
         Command::ModelTest { seed, ops } => model_test(&dev, seed, ops),
         Command::Compare(_) => unreachable!("handled above"),
+        Command::Stress { threads, ops, seed } => {
+            drop(dev);
+            let s = shadowpid::stress::run(threads, ops, seed)?;
+            println!(
+                "stress: {threads} threads, {} operations ({} expected errnos, {} unexpected), \
+                 {} universes opened and closed meanwhile, {} namespaces inconsistent, {:.1} s",
+                s.ops, s.errors, s.unexpected, s.churned, s.broken, s.seconds
+            );
+            Ok(s.unexpected == 0 && s.broken == 0)
+        }
         Command::Op(op) => {
             let outcome = dev.run(&op)?;
             println!("{outcome}");
