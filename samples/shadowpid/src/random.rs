@@ -44,6 +44,12 @@ fn ty(rng: &mut Rng) -> PidType {
 
 /// The next operation for a universe in the state `m`.
 pub fn next_op(rng: &mut Rng, m: &Model) -> Op {
+    // The root's init first, as in a real system: without it the first pid
+    // of a child namespace would take the root's number 1 too, and freeing it
+    // would leave the root empty, hence closed for good.
+    if m.used(0).is_empty() && !m.dead(0) {
+        return Op::Alloc { ns: 0, set_tid: Vec::new() };
+    }
     let ids = m.ns_ids();
     let busy: Vec<u32> = ids
         .iter()
