@@ -6,6 +6,8 @@
 #   make kernel     install the toolchain, fetch Linux 7.3, build the test kernel
 #   make check      every test suite: host, KUnit and kselftests in the guest
 #   make run        boot the test kernel with the module loaded and show it
+#   make kernel-debug / make check-debug   the same suites on a debug kernel
+#                   (KASAN, lockdep, PROVE_RCU, kmemleak, fault injection)
 #   make rustfmtcheck / make rustfmt / make CLIPPY=1
 #
 # Kbuild (beside this file) describes the module itself.
@@ -14,6 +16,7 @@ SHELL := /bin/bash
 SHADOWPID_CACHE ?= $(HOME)/.cache/shadowpid
 export SHADOWPID_CACHE
 DEFAULT_KDIR := $(SHADOWPID_CACHE)/kernel-regular
+DEBUG_KDIR := $(SHADOWPID_CACHE)/kernel-debug
 KDIR ?= $(DEFAULT_KDIR)
 export KDIR
 LLVM ?= -19
@@ -25,7 +28,7 @@ CLI_DIR := samples/shadowpid
 CLI := $(CLI_DIR)/target/release/shadowpid
 SELFTEST_DIR := tools/testing/selftests/shadowpid
 
-.PHONY: all modules kernel toolchain tools selftests check run clean \
+.PHONY: all modules kernel kernel-debug check-debug toolchain tools selftests check run clean \
 	rustfmt rustfmtcheck clippy help
 
 all: modules
@@ -43,6 +46,14 @@ toolchain:
 
 kernel: toolchain
 	@scripts/build-kernel >/dev/null
+
+kernel-debug: toolchain
+	@SHADOWPID_KVARIANT=debug scripts/build-kernel .config.fragment.debug >/dev/null
+
+# The module is rebuilt against the debug tree (kbuild sees the new command
+# lines); the next plain 'make' rebuilds it for the regular one.
+check-debug: kernel-debug
+	$(MAKE) check KDIR=$(DEBUG_KDIR)
 
 tools: toolchain
 	cd $(CLI_DIR) && cargo build --release --locked

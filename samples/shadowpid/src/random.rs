@@ -48,7 +48,10 @@ pub fn next_op(rng: &mut Rng, m: &Model) -> Op {
     // of a child namespace would take the root's number 1 too, and freeing it
     // would leave the root empty, hence closed for good.
     if m.used(0).is_empty() && !m.dead(0) {
-        return Op::Alloc { ns: 0, set_tid: Vec::new() };
+        return Op::Alloc {
+            ns: 0,
+            set_tid: Vec::new(),
+        };
     }
     let ids = m.ns_ids();
     let busy: Vec<u32> = ids

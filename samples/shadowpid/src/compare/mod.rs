@@ -244,13 +244,8 @@ impl<'a> World<'a> {
             },
             mismatch: None,
         };
-        let n0 = w.shadow_ns(0)?.map_err(io::Error::from_raw_os_error)?;
-        w.ns.push(Ns {
-            shadow: n0,
-            level: 1,
-            parent: Some(0),
-            dead: false,
-        });
+        // N0's twin is index 1.
+        w.add_ns(0)?.map_err(io::Error::from_raw_os_error)?;
         let pid = agent::clone3(true, &[]);
         if pid == 0 {
             agent::run(socket);
@@ -333,6 +328,38 @@ impl<'a> World<'a> {
                 other => Err(unexpected(other)),
             },
         )
+    }
+
+    /// A shadow twin for a new real namespace below `parent`: its index, or
+    /// the shadow's errno (ENOSPC past 32 levels).
+    fn add_ns(&mut self, parent: usize) -> io::Result<Result<usize, i32>> {
+        Ok(self.shadow_ns(parent)?.map(|id| {
+            let level = self.ns[parent].level + 1;
+            self.ns.push(Ns {
+                shadow: id,
+                level,
+                parent: Some(parent),
+                dead: false,
+            });
+            self.ns.len() - 1
+        }))
+    }
+
+    /// Records a new real process (an agent that said hello) of namespace
+    /// `ns`, made by `parent`, which knows it as `pid_in_parent`.
+    fn adopt(&mut self, conn: Conn, nspid: &[i32], ns: usize, parent: usize, pid_in_parent: i32) {
+        self.procs.push(Proc {
+            conn: Some(conn),
+            nspid: nspid.to_vec(),
+            ns,
+            forks_into: ns,
+            parent: Some(parent),
+            pid_in_parent,
+            threads: Vec::new(),
+            alive: true,
+        });
+        self.report.created += 1;
+        self.report.levels = self.report.levels.max(nspid.len() - 1);
     }
 
     /// Compares a native NSpid (or errno) with a shadow allocation, below
@@ -491,18 +518,9 @@ impl<'a> World<'a> {
             Event::Unshare(p) => {
                 let p = *p;
                 let native = self.conn(p)?.call("unshare")?;
-                let shadow = self.shadow_ns(self.procs[p].ns)?;
-                if let Ok(id) = shadow {
-                    let level = self.ns[self.procs[p].ns].level + 1;
-                    self.ns.push(Ns {
-                        shadow: id,
-                        level,
-                        parent: Some(self.procs[p].ns),
-                        dead: false,
-                    });
-                    if native.is_ok() {
-                        self.procs[p].forks_into = self.ns.len() - 1;
-                    }
+                let shadow = self.add_ns(self.procs[p].ns)?;
+                if let (Ok(n), Ok(_)) = (shadow, &native) {
+                    self.procs[p].forks_into = n;
                 }
                 let same =
                     native.is_ok() == shadow.is_ok() && (native.clone().err() == shadow.err());
@@ -595,17 +613,8 @@ impl<'a> World<'a> {
         let mut target = parent_ns;
         let mut shadow_ns_err = None;
         if newns {
-            match self.shadow_ns(parent_ns)? {
-                Ok(id) => {
-                    let level = self.ns[parent_ns].level + 1;
-                    self.ns.push(Ns {
-                        shadow: id,
-                        level,
-                        parent: Some(parent_ns),
-                        dead: false,
-                    });
-                    target = self.ns.len() - 1;
-                }
+            match self.add_ns(parent_ns)? {
+                Ok(n) => target = n,
                 Err(e) => shadow_ns_err = Some(e),
             }
         }
@@ -619,18 +628,7 @@ impl<'a> World<'a> {
         let native = match native {
             Ok(child) => {
                 let (conn, nspid) = self.accept()?;
-                self.procs.push(Proc {
-                    conn: Some(conn),
-                    nspid: nspid.clone(),
-                    ns: target,
-                    forks_into: target,
-                    parent: Some(p),
-                    pid_in_parent: child[0],
-                    threads: Vec::new(),
-                    alive: true,
-                });
-                self.report.created += 1;
-                self.report.levels = self.report.levels.max(nspid.len() - 1);
+                self.adopt(conn, &nspid, target, p, child[0]);
                 Ok(nspid)
             }
             Err(e) => Err(e),
@@ -770,18 +768,7 @@ impl<'a> World<'a> {
             let target = self.procs[p].forks_into;
             let shadow = self.shadow_alloc(target, &[])?;
             all &= self.compare_numbers(&Ok(nspid.clone()), &shadow, what);
-            self.procs.push(Proc {
-                conn: Some(conn),
-                nspid: nspid.clone(),
-                ns: target,
-                forks_into: target,
-                parent: Some(p),
-                pid_in_parent: child,
-                threads: Vec::new(),
-                alive: true,
-            });
-            self.report.created += 1;
-            self.report.levels = self.report.levels.max(nspid.len() - 1);
+            self.adopt(conn, &nspid, target, p, child);
         }
         Ok(all)
     }

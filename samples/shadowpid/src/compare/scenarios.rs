@@ -306,32 +306,10 @@ fn next_event(rng: &mut Rng, w: &World<'_>) -> io::Result<Event> {
             },
         ),
         79..=85 => Event::Walk(n),
-        86..=89 => {
-            // Bursts only where every level has room: which fork wins a
-            // race must not change whether it succeeds.
-            let cands: Vec<usize> = live
-                .iter()
-                .copied()
-                .filter(|&q| w.forks_into(q) == w.ns_of(q))
-                .take(4)
-                .collect();
-            let mut roomy = cands.len() >= 2;
-            for &q in &cands {
-                let mut cur = Some(w.ns_of(q));
-                while let Some(c) = cur.filter(|&c| c >= 1) {
-                    // Past 300, 7.3 never goes back below 300: only
-                    // [300, pid_max) counts as room.
-                    let (used, max) = w.room(c)?;
-                    roomy &= max - 300 - used >= 20 && !w.dead(c);
-                    cur = if c == 1 { None } else { w.parent_ns(c) };
-                }
-            }
-            if roomy && crowd < 70 {
-                Event::Burst(cands)
-            } else {
-                Event::Walk(ns)
-            }
-        }
+        // Bursts stay in the built-in "fork-burst": which racing process
+        // gets which number is the scheduler's choice, and events chosen
+        // after it would make a seed's sequence differ from run to run.
+        86..=89 if crowd < 80 => Event::Fork(p),
         _ => Event::Walk(ns),
     })
 }
