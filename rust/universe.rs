@@ -186,9 +186,10 @@ impl Universe {
         }
     }
 
-    /// Unlinks every task of `pid`, then frees it; freeing a reaper empties
-    /// its namespace (`zap_pid_ns_processes()`). Called with the task lock.
-    fn kill(&self, tasks: &mut TaskTable, pid: &Pid) -> Result {
+    /// Unlinks every task of `pid` and frees it; returns whether it was its
+    /// namespace's reaper. ESRCH if it was freed already. Called with the
+    /// task lock.
+    fn release(&self, tasks: &mut TaskTable, pid: &Pid) -> Result<bool> {
         let links = core::mem::take(pid.tasks().access_mut(tasks));
         for (ty, ids) in links.iter().enumerate() {
             for id in ids {
@@ -197,7 +198,13 @@ impl Universe {
         }
         let reaper = pid::free_pid(pid)?;
         self.live_pids.add(u32::MAX, Relaxed);
-        if reaper {
+        Ok(reaper)
+    }
+
+    /// Frees `pid`; freeing a reaper empties its namespace
+    /// (`zap_pid_ns_processes()`). Called with the task lock.
+    fn kill(&self, tasks: &mut TaskTable, pid: &Pid) -> Result {
+        if self.release(tasks, pid)? {
             self.zap(tasks, pid.leaf());
         }
         Ok(())
@@ -211,15 +218,8 @@ impl Universe {
             nr = pid.nr_ns(ns) + 1;
             // A nested reaper only disables its namespace here: every pid of
             // that namespace has a number in `ns` and is met by this walk.
-            let links = core::mem::take(pid.tasks().access_mut(tasks));
-            for (ty, ids) in links.iter().enumerate() {
-                for id in ids {
-                    tasks.unlink(*id, ty);
-                }
-            }
-            if pid::free_pid(&pid).is_ok() {
-                self.live_pids.add(u32::MAX, Relaxed);
-            }
+            // One freed meanwhile (ESRCH) is simply gone already.
+            let _ = self.release(tasks, &pid);
         }
     }
 

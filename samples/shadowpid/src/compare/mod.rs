@@ -562,7 +562,7 @@ impl<'a> World<'a> {
                         },
                     ),
                 };
-                let Some(p) = self.live().into_iter().find(|&p| self.procs[p].ns == n) else {
+                let Some(&p) = self.procs_in(n).first() else {
                     self.pending = None;
                     return Ok(true);
                 };
@@ -578,7 +578,7 @@ impl<'a> World<'a> {
             }
             Event::Walk(n) => {
                 let n = *n;
-                let Some(p) = self.live().into_iter().find(|&p| self.procs[p].ns == n) else {
+                let Some(&p) = self.procs_in(n).first() else {
                     self.pending = None;
                     return Ok(true);
                 };
