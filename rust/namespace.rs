@@ -5,7 +5,6 @@
 
 use crate::{
     glue::CacheSlot,
-    hash::PIDMAP_LOCK,
     pidmap::{Pidmap, PID_MAX_LIMIT},
     uapi,
 };
@@ -54,14 +53,14 @@ pub(crate) struct PidNamespace {
     pub(crate) last_pid: Atomic<i32>,
     /// Numbers at this level stay below it.
     pub(crate) pid_max: Atomic<i32>,
-    /// Pids with a number here (`pid_allocated`); under [`PIDMAP_LOCK`].
+    /// Pids with a number here (`pid_allocated`); under [`PIDMAP_LOCK`](crate::hash::PIDMAP_LOCK).
     live: Atomic<u32>,
-    /// Pids whose most nested number is here; under [`PIDMAP_LOCK`].
+    /// Pids whose most nested number is here; under [`PIDMAP_LOCK`](crate::hash::PIDMAP_LOCK).
     leaf_pids: Atomic<u32>,
     /// Takes new pids (`PIDNS_ADDING`); cleared when the reaper goes or the
-    /// last pid does. Under [`PIDMAP_LOCK`].
+    /// last pid does. Under [`PIDMAP_LOCK`](crate::hash::PIDMAP_LOCK).
     adding: AtomicBool,
-    /// Has had its pid 1 (`child_reaper` set); under [`PIDMAP_LOCK`].
+    /// Has had its pid 1 (`child_reaper` set); under [`PIDMAP_LOCK`](crate::hash::PIDMAP_LOCK).
     has_reaper: AtomicBool,
 }
 
@@ -188,8 +187,10 @@ impl PidNamespace {
 
     /// A first allocation in a namespace with no pid yet starts from 1
     /// whatever `last_pid` says (7.3 resets the IDR cursor then).
+    ///
+    /// Unlocked: the allocation that follows is lockless anyway (2.6.24), so
+    /// taking `pidmap_lock` here would make nothing atomic, only cost.
     pub(crate) fn reset_cursor_if_unused(&self) {
-        let _g = PIDMAP_LOCK.lock();
         if self.live() == 0 && self.accepting() {
             self.last_pid.store(0, Relaxed);
         }
