@@ -197,7 +197,11 @@ impl UniverseFile {
     fn ioctl_stats(&self, user: UserSlice) -> Result<isize> {
         let (mut reader, mut writer) = user.reader_writer();
         let req: uapi::shadowpid_stats = reader.read()?;
-        if req.reserved != [0; 2] {
+        if req.reserved != 0
+            || req.module_pids != 0
+            || req.module_namespaces != 0
+            || req.module_pages != 0
+        {
             return Err(EINVAL);
         }
         let s = self.universe.stats(req.ns)?;
@@ -223,7 +227,10 @@ impl UniverseFile {
             bytes: ns.bytes(),
             universe_pids: s.universe_pids,
             universe_namespaces: s.universe_namespaces,
-            reserved: [0; 2],
+            module_pids: crate::pid::objects() as u32,
+            module_namespaces: crate::namespace::NS_CACHE.objects() as u32,
+            module_pages: glue::PAGES.load(kernel::sync::atomic::Relaxed) as u32,
+            reserved: 0,
         };
         writer.write(&out)?;
         Ok(0)

@@ -80,7 +80,10 @@ impl CacheSlot {
                 self.name.as_char_ptr(),
                 size as u32,
                 &mut args,
-                1 << bindings::_slab_flag_bits__SLAB_HWCACHE_ALIGN,
+                // Never merged with another cache: each can be watched in
+                // /sys/kernel/slab and fault-injected (failslab) on its own.
+                (1 << bindings::_slab_flag_bits__SLAB_HWCACHE_ALIGN)
+                    | (1 << bindings::_slab_flag_bits__SLAB_NO_MERGE),
             )
         };
         let new = NonNull::new(new).ok_or(ENOMEM)?;
@@ -187,7 +190,9 @@ pub(crate) struct ZeroedPage {
 pub(crate) static PAGES: Atomic<i64> = Atomic::new(0);
 
 impl ZeroedPage {
-    /// Allocates a zeroed page (may sleep).
+    /// Allocates a zeroed page (may sleep). Never inlined: fault injection
+    /// aims at pidmap pages by this function's address range.
+    #[inline(never)]
     pub(crate) fn new() -> Result<Self> {
         // SAFETY: plain page allocation in process context.
         let addr = unsafe { bindings::get_zeroed_page_noprof(bindings::GFP_KERNEL) };

@@ -142,6 +142,11 @@ static PID_CACHES: [CacheSlot; NR_LEVELS] = [
 /// Offset of the upid array in a pid object.
 const NUMBERS_OFFSET: usize = size_of::<Pid>().next_multiple_of(align_of::<Upid>());
 
+/// Pid objects allocated and not freed yet, all depths.
+pub(crate) fn objects() -> i64 {
+    PID_CACHES.iter().map(CacheSlot::objects).sum()
+}
+
 /// Every cache the module made: for the unload and the leak check.
 pub(crate) fn caches() -> impl Iterator<Item = &'static CacheSlot> {
     Iterator::chain(

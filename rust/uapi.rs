@@ -35,7 +35,8 @@ impl_pod!(
     shadowpid_version,
     shadowpid_op,
     shadowpid_batch,
-    shadowpid_stats
+    shadowpid_stats,
+    shadowpid_bench
 );
 
 /// KUnit: the generated ABI against the kernel crate's own encoding.
@@ -63,6 +64,10 @@ mod tests {
             SHADOWPID_IOC_STATS,
             _IOWR::<shadowpid_stats>(SHADOWPID_IOC_MAGIC, 0x03)
         );
+        assert_eq!(
+            SHADOWPID_IOC_BENCH,
+            _IOWR::<shadowpid_bench>(SHADOWPID_IOC_MAGIC, 0x04)
+        );
     }
 
     /// Fixed sizes: the ABI must not depend on the architecture's padding.
@@ -72,5 +77,6 @@ mod tests {
         assert_eq!(core::mem::size_of::<shadowpid_op>(), 184);
         assert_eq!(core::mem::size_of::<shadowpid_batch>(), 24);
         assert_eq!(core::mem::size_of::<shadowpid_stats>(), 72);
+        assert_eq!(core::mem::size_of::<shadowpid_bench>(), 320);
     }
 }

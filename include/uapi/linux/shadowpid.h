@@ -15,7 +15,7 @@
 #include <linux/types.h>
 
 /* Bumped on every incompatible change of this file. */
-#define SHADOWPID_ABI_VERSION	2
+#define SHADOWPID_ABI_VERSION	3
 
 /* Free in Documentation/userspace-api/ioctl/ioctl-number.rst of Linux 7.3. */
 #define SHADOWPID_IOC_MAGIC	0xB9
@@ -177,6 +177,10 @@ struct shadowpid_batch {
  *                 the struct pid (with its hash links) of its live pids
  * @universe_pids: live pids in the universe
  * @universe_namespaces: live namespaces in the universe
+ * @module_pids:   struct pid objects in the module's caches, all universes
+ *                 (freed ones count until their RCU grace period ends)
+ * @module_namespaces: namespace objects in the module's cache, all universes
+ * @module_pages:  pidmap pages allocated, all universes
  * @reserved:      zero
  */
 struct shadowpid_stats {
@@ -193,12 +197,97 @@ struct shadowpid_stats {
 	__u64 bytes;
 	__u32 universe_pids;
 	__u32 universe_namespaces;
-	__u64 reserved[2];
+	__u32 module_pids;
+	__u32 module_namespaces;
+	__u32 module_pages;
+	__u32 reserved;
+};
+
+/*
+ * In-kernel benchmark: the shadow allocator against a native-style one built
+ * in the module from the 7.3 primitives (IDR under one spinlock, struct pid
+ * from a per-depth kmem cache, freed after an RCU grace period): see
+ * Documentation/shadowpid/bench.rst.
+ */
+#define SHADOWPID_BENCH_MAX_REPS	16
+
+/**
+ * enum shadowpid_bench_figure - what one SHADOWPID_IOC_BENCH measures
+ * Each repetition times @iterations operations; the time per operation is
+ * reported in picoseconds (ps), for the shadow and the native-style path.
+ * @SHADOWPID_BENCH_NUMBERS:  alloc_pidmap + free_pidmap against
+ *                            idr_alloc_cyclic + idr_remove, per pair.
+ * @SHADOWPID_BENCH_FULL:     alloc_pid + free_pid at @depth (1..32), per pair.
+ * @SHADOWPID_BENCH_LOOKUP:   find_pid_ns against idr_find, @live pids live.
+ * @SHADOWPID_BENCH_WALK:     next_pidmap against idr_get_next over @live
+ *                            live pids, per step.
+ * @SHADOWPID_BENCH_CONTENTION: alloc_pid + free_pid pairs at depth 1 on
+ *                            @cpus kernel threads pinned one per CPU in one
+ *                            namespace: wall time / all pairs.
+ * @SHADOWPID_BENCH_WORST:    pid_max 4194304 with every number but one
+ *                            taken: the allocation that finds the hole
+ *                            (and its free); @work = the most pages visited
+ *                            and words scanned by one allocation.
+ * @SHADOWPID_BENCH_MEMORY:   bytes for @live live pids: @shadow_bytes,
+ *                            @native_bytes (no timing).
+ * @SHADOWPID_BENCH_FLOOR:    an atomic test-and-set + clear pair on one
+ *                            word (shadow side only).
+ * @SHADOWPID_BENCH_OCCUPANCY: alloc + free pairs of numbers with pid_max
+ *                            4194304 and @occupancy parts per million of it
+ *                            taken, scattered.
+ */
+enum shadowpid_bench_figure {
+	SHADOWPID_BENCH_NUMBERS		= 1,
+	SHADOWPID_BENCH_FULL		= 2,
+	SHADOWPID_BENCH_LOOKUP		= 3,
+	SHADOWPID_BENCH_WALK		= 4,
+	SHADOWPID_BENCH_CONTENTION	= 5,
+	SHADOWPID_BENCH_WORST		= 6,
+	SHADOWPID_BENCH_MEMORY		= 7,
+	SHADOWPID_BENCH_FLOOR		= 8,
+	SHADOWPID_BENCH_OCCUPANCY	= 9,
+};
+
+/**
+ * struct shadowpid_bench - SHADOWPID_IOC_BENCH
+ * @figure:     enum shadowpid_bench_figure
+ * @reps:       repetitions, 1..SHADOWPID_BENCH_MAX_REPS
+ * @iterations: operations per repetition, 1..16777216
+ * @live:       LOOKUP, WALK, MEMORY: live pids, 1..1048576
+ * @depth:      FULL: namespace depth, 1..SHADOWPID_MAX_LEVEL
+ * @cpus:       CONTENTION: threads, 1..online CPUs
+ * @occupancy:  OCCUPANCY: parts per million of the numbers taken, 0..999999
+ * @reserved:   zero
+ * @shadow_ps:  out: per repetition, ps per operation of the shadow
+ * @native_ps:  out: the same for the native-style path (0 for FLOOR)
+ * @work:       out: WORST: [0] pages visited, [1] words scanned (the most
+ *              of one allocation); others: zero
+ * @shadow_bytes: out: MEMORY: bytes of the shadow's pidmap pages, struct
+ *              pids and share of the pid hash
+ * @native_bytes: out: MEMORY: bytes of the IDR nodes and struct pids
+ * Inputs a figure does not read must be zero.  The ioctl sleeps and may take
+ * seconds; a signal ends it with EINTR.
+ */
+struct shadowpid_bench {
+	__u32 figure;
+	__u32 reps;
+	__u32 iterations;
+	__u32 live;
+	__u32 depth;
+	__u32 cpus;
+	__u32 occupancy;
+	__u32 reserved;
+	__u64 shadow_ps[SHADOWPID_BENCH_MAX_REPS];
+	__u64 native_ps[SHADOWPID_BENCH_MAX_REPS];
+	__u64 work[2];
+	__u64 shadow_bytes;
+	__u64 native_bytes;
 };
 
 #define SHADOWPID_IOC_VERSION	_IOR(SHADOWPID_IOC_MAGIC, 0x00, struct shadowpid_version)
 #define SHADOWPID_IOC_OP	_IOWR(SHADOWPID_IOC_MAGIC, 0x01, struct shadowpid_op)
 #define SHADOWPID_IOC_BATCH	_IOWR(SHADOWPID_IOC_MAGIC, 0x02, struct shadowpid_batch)
 #define SHADOWPID_IOC_STATS	_IOWR(SHADOWPID_IOC_MAGIC, 0x03, struct shadowpid_stats)
+#define SHADOWPID_IOC_BENCH	_IOWR(SHADOWPID_IOC_MAGIC, 0x04, struct shadowpid_bench)
 
 #endif /* _UAPI_LINUX_SHADOWPID_H */

@@ -33,6 +33,11 @@ impl Device {
         Ok(Self { file })
     }
 
+    /// The file descriptor, for callers that make raw calls on it.
+    pub fn file_fd(&self) -> i32 {
+        self.file.as_raw_fd()
+    }
+
     /// Issues ioctl `cmd` with `arg` as its argument struct.
     ///
     /// # Safety
@@ -136,6 +141,28 @@ impl Device {
             start = end;
         }
         Ok(out)
+    }
+}
+
+/// Waits (up to 5 s, for RCU grace periods) until the module holds nothing
+/// but the root namespace of a fresh universe opened here (and its first
+/// pidmap page, allocated with it as in 2.6.24): no struct pid, no other
+/// page or namespace. Returns what is still held after the wait (objects and
+/// pages): 0 unless something leaked or another universe is open meanwhile.
+pub fn settle() -> io::Result<u64> {
+    let dev = Device::open()?;
+    let held = |st: &abi::shadowpid_stats| {
+        u64::from(st.module_pids)
+            + u64::from(st.module_pages.saturating_sub(st.pidmap_pages))
+            + u64::from(st.module_namespaces.saturating_sub(st.universe_namespaces))
+    };
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(5);
+    loop {
+        let left = held(&dev.stats_raw(abi::SHADOWPID_ROOT_NS)?);
+        if left == 0 || std::time::Instant::now() > deadline {
+            return Ok(left);
+        }
+        std::thread::sleep(std::time::Duration::from_millis(20));
     }
 }
 

@@ -7,9 +7,11 @@
 pub mod abi;
 pub mod compare;
 pub mod device;
+pub mod faults;
+pub mod fuzz;
 pub mod model;
 pub mod ops;
 pub mod random;
 pub mod stress;
 
-pub use device::Device;
+pub use device::{settle, Device};

@@ -51,7 +51,7 @@ struct CompareArgs {
     ktap: bool,
 }
 
-/// The subcommands: the four below, then one per operation.
+/// The subcommands: the tools below, then one per operation.
 #[derive(Subcommand)]
 enum Command {
     /// Print the ABI version of the loaded module and of this tool.
@@ -76,6 +76,35 @@ enum Command {
         #[arg(long, default_value_t = 100_000)]
         ops: usize,
         /// Seed of the random operations.
+        #[arg(long, default_value_t = 1)]
+        seed: u64,
+    },
+    /// The kernel's fault injection (debug kernel) aimed at the module's
+    /// caches or its pidmap pages; every failure must be a clean ENOMEM.
+    Faults {
+        /// What to make fail.
+        #[arg(long, value_enum)]
+        target: shadowpid::faults::Target,
+        /// Allocations to attempt.
+        #[arg(long, default_value_t = 100_000)]
+        allocs: u64,
+        /// Probability of a failure, percent.
+        #[arg(long, default_value_t = 10)]
+        probability: u32,
+        /// Seed of the workload.
+        #[arg(long, default_value_t = 1)]
+        seed: u64,
+    },
+    /// Random and malformed calls on the device for a while; every one must
+    /// return a documented errno.
+    Fuzz {
+        /// How long, seconds.
+        #[arg(long, default_value_t = 600)]
+        seconds: u64,
+        /// Threads.
+        #[arg(long, default_value_t = 2)]
+        threads: usize,
+        /// Seed.
         #[arg(long, default_value_t = 1)]
         seed: u64,
     },
@@ -203,8 +232,50 @@ fn compare(args: CompareArgs) -> io::Result<bool> {
 }
 
 fn run(cli: Cli) -> io::Result<bool> {
-    if let Command::Compare(args) = cli.command {
-        return compare(args);
+    match cli.command {
+        Command::Compare(args) => return compare(args),
+        Command::Faults {
+            target,
+            allocs,
+            probability,
+            seed,
+        } => {
+            let s = shadowpid::faults::run(target, allocs, probability, seed)?;
+            println!(
+                "faults {target:?}: {} allocations and {} namespace creations at {probability}%: \
+                 {} failures injected, {} ENOMEM, {} unexpected answers, {} inconsistent \
+                 after a failure, {} stuck allocations, {} objects/pages leaked",
+                s.allocs, s.creates, s.injected, s.enomem, s.unexpected, s.broken, s.stuck, s.leaked
+            );
+            return Ok(s.clean());
+        }
+        Command::Fuzz {
+            seconds,
+            threads,
+            seed,
+        } => {
+            let s = shadowpid::fuzz::run(seconds, threads, seed)?;
+            let errnos: Vec<String> = s
+                .errnos
+                .iter()
+                .map(|(e, n)| format!("{}={n}", shadowpid::ops::errno_name(*e)))
+                .collect();
+            println!(
+                "fuzz: {threads} threads, {:.0} s: {} calls ({} succeeded, {} operations answered), \
+                 {} reopens, errnos {}, {} unexpected",
+                s.seconds,
+                s.calls,
+                s.ok,
+                s.ops,
+                s.reopens,
+                errnos.join(" "),
+                s.unexpected
+            );
+            let leaked = shadowpid::settle()?;
+            println!("fuzz: {leaked} objects/pages left after every file closed");
+            return Ok(s.unexpected == 0 && leaked == 0);
+        }
+        _ => {}
     }
     let dev = Device::open()?;
     match cli.command {
@@ -220,16 +291,19 @@ fn run(cli: Cli) -> io::Result<bool> {
         }
         Command::Script => script(&dev),
         Command::ModelTest { seed, ops } => model_test(&dev, seed, ops),
-        Command::Compare(_) => unreachable!("handled above"),
+        Command::Compare(_) | Command::Faults { .. } | Command::Fuzz { .. } => {
+            unreachable!("handled above")
+        }
         Command::Stress { threads, ops, seed } => {
             drop(dev);
             let s = shadowpid::stress::run(threads, ops, seed)?;
             println!(
                 "stress: {threads} threads, {} operations ({} expected errnos, {} unexpected), \
-                 {} universes opened and closed meanwhile, {} namespaces inconsistent, {:.1} s",
-                s.ops, s.errors, s.unexpected, s.churned, s.broken, s.seconds
+                 {} universes opened and closed meanwhile, {} namespaces inconsistent, \
+                 {} objects/pages left after the close, {:.1} s",
+                s.ops, s.errors, s.unexpected, s.churned, s.broken, s.leaked, s.seconds
             );
-            Ok(s.unexpected == 0 && s.broken == 0)
+            Ok(s.unexpected == 0 && s.broken == 0 && s.leaked == 0)
         }
         Command::Op(op) => {
             let outcome = dev.run(&op)?;

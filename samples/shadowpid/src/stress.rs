@@ -49,6 +49,8 @@ pub struct Summary {
     pub churned: u64,
     /// Namespaces whose invariants failed at the end.
     pub broken: u64,
+    /// Objects and pages the module still held once every file was closed.
+    pub leaked: u64,
     /// Wall time, seconds.
     pub seconds: f64,
 }
@@ -152,6 +154,8 @@ pub fn run(threads: usize, ops: usize, seed: u64) -> io::Result<Summary> {
             }
         }
     }
+    drop(devices);
+    sum.leaked = crate::settle()?;
     sum.seconds = start.elapsed().as_secs_f64();
     Ok(sum)
 }

@@ -71,6 +71,9 @@ fn command_numbers_and_constants_match_c() {
             ("SHADOWPID_IOC_OP", abi::SHADOWPID_IOC_OP.into()),
             ("SHADOWPID_IOC_BATCH", abi::SHADOWPID_IOC_BATCH.into()),
             ("SHADOWPID_IOC_STATS", abi::SHADOWPID_IOC_STATS.into()),
+            ("SHADOWPID_IOC_BENCH", abi::SHADOWPID_IOC_BENCH.into()),
+            ("SHADOWPID_BENCH_MAX_REPS", abi::SHADOWPID_BENCH_MAX_REPS.into()),
+            ("SHADOWPID_BENCH_OCCUPANCY", abi::SHADOWPID_BENCH_OCCUPANCY.into()),
             ("SHADOWPID_ABI_VERSION", abi::SHADOWPID_ABI_VERSION.into()),
             ("SHADOWPID_OP_CHECK", abi::SHADOWPID_OP_CHECK.into()),
             ("SHADOWPID_PIDTYPE_SID", abi::SHADOWPID_PIDTYPE_SID.into()),
@@ -97,6 +100,11 @@ fn struct_layouts_match_c() {
         "stats",
         &layout!(shadowpid_stats: ns, level, flags, live_pids, pidmap_pages, last_pid, pid_max,
             hash_buckets, hash_longest, hash_entries, bytes, universe_pids, universe_namespaces,
-            reserved),
+            module_pids, module_namespaces, module_pages, reserved),
+    );
+    compare(
+        "bench",
+        &layout!(shadowpid_bench: figure, reps, iterations, live, depth, cpus, occupancy,
+            reserved, shadow_ps, native_ps, work, shadow_bytes, native_bytes),
     );
 }

@@ -432,7 +432,13 @@ TEST_F(dev, universes_are_isolated)
 	EXPECT_EQ(1, st.live_pids);
 	EXPECT_EQ(1, st.universe_pids);
 	EXPECT_EQ(1, st.universe_namespaces);
+	/* Nor touch it: these name our pids and namespace, not its own. */
+	EXPECT_EQ(-ESRCH, do_op(other, SHADOWPID_OP_FREE, 0, 2, 0, 0, 0, NULL));
+	EXPECT_EQ(-ENOENT, do_op(other, SHADOWPID_OP_NS_RELEASE, 1, 0, 0, 0, 0, NULL));
+	EXPECT_EQ(-ENOENT, do_op(other, SHADOWPID_OP_SET_PID_MAX, 1, 0, 1000, 0, 0, NULL));
 	close(other);
+	EXPECT_EQ(0, do_op(self->fd, SHADOWPID_OP_FIND, 0, 2, 0, 0, 0, NULL));
+	EXPECT_EQ(0, do_op(self->fd, SHADOWPID_OP_CHECK, 1, 0, 0, 0, 0, NULL));
 	EXPECT_EQ(3, alloc(self->fd, 0));
 }
 
