@@ -85,6 +85,6 @@ rustfmt rustfmtcheck: toolchain
 
 clean:
 	$(MAKE) -C $(KDIR) M=$(CURDIR) clean
-	rm -f rust/uapi_generated.rs
+	rm -f rust/uapi_generated.rs rust/native_generated.rs
 	cd $(CLI_DIR) && cargo clean
 	$(MAKE) -C $(SELFTEST_DIR) clean OUTPUT=$(CURDIR)/$(SELFTEST_DIR) KSELFTEST=$$(scripts/kernel-source)/tools/testing/selftests

@@ -273,6 +273,13 @@ impl MiscDevice for UniverseFile {
             uapi::SHADOWPID_IOC_OP => me.ioctl_op(user),
             uapi::SHADOWPID_IOC_BATCH => me.ioctl_batch(user),
             uapi::SHADOWPID_IOC_STATS => me.ioctl_stats(user),
+            uapi::SHADOWPID_IOC_BENCH => {
+                let (mut reader, mut writer) = user.reader_writer();
+                let mut req: uapi::shadowpid_bench = reader.read()?;
+                crate::bench::run(&mut req)?;
+                writer.write(&req)?;
+                Ok(0)
+            }
             _ => Err(ENOTTY),
         }
     }

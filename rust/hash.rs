@@ -70,6 +70,11 @@ pub(crate) fn buckets() -> u32 {
     1 << SHIFT.load(Relaxed)
 }
 
+/// Bytes of the buckets in use (one pointer each).
+pub(crate) fn table_bytes() -> u64 {
+    u64::from(buckets()) * size_of::<usize>() as u64
+}
+
 /// Upids hashed now, module-wide.
 pub(crate) fn entries() -> u32 {
     ENTRIES.load(Relaxed)

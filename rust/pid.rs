@@ -207,6 +207,13 @@ impl Pid {
         PID_CACHES[level].get(Self::size_for_level(level as u32), align_of::<Pid>())
     }
 
+    /// Bytes of the slab object that holds the pid (`ksize()`).
+    pub(crate) fn slab_bytes(&self) -> u64 {
+        // SAFETY: a pid lives in an object of one of `PID_CACHES` (type
+        // invariant), which `&self` keeps alive.
+        unsafe { bindings::ksize(ptr::from_ref(self).cast()) as u64 }
+    }
+
     /// Level of the most nested namespace the pid has a number in.
     pub(crate) fn level(&self) -> u32 {
         self.level
@@ -257,7 +264,7 @@ impl Pid {
 /// observable rules): from `last_pid + 1` to `pid_max - 1`, then from the
 /// bottom, which is 1 while `last_pid + 1` is still at most 300 and 300
 /// after. EAGAIN once a full cycle found nothing.
-fn alloc_cyclic(ns: &PidNamespace, work: &mut ScanWork) -> Result<i32> {
+pub(crate) fn alloc_cyclic(ns: &PidNamespace, work: &mut ScanWork) -> Result<i32> {
     let cursor = ns.last_pid.load(Relaxed) + 1;
     let pid_min = if cursor > RESERVED_PIDS {
         RESERVED_PIDS

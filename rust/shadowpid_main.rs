@@ -16,10 +16,12 @@ use kernel::{
     prelude::*,
 };
 
+mod bench;
 mod device;
 mod glue;
 mod hash;
 mod namespace;
+mod native;
 mod pid;
 mod pidmap;
 mod uapi;
@@ -103,5 +105,7 @@ impl PinnedDrop for ShadowPidModule {
             // nothing uses the caches any more.
             unsafe { cache.destroy() };
         }
+        // SAFETY: no file is open, so no benchmark runs or will.
+        unsafe { native::exit() };
     }
 }

@@ -100,10 +100,7 @@ impl Universe {
                 table.push(Some(root), GFP_KERNEL)?;
                 new_mutex!(table)
             },
-            tasks <- new_mutex!(TaskTable {
-                tasks: RBTree::new(),
-                count: 0,
-            }),
+            tasks <- new_mutex!(TaskTable::new()),
             handles <- new_mutex!(KVec::new()),
             live_pids: Atomic::new(0),
             live_namespaces: Atomic::new(1),
@@ -432,6 +429,14 @@ impl Universe {
 }
 
 impl TaskTable {
+    /// An empty table.
+    pub(crate) fn new() -> Self {
+        Self {
+            tasks: RBTree::new(),
+            count: 0,
+        }
+    }
+
     /// Clears task `task`'s link of type `ty`, forgetting a task left with
     /// no link; returns the pid it had.
     fn unlink(&mut self, task: u32, ty: usize) -> Option<ARef<Pid>> {

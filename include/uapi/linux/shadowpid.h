@@ -224,17 +224,18 @@ struct shadowpid_stats {
  * @SHADOWPID_BENCH_CONTENTION: alloc_pid + free_pid pairs at depth 1 on
  *                            @cpus kernel threads pinned one per CPU in one
  *                            namespace: wall time / all pairs.
- * @SHADOWPID_BENCH_WORST:    pid_max 4194304 with every number but one
- *                            taken: the allocation that finds the hole
- *                            (and its free); @work = the most pages visited
- *                            and words scanned by one allocation.
+ * @SHADOWPID_BENCH_WORST:    @pid_max with every number but one taken: the
+ *                            allocation that finds the hole (and the free
+ *                            before it), the cursor just past the hole;
+ *                            @work = the most pages visited and words
+ *                            scanned by one allocation.
  * @SHADOWPID_BENCH_MEMORY:   bytes for @live live pids: @shadow_bytes,
  *                            @native_bytes (no timing).
  * @SHADOWPID_BENCH_FLOOR:    an atomic test-and-set + clear pair on one
  *                            word (shadow side only).
- * @SHADOWPID_BENCH_OCCUPANCY: alloc + free pairs of numbers with pid_max
- *                            4194304 and @occupancy parts per million of it
- *                            taken, scattered.
+ * @SHADOWPID_BENCH_OCCUPANCY: alloc + free pairs of numbers with @pid_max
+ *                            and @occupancy parts per million of the numbers
+ *                            below it taken, scattered.
  */
 enum shadowpid_bench_figure {
 	SHADOWPID_BENCH_NUMBERS		= 1,
@@ -257,7 +258,7 @@ enum shadowpid_bench_figure {
  * @depth:      FULL: namespace depth, 1..SHADOWPID_MAX_LEVEL
  * @cpus:       CONTENTION: threads, 1..online CPUs
  * @occupancy:  OCCUPANCY: parts per million of the numbers taken, 0..999999
- * @reserved:   zero
+ * @pid_max:    WORST, OCCUPANCY: pid_max of the namespace, 301..4194304
  * @shadow_ps:  out: per repetition, ps per operation of the shadow
  * @native_ps:  out: the same for the native-style path (0 for FLOOR)
  * @work:       out: WORST: [0] pages visited, [1] words scanned (the most
@@ -276,7 +277,7 @@ struct shadowpid_bench {
 	__u32 depth;
 	__u32 cpus;
 	__u32 occupancy;
-	__u32 reserved;
+	__u32 pid_max;
 	__u64 shadow_ps[SHADOWPID_BENCH_MAX_REPS];
 	__u64 native_ps[SHADOWPID_BENCH_MAX_REPS];
 	__u64 work[2];

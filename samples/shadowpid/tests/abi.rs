@@ -105,6 +105,6 @@ fn struct_layouts_match_c() {
     compare(
         "bench",
         &layout!(shadowpid_bench: figure, reps, iterations, live, depth, cpus, occupancy,
-            reserved, shadow_ps, native_ps, work, shadow_bytes, native_bytes),
+            pid_max, shadow_ps, native_ps, work, shadow_bytes, native_bytes),
     );
 }

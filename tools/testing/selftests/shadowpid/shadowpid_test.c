@@ -326,10 +326,14 @@ TEST_F(dev, hostile_input)
 	o.count = 0;
 	o.nrs[3] = 9;	/* past count */
 	EXPECT_EQ(-EINVAL, op(self->fd, &o));
-	st.reserved[1] = 1;
+	st.reserved = 1;
 	EXPECT_EQ(-1, ioctl(self->fd, SHADOWPID_IOC_STATS, &st));
 	EXPECT_EQ(EINVAL, errno);
-	st.reserved[1] = 0;
+	st.reserved = 0;
+	st.module_pids = 1;	/* an output: must be zero on input */
+	EXPECT_EQ(-1, ioctl(self->fd, SHADOWPID_IOC_STATS, &st));
+	EXPECT_EQ(EINVAL, errno);
+	st.module_pids = 0;
 	st.ns = 77;
 	EXPECT_EQ(-1, ioctl(self->fd, SHADOWPID_IOC_STATS, &st));
 	EXPECT_EQ(ENOENT, errno);

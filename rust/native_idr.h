@@ -1,0 +1,50 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * The native-style reference allocator of the benchmark (native_idr.c), as
+ * the Rust side sees it: bindgen makes rust/native_generated.rs from this
+ * header, so the prototypes have one definition.
+ */
+#ifndef SHADOWPID_NATIVE_IDR_H
+#define SHADOWPID_NATIVE_IDR_H
+
+#include <linux/types.h>
+
+/* Levels of a namespace hierarchy, as MAX_PID_NS_LEVEL + 1. */
+#define SHADOWPID_NATIVE_LEVELS 33
+
+struct shadowpid_native_ns;
+struct shadowpid_native_pid;
+
+/* A namespace below @parent (NULL: a root) with pid_max @pid_max. */
+struct shadowpid_native_ns *
+shadowpid_native_ns_create(struct shadowpid_native_ns *parent, int pid_max);
+/* Drops a reference on @ns (and on its parents when it goes). */
+void shadowpid_native_ns_put(struct shadowpid_native_ns *ns);
+
+/* Numbers only: idr_alloc_cyclic() / idr_alloc() / idr_remove() under the lock. */
+int shadowpid_native_alloc_nr(struct shadowpid_native_ns *ns);
+int shadowpid_native_take_nr(struct shadowpid_native_ns *ns, int nr);
+void shadowpid_native_free_nr(struct shadowpid_native_ns *ns, int nr);
+/* idr_set_cursor(): the next cyclic search starts at @nr. */
+void shadowpid_native_set_cursor(struct shadowpid_native_ns *ns, int nr);
+
+/* 7.3's alloc_pid() (an ERR_PTR on failure) and free_pid(). */
+struct shadowpid_native_pid *shadowpid_native_alloc_pid(struct shadowpid_native_ns *ns);
+void shadowpid_native_free_pid(struct shadowpid_native_pid *pid);
+/* Bytes of the slab object holding @pid (ksize()). */
+__u64 shadowpid_native_pid_bytes(const struct shadowpid_native_pid *pid);
+
+/* find_pid_ns() as idr_find(); next used number >= @nr (-1: none). */
+const void *shadowpid_native_find(struct shadowpid_native_ns *ns, int nr);
+int shadowpid_native_next(struct shadowpid_native_ns *ns, int nr);
+/* Bytes of the IDR's radix tree nodes. */
+__u64 shadowpid_native_idr_bytes(struct shadowpid_native_ns *ns);
+
+/* CPUs online, and the @n-th of them (-1: none). */
+unsigned int shadowpid_online_cpus(void);
+int shadowpid_nth_online_cpu(unsigned int n);
+
+/* At module unload: waits for pending frees, destroys the caches. */
+void shadowpid_native_exit(void);
+
+#endif
