@@ -6,6 +6,7 @@
 #   make kernel     install the toolchain, fetch Linux 7.3, build the test kernel
 #   make check      every test suite: host, KUnit and kselftests in the guest
 #   make run        boot the test kernel with the module loaded and show it
+#   make bench      the in-kernel benchmark, shadow beside native, and its plot
 #   make kernel-debug / make check-debug   the same suites on a debug kernel
 #                   (KASAN, lockdep, PROVE_RCU, kmemleak, fault injection)
 #   make rustfmtcheck / make rustfmt / make CLIPPY=1
@@ -28,7 +29,7 @@ CLI_DIR := samples/shadowpid
 CLI := $(CLI_DIR)/target/release/shadowpid
 SELFTEST_DIR := tools/testing/selftests/shadowpid
 
-.PHONY: all modules kernel kernel-debug check-debug toolchain tools selftests check run clean \
+.PHONY: all modules kernel kernel-debug check-debug toolchain tools selftests check run bench clean \
 	rustfmt rustfmtcheck clippy help
 
 all: modules
@@ -76,6 +77,9 @@ check: modules tools selftests
 
 run: modules tools
 	@scripts/vm scripts/guest-run
+
+bench: modules tools
+	@scripts/bench
 
 rustfmt rustfmtcheck: toolchain
 	rustfmt $(if $(filter rustfmtcheck,$@),--check) \

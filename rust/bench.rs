@@ -26,8 +26,8 @@ use core::{
 use kernel::{
     bindings, new_mutex,
     prelude::*,
-    sync::{rcu, Mutex},
     sync::aref::ARef,
+    sync::{rcu, Mutex},
 };
 
 /// Set while a benchmark runs.
@@ -542,7 +542,9 @@ unsafe extern "C" fn hammer_thread(data: *mut c_void) -> i32 {
     if h.abort.load(Ordering::Acquire) {
         // Made, but the others could not be: nothing to measure.
     } else if let Err(e) = h.work() {
-        let _ = h.error.compare_exchange(0, e.to_errno(), Ordering::AcqRel, Ordering::Relaxed);
+        let _ = h
+            .error
+            .compare_exchange(0, e.to_errno(), Ordering::AcqRel, Ordering::Relaxed);
     }
     h.end.fetch_max(now(), Ordering::AcqRel);
     h.done.fetch_add(1, Ordering::AcqRel);
@@ -571,7 +573,7 @@ fn hammer(h: &Hammer<'_>, cpus: u32) -> Result<i64> {
                 Some(hammer_thread),
                 core::ptr::from_ref(h).cast_mut().cast(),
                 cpu,
-                c"shadowpid_bench/%u".as_ptr().cast(),
+                c"shadowpid_bench/%u".as_char_ptr(),
             )
         };
         if let Err(e) = kernel::error::from_err_ptr(task) {
@@ -646,7 +648,11 @@ fn contention(out: &mut uapi::shadowpid_bench) -> Result {
         };
         Ok(ps_per_op(hammer(&h, cpus)?, pairs))
     };
-    alternate(out, || run(Some(&shadow), None), || run(None, Some(&native)))
+    alternate(
+        out,
+        || run(Some(&shadow), None),
+        || run(None, Some(&native)),
+    )
 }
 
 /// Checks the inputs of `b`: every one the figure reads in range, every
@@ -662,7 +668,9 @@ fn validate(b: &uapi::shadowpid_bench) -> Result {
         uapi::SHADOWPID_BENCH_FULL => {
             (1..=MAX_LEVEL).contains(&b.depth) && !(live || cpus || occ || max)
         }
-        uapi::SHADOWPID_BENCH_LOOKUP | uapi::SHADOWPID_BENCH_WALK | uapi::SHADOWPID_BENCH_MEMORY => {
+        uapi::SHADOWPID_BENCH_LOOKUP
+        | uapi::SHADOWPID_BENCH_WALK
+        | uapi::SHADOWPID_BENCH_MEMORY => {
             (1..=MAX_LIVE).contains(&b.live) && !(depth || cpus || occ || max)
         }
         uapi::SHADOWPID_BENCH_CONTENTION => {

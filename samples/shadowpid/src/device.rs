@@ -98,6 +98,12 @@ impl Device {
         Ok(st)
     }
 
+    /// `SHADOWPID_IOC_BENCH`: runs one figure of the in-kernel benchmark.
+    pub fn bench_raw(&self, b: &mut abi::shadowpid_bench) -> io::Result<()> {
+        // SAFETY: SHADOWPID_IOC_BENCH takes a `struct shadowpid_bench`.
+        unsafe { self.ioctl(abi::SHADOWPID_IOC_BENCH, b) }
+    }
+
     /// Runs one operation and reads its answer.
     pub fn run(&self, op: &Op) -> io::Result<Outcome> {
         if let Op::Stats { ns } = *op {

@@ -268,7 +268,12 @@ fn verify(dev: &Device, chain: &[Level]) -> io::Result<bool> {
 }
 
 /// Builds a chain of `depth` namespaces below the root, each with its init.
-fn build_chain(dev: &Device, target: Target, depth: usize, sum: &mut Summary) -> io::Result<Vec<Level>> {
+fn build_chain(
+    dev: &Device,
+    target: Target,
+    depth: usize,
+    sum: &mut Summary,
+) -> io::Result<Vec<Level>> {
     let mut chain: Vec<Level> = vec![];
     for _ in 0..depth {
         let parent = chain.last().map_or(0, |l| l.id);
@@ -280,7 +285,11 @@ fn build_chain(dev: &Device, target: Target, depth: usize, sum: &mut Summary) ->
                 return Ok(chain);
             }
         };
-        if target == Target::Page && dev.run(&Op::SetPidMax { ns: id, value: PID_MAX })? != Outcome::Ok
+        if target == Target::Page
+            && dev.run(&Op::SetPidMax {
+                ns: id,
+                value: PID_MAX,
+            })? != Outcome::Ok
         {
             sum.unexpected += 1;
         }
@@ -323,7 +332,11 @@ pub fn run(target: Target, allocs: u64, probability: u32, seed: u64) -> io::Resu
         return Err(io::Error::other("no init in the root namespace"));
     }
     let warm = build_chain(&dev, target, depth, &mut sum)?;
-    if dev.run(&Op::Free { ns: warm[0].id, nr: 1 })? != Outcome::Ok {
+    if dev.run(&Op::Free {
+        ns: warm[0].id,
+        nr: 1,
+    })? != Outcome::Ok
+    {
         sum.unexpected += 1;
     }
     let flagged = arm(target, probability)?;

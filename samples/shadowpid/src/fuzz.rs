@@ -171,20 +171,42 @@ fn wild(rng: &mut Rng) -> u32 {
 /// A plausible operation with wild fields: mostly valid codes and small
 /// ids, so that it often does something.
 fn plausible_op(rng: &mut Rng) -> abi::shadowpid_op {
-    let small = |rng: &mut Rng| if rng.chance(80) { rng.below(6) as u32 } else { wild(rng) };
+    let small = |rng: &mut Rng| {
+        if rng.chance(80) {
+            rng.below(6) as u32
+        } else {
+            wild(rng)
+        }
+    };
     let mut op = abi::shadowpid_op {
-        op: if rng.chance(90) { 1 + rng.below(17) as u32 } else { wild(rng) },
+        op: if rng.chance(90) {
+            1 + rng.below(17) as u32
+        } else {
+            wild(rng)
+        },
         ns: small(rng),
-        nr: if rng.chance(70) { rng.below(400) as i32 } else { wild(rng) as i32 },
+        nr: if rng.chance(70) {
+            rng.below(400) as i32
+        } else {
+            wild(rng) as i32
+        },
         ..Default::default()
     };
     for a in &mut op.arg {
         *a = small(rng);
     }
     if rng.chance(30) {
-        op.count = if rng.chance(80) { rng.below(4) as u32 } else { wild(rng) };
+        op.count = if rng.chance(80) {
+            rng.below(4) as u32
+        } else {
+            wild(rng)
+        };
         for n in &mut op.nrs {
-            *n = if rng.chance(70) { rng.below(400) as i32 } else { wild(rng) as i32 };
+            *n = if rng.chance(70) {
+                rng.below(400) as i32
+            } else {
+                wild(rng) as i32
+            };
         }
     }
     if rng.chance(5) {
@@ -274,7 +296,11 @@ fn one_call(sum: &mut Summary, dev: &Device, rng: &mut Rng, scratch: &mut Scratc
     match rng.below(20) {
         // Any number at all.
         0 => {
-            let arg = if rng.chance(50) { bad_pointer(rng, scratch) } else { scratch.at(0) };
+            let arg = if rng.chance(50) {
+                bad_pointer(rng, scratch)
+            } else {
+                scratch.at(0)
+            };
             ioctl(sum, fd, rng.next_u64() as u32, arg);
         }
         // Our magic, every number, direction and size.
@@ -333,10 +359,18 @@ fn one_call(sum: &mut Summary, dev: &Device, rng: &mut Rng, scratch: &mut Scratc
                 _ => n as u32,
             };
             let b = abi::shadowpid_batch {
-                ops: if rng.chance(10) { bad_pointer(rng, scratch) } else { scratch.at(ops_at) },
+                ops: if rng.chance(10) {
+                    bad_pointer(rng, scratch)
+                } else {
+                    scratch.at(ops_at)
+                },
                 count,
                 done: wild(rng),
-                flags: if rng.chance(80) { rng.below(2) as u32 } else { wild(rng) },
+                flags: if rng.chance(80) {
+                    rng.below(2) as u32
+                } else {
+                    wild(rng)
+                },
                 failed: wild(rng),
             };
             scratch.put(0, b);
@@ -348,7 +382,11 @@ fn one_call(sum: &mut Summary, dev: &Device, rng: &mut Rng, scratch: &mut Scratc
         // Statistics of a plausible or wild namespace.
         17 => {
             let st = abi::shadowpid_stats {
-                ns: if rng.chance(80) { rng.below(8) as u32 } else { wild(rng) },
+                ns: if rng.chance(80) {
+                    rng.below(8) as u32
+                } else {
+                    wild(rng)
+                },
                 reserved: if rng.chance(10) { wild(rng) } else { 0 },
                 module_pids: if rng.chance(5) { wild(rng) } else { 0 },
                 ..Default::default()
@@ -359,7 +397,11 @@ fn one_call(sum: &mut Summary, dev: &Device, rng: &mut Rng, scratch: &mut Scratc
         // Calls the file does not have.
         _ => {
             let len = rng.below(4096) as usize;
-            let buf = if rng.chance(50) { scratch.at(0) } else { bad_pointer(rng, scratch) };
+            let buf = if rng.chance(50) {
+                scratch.at(0)
+            } else {
+                bad_pointer(rng, scratch)
+            };
             sum.calls += 1;
             // SAFETY: as in `ioctl`: the buffer is scratch or unusable.
             let ret = unsafe {

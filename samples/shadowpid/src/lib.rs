@@ -5,6 +5,7 @@
 #![deny(missing_docs)]
 
 pub mod abi;
+pub mod bench;
 pub mod compare;
 pub mod device;
 pub mod faults;

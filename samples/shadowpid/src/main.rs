@@ -108,6 +108,31 @@ enum Command {
         #[arg(long, default_value_t = 1)]
         seed: u64,
     },
+    /// The in-kernel benchmark: the shadow beside a native-style allocator
+    /// built from 7.3's primitives, every figure, with the targets.
+    Bench {
+        /// Repetitions per figure (the median of at least 5 is reported).
+        #[arg(long, default_value_t = 5)]
+        reps: u32,
+        /// A short pass proving every figure works (numbers positive,
+        /// ratios computed), for make check.
+        #[arg(long)]
+        smoke: bool,
+        /// Print JSON instead of the table.
+        #[arg(long)]
+        json: bool,
+        /// Also write the JSON to this file.
+        #[arg(long)]
+        json_out: Option<std::path::PathBuf>,
+    },
+    /// Draw latency against occupancy (SVG) from `bench --json` output.
+    Plot {
+        /// The JSON of a bench run.
+        input: std::path::PathBuf,
+        /// The SVG to write.
+        #[arg(short, long)]
+        output: std::path::PathBuf,
+    },
     /// Replay real process creation in real PID namespaces on the shadow
     /// and compare, number for number (run it as root, in a test guest).
     Compare(CompareArgs),
@@ -245,9 +270,45 @@ fn run(cli: Cli) -> io::Result<bool> {
                 "faults {target:?}: {} allocations and {} namespace creations at {probability}%: \
                  {} failures injected, {} ENOMEM, {} unexpected answers, {} inconsistent \
                  after a failure, {} stuck allocations, {} objects/pages leaked",
-                s.allocs, s.creates, s.injected, s.enomem, s.unexpected, s.broken, s.stuck, s.leaked
+                s.allocs,
+                s.creates,
+                s.injected,
+                s.enomem,
+                s.unexpected,
+                s.broken,
+                s.stuck,
+                s.leaked
             );
             return Ok(s.clean());
+        }
+        Command::Bench {
+            reps,
+            smoke,
+            json,
+            json_out,
+        } => {
+            let cfg = shadowpid::bench::Config { reps, smoke };
+            let report = shadowpid::bench::run(cfg, |what| eprintln!("bench: {what}"))?;
+            let text = serde_json::to_string_pretty(&report).map_err(io::Error::other)?;
+            if let Some(path) = json_out {
+                std::fs::write(path, &text)?;
+            }
+            if json {
+                println!("{text}");
+            } else {
+                print!("{}", shadowpid::bench::table(&report));
+            }
+            let sane = shadowpid::bench::sane(&report);
+            if !sane {
+                eprintln!("bench: a figure is missing, not positive, or has no ratio");
+            }
+            return Ok(sane);
+        }
+        Command::Plot { input, output } => {
+            let report: shadowpid::bench::Report =
+                serde_json::from_str(&std::fs::read_to_string(input)?).map_err(io::Error::other)?;
+            std::fs::write(output, shadowpid::bench::plot(&report))?;
+            return Ok(true);
         }
         Command::Fuzz {
             seconds,
@@ -291,7 +352,11 @@ fn run(cli: Cli) -> io::Result<bool> {
         }
         Command::Script => script(&dev),
         Command::ModelTest { seed, ops } => model_test(&dev, seed, ops),
-        Command::Compare(_) | Command::Faults { .. } | Command::Fuzz { .. } => {
+        Command::Compare(_)
+        | Command::Faults { .. }
+        | Command::Fuzz { .. }
+        | Command::Bench { .. }
+        | Command::Plot { .. } => {
             unreachable!("handled above")
         }
         Command::Stress { threads, ops, seed } => {

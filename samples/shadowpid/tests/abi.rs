@@ -72,8 +72,14 @@ fn command_numbers_and_constants_match_c() {
             ("SHADOWPID_IOC_BATCH", abi::SHADOWPID_IOC_BATCH.into()),
             ("SHADOWPID_IOC_STATS", abi::SHADOWPID_IOC_STATS.into()),
             ("SHADOWPID_IOC_BENCH", abi::SHADOWPID_IOC_BENCH.into()),
-            ("SHADOWPID_BENCH_MAX_REPS", abi::SHADOWPID_BENCH_MAX_REPS.into()),
-            ("SHADOWPID_BENCH_OCCUPANCY", abi::SHADOWPID_BENCH_OCCUPANCY.into()),
+            (
+                "SHADOWPID_BENCH_MAX_REPS",
+                abi::SHADOWPID_BENCH_MAX_REPS.into(),
+            ),
+            (
+                "SHADOWPID_BENCH_OCCUPANCY",
+                abi::SHADOWPID_BENCH_OCCUPANCY.into(),
+            ),
             ("SHADOWPID_ABI_VERSION", abi::SHADOWPID_ABI_VERSION.into()),
             ("SHADOWPID_OP_CHECK", abi::SHADOWPID_OP_CHECK.into()),
             ("SHADOWPID_PIDTYPE_SID", abi::SHADOWPID_PIDTYPE_SID.into()),
