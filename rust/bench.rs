@@ -429,7 +429,7 @@ fn worst(out: &mut uapi::shadowpid_bench) -> Result {
         let t = now();
         for _ in 0..n {
             ns.pidmap.free(hole);
-            ns.last_pid.store(hole, kernel::sync::atomic::Relaxed);
+            ns.last_pid.store(hole, Ordering::Relaxed);
             let mut work = ScanWork::default();
             let got = pid::alloc_cyclic(ns, &mut work)?;
             if got != hole {

@@ -16,15 +16,9 @@ use crate::{
 };
 use core::{
     ptr,
-    sync::atomic::{AtomicPtr, Ordering},
+    sync::atomic::{AtomicPtr, AtomicU32, Ordering},
 };
-use kernel::{
-    prelude::*,
-    sync::{
-        atomic::{Atomic, Relaxed},
-        rcu,
-    },
-};
+use kernel::{prelude::*, sync::rcu};
 
 kernel::sync::global_lock! {
     // SAFETY: `init()` runs in the module initializer, before the device
@@ -43,9 +37,11 @@ pub(crate) const MAX_SHIFT: u32 = 12;
 static BUCKETS: [AtomicPtr<Upid>; 1 << MAX_SHIFT] =
     [const { AtomicPtr::new(ptr::null_mut()) }; 1 << MAX_SHIFT];
 /// `pidhash_shift`: log2 of the buckets in use.
-static SHIFT: Atomic<u32> = Atomic::new(MIN_SHIFT);
+/// (Core atomics, as the other hot-path counters: the kernel crate's
+/// `Atomic` calls out-of-line C helpers with this toolchain.)
+static SHIFT: AtomicU32 = AtomicU32::new(MIN_SHIFT);
 /// Upids hashed now.
-static ENTRIES: Atomic<u32> = Atomic::new(0);
+static ENTRIES: AtomicU32 = AtomicU32::new(0);
 
 /// 2.6.24's `pidhash_init()`: `fls(megabytes * 4)` clamped to [4, 12].
 pub(crate) fn shift_for_memory(bytes: u64) -> u32 {
@@ -62,12 +58,12 @@ pub(crate) fn shift_for_memory(bytes: u64) -> u32 {
 pub(crate) unsafe fn init(shift: u32) {
     // SAFETY: called once, before any use (the caller's guarantee).
     unsafe { PIDMAP_LOCK.init() };
-    SHIFT.store(shift.clamp(MIN_SHIFT, MAX_SHIFT), Relaxed);
+    SHIFT.store(shift.clamp(MIN_SHIFT, MAX_SHIFT), Ordering::Relaxed);
 }
 
 /// Buckets in use.
 pub(crate) fn buckets() -> u32 {
-    1 << SHIFT.load(Relaxed)
+    1 << SHIFT.load(Ordering::Relaxed)
 }
 
 /// Bytes of the buckets in use (one pointer each).
@@ -77,7 +73,7 @@ pub(crate) fn table_bytes() -> u64 {
 
 /// Upids hashed now, module-wide.
 pub(crate) fn entries() -> u32 {
-    ENTRIES.load(Relaxed)
+    ENTRIES.load(Ordering::Relaxed)
 }
 
 /// `GOLDEN_RATIO_64` of `<linux/hash.h>`.
@@ -86,7 +82,7 @@ const GOLDEN_RATIO_64: u64 = 0x61c8_8646_80b5_83eb;
 /// `pid_hashfn(nr, ns)`: `hash_long(nr + ns, pidhash_shift)`.
 fn bucket(nr: i32, ns: &PidNamespace) -> &'static AtomicPtr<Upid> {
     let key = (nr as u64).wrapping_add(ptr::from_ref(ns) as u64);
-    let bits = SHIFT.load(Relaxed);
+    let bits = SHIFT.load(Ordering::Relaxed);
     &BUCKETS[(key.wrapping_mul(GOLDEN_RATIO_64) >> (64 - bits)) as usize]
 }
 
@@ -96,7 +92,7 @@ pub(crate) fn insert<G>(upid: &Upid, _pidmap_lock: &G) {
     upid.next
         .store(head.load(Ordering::Relaxed), Ordering::Relaxed);
     head.store(ptr::from_ref(upid).cast_mut(), Ordering::Release);
-    ENTRIES.add(1, Relaxed);
+    ENTRIES.fetch_add(1, Ordering::Relaxed);
 }
 
 /// Unlinks `upid` from its chain; readers already on it walk on.
@@ -112,7 +108,7 @@ pub(crate) fn remove<G>(upid: &Upid, _pidmap_lock: &G) {
         }
         if cur == target {
             link.store(upid.next.load(Ordering::Relaxed), Ordering::Release);
-            ENTRIES.add(-1i32 as u32, Relaxed);
+            ENTRIES.fetch_sub(1, Ordering::Relaxed);
             return;
         }
         // SAFETY: entries of a chain are valid while hashed, and the chain

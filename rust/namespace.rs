@@ -10,13 +10,12 @@ use crate::{
 };
 use core::{
     ptr::{self, NonNull},
-    sync::atomic::{AtomicBool, Ordering},
+    sync::atomic::{AtomicBool, AtomicI32, AtomicU32, Ordering},
 };
 use kernel::{
     prelude::*,
     sync::{
         aref::{ARef, AlwaysRefCounted},
-        atomic::{Atomic, Relaxed},
         Refcount,
     },
 };
@@ -50,13 +49,13 @@ pub(crate) struct PidNamespace {
     /// Which numbers are taken.
     pub(crate) pidmap: Pidmap,
     /// As `/proc/sys/kernel/ns_last_pid`: cyclic allocation resumes after it.
-    pub(crate) last_pid: Atomic<i32>,
+    pub(crate) last_pid: AtomicI32,
     /// Numbers at this level stay below it.
-    pub(crate) pid_max: Atomic<i32>,
+    pub(crate) pid_max: AtomicI32,
     /// Pids with a number here (`pid_allocated`); under [`PIDMAP_LOCK`](crate::hash::PIDMAP_LOCK).
-    live: Atomic<u32>,
+    live: AtomicU32,
     /// Pids whose most nested number is here; under [`PIDMAP_LOCK`](crate::hash::PIDMAP_LOCK).
-    leaf_pids: Atomic<u32>,
+    leaf_pids: AtomicU32,
     /// Takes new pids (`PIDNS_ADDING`); cleared when the reaper goes or the
     /// last pid does. Under [`PIDMAP_LOCK`](crate::hash::PIDMAP_LOCK).
     adding: AtomicBool,
@@ -107,15 +106,15 @@ impl PidNamespace {
             level,
             parent: parent.cloned(),
             pidmap: Pidmap::new(),
-            last_pid: Atomic::new(0),
+            last_pid: AtomicI32::new(0),
             // 7.3: a root starts at PID_MAX_DEFAULT, a child at the limit.
-            pid_max: Atomic::new(if level == 0 {
+            pid_max: AtomicI32::new(if level == 0 {
                 PID_MAX_DEFAULT
             } else {
                 PID_MAX_LIMIT
             }),
-            live: Atomic::new(0),
-            leaf_pids: Atomic::new(0),
+            live: AtomicU32::new(0),
+            leaf_pids: AtomicU32::new(0),
             adding: AtomicBool::new(true),
             has_reaper: AtomicBool::new(false),
         };
@@ -144,10 +143,10 @@ impl PidNamespace {
 
     /// `set_last_pid` (`ns_last_pid`): `0 ..= pid_max`, else EINVAL.
     pub(crate) fn set_last_pid(&self, n: i64) -> Result {
-        if n < 0 || n > i64::from(self.pid_max.load(Relaxed)) {
+        if n < 0 || n > i64::from(self.pid_max.load(Ordering::Relaxed)) {
             return Err(EINVAL);
         }
-        self.last_pid.store(n as i32, Relaxed);
+        self.last_pid.store(n as i32, Ordering::Relaxed);
         Ok(())
     }
 
@@ -156,7 +155,7 @@ impl PidNamespace {
         if n < i64::from(PID_MAX_MIN) || n > i64::from(PID_MAX_LIMIT) {
             return Err(EINVAL);
         }
-        self.pid_max.store(n as i32, Relaxed);
+        self.pid_max.store(n as i32, Ordering::Relaxed);
         Ok(())
     }
 
@@ -172,12 +171,12 @@ impl PidNamespace {
 
     /// Pids with a number here.
     pub(crate) fn live(&self) -> u32 {
-        self.live.load(Relaxed)
+        self.live.load(Ordering::Relaxed)
     }
 
     /// Pids whose most nested number is here.
     pub(crate) fn leaf_pids(&self) -> u32 {
-        self.leaf_pids.load(Relaxed)
+        self.leaf_pids.load(Ordering::Relaxed)
     }
 
     /// `disable_pid_allocation()`.
@@ -192,16 +191,16 @@ impl PidNamespace {
     /// taking `pidmap_lock` here would make nothing atomic, only cost.
     pub(crate) fn reset_cursor_if_unused(&self) {
         if self.live() == 0 && self.accepting() {
-            self.last_pid.store(0, Relaxed);
+            self.last_pid.store(0, Ordering::Relaxed);
         }
     }
 
     /// Accounts a pid that now has a number here; `leaf` if its most nested
     /// one, `reaper` if that number is 1.
     pub(crate) fn account_new<G>(&self, leaf: bool, reaper: bool, _pidmap_lock: &G) {
-        self.live.add(1, Relaxed);
+        self.live.fetch_add(1, Ordering::Relaxed);
         if leaf {
-            self.leaf_pids.add(1, Relaxed);
+            self.leaf_pids.fetch_add(1, Ordering::Relaxed);
             if reaper {
                 self.has_reaper.store(true, Ordering::Relaxed);
             }
@@ -211,9 +210,9 @@ impl PidNamespace {
     /// Accounts a pid gone. As 7.3's `free_pid()`: a namespace left with no
     /// pid takes no new one; the reaper going disables it too.
     pub(crate) fn account_gone<G>(&self, leaf: bool, reaper: bool, lock: &G) {
-        self.live.add(u32::MAX, Relaxed);
+        self.live.fetch_sub(1, Ordering::Relaxed);
         if leaf {
-            self.leaf_pids.add(u32::MAX, Relaxed);
+            self.leaf_pids.fetch_sub(1, Ordering::Relaxed);
         }
         if self.live() == 0 || (leaf && reaper) {
             self.disable_allocation(lock);

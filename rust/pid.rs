@@ -25,7 +25,6 @@ use kernel::{
     prelude::*,
     sync::{
         aref::{ARef, AlwaysRefCounted},
-        atomic::Relaxed,
         LockedBy, Mutex, Refcount,
     },
 };
@@ -265,13 +264,13 @@ impl Pid {
 /// bottom, which is 1 while `last_pid + 1` is still at most 300 and 300
 /// after. EAGAIN once a full cycle found nothing.
 pub(crate) fn alloc_cyclic(ns: &PidNamespace, work: &mut ScanWork) -> Result<i32> {
-    let cursor = ns.last_pid.load(Relaxed) + 1;
+    let cursor = ns.last_pid.load(Ordering::Relaxed) + 1;
     let pid_min = if cursor > RESERVED_PIDS {
         RESERVED_PIDS
     } else {
         1
     };
-    let pid_max = ns.pid_max.load(Relaxed);
+    let pid_max = ns.pid_max.load(Ordering::Relaxed);
     let mut start = cursor.max(pid_min);
     if start >= pid_max {
         start = pid_min;
@@ -280,7 +279,7 @@ pub(crate) fn alloc_cyclic(ns: &PidNamespace, work: &mut ScanWork) -> Result<i32
         .pidmap
         .alloc_cyclic(start, pid_min, pid_max, work)?
         .ok_or(EAGAIN)?;
-    ns.last_pid.store(nr, Relaxed);
+    ns.last_pid.store(nr, Ordering::Relaxed);
     Ok(nr)
 }
 
@@ -308,7 +307,7 @@ pub(crate) fn alloc_pid(
     let levels = ns.levels();
     // 7.3 checks every set_tid entry before it takes any number.
     for (i, &tid) in set_tid.iter().enumerate() {
-        if tid < 1 || tid >= levels[level - i].pid_max.load(Relaxed) {
+        if tid < 1 || tid >= levels[level - i].pid_max.load(Ordering::Relaxed) {
             return Err(EINVAL);
         }
     }

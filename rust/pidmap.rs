@@ -12,11 +12,8 @@ use crate::{
     glue::{PageSlot, PageWords, ZeroedPage},
     hash::PIDMAP_LOCK,
 };
-use core::sync::atomic::Ordering;
-use kernel::{
-    prelude::*,
-    sync::atomic::{Atomic, Relaxed},
-};
+use core::sync::atomic::{AtomicI32, Ordering};
+use kernel::prelude::*;
 
 /// Largest pid_max, and one past the largest number (`PID_MAX_LIMIT`).
 pub(crate) const PID_MAX_LIMIT: i32 = crate::uapi::SHADOWPID_PID_MAX_LIMIT as i32;
@@ -32,7 +29,7 @@ const BITS_PER_WORD: i32 = 64;
 /// One page of the map.
 struct PidmapEntry {
     /// Zero bits in the page; the page itself need not exist yet.
-    nr_free: Atomic<i32>,
+    nr_free: AtomicI32,
     /// The bits, once needed.
     page: PageSlot,
 }
@@ -89,7 +86,7 @@ impl Pidmap {
     pub(crate) fn new() -> Self {
         Self {
             maps: core::array::from_fn(|_| PidmapEntry {
-                nr_free: Atomic::new(BITS_PER_PAGE),
+                nr_free: AtomicI32::new(BITS_PER_PAGE),
                 page: PageSlot::new(),
             }),
         }
@@ -111,7 +108,7 @@ impl Pidmap {
     pub(crate) fn reserve_zero(&self) -> Result {
         let page = self.page(0)?;
         page[0].fetch_or(1, Ordering::AcqRel);
-        self.maps[0].nr_free.sub_relaxed(1);
+        self.maps[0].nr_free.fetch_sub(1, Ordering::Relaxed);
         Ok(())
     }
 
@@ -121,7 +118,7 @@ impl Pidmap {
         if page[w].fetch_or(mask, Ordering::AcqRel) & mask != 0 {
             return false;
         }
-        self.maps[i].nr_free.sub_relaxed(1);
+        self.maps[i].nr_free.fetch_sub(1, Ordering::Relaxed);
         true
     }
 
@@ -144,9 +141,14 @@ impl Pidmap {
                 let (i, off) = split(nr);
                 let page_end = ((i as i32 + 1) * BITS_PER_PAGE).min(to);
                 work.pages += 1;
-                if self.maps[i].nr_free.load(Relaxed) > 0 {
+                if self.maps[i].nr_free.load(Ordering::Relaxed) > 0 {
                     let page = self.page(i)?;
                     let end = page_end - i as i32 * BITS_PER_PAGE;
+                    // 2.6.24's fast path: the number the cycle is at is
+                    // usually free, so try it before reading any word.
+                    if off < end && self.test_and_set(page, i, off) {
+                        return Ok(Some(nr));
+                    }
                     let mut off = off;
                     while let Some(free) = find_next(page, off, end, false, &mut work.words) {
                         if self.test_and_set(page, i, free) {
@@ -175,7 +177,7 @@ impl Pidmap {
         let (w, mask) = bit(off);
         if let Some(page) = self.maps[i].page.get() {
             if page[w].fetch_and(!mask, Ordering::AcqRel) & mask != 0 {
-                self.maps[i].nr_free.add(1, Relaxed);
+                self.maps[i].nr_free.fetch_add(1, Ordering::Relaxed);
             }
         }
     }
@@ -223,23 +225,10 @@ impl Pidmap {
                     .map(|w| w.load(Ordering::Relaxed).count_ones())
                     .sum::<u32>()
             });
-            consistent &= m.nr_free.load(Relaxed) == BITS_PER_PAGE - set as i32;
+            consistent &= m.nr_free.load(Ordering::Relaxed) == BITS_PER_PAGE - set as i32;
             total += set;
         }
         (total, consistent)
-    }
-}
-
-/// `Atomic<i32>` has no relaxed `fetch_sub` shorthand; `nr_free` only needs
-/// a relaxed decrement.
-trait SubRelaxed {
-    /// Subtracts `v`, relaxed.
-    fn sub_relaxed(&self, v: i32);
-}
-
-impl SubRelaxed for Atomic<i32> {
-    fn sub_relaxed(&self, v: i32) {
-        self.add(-v, Relaxed);
     }
 }
 
