@@ -32,11 +32,14 @@ kernel::sync::global_lock! {
 pub(crate) const MIN_SHIFT: u32 = 4;
 /// Most hash bits (4096 buckets), as 2.6.24's `pidhash_init`.
 pub(crate) const MAX_SHIFT: u32 = 12;
+/// Most hash bits the `pidhash_shift` parameter may ask for (a million
+/// buckets, 8 MiB): past 2.6.24's limit, for a million live pids.
+pub(crate) const PARAM_MAX_SHIFT: u32 = 20;
 
-/// The buckets: room for the largest table, of which `2^SHIFT` are used.
-static BUCKETS: [AtomicPtr<Upid>; 1 << MAX_SHIFT] =
-    [const { AtomicPtr::new(ptr::null_mut()) }; 1 << MAX_SHIFT];
-/// `pidhash_shift`: log2 of the buckets in use.
+/// The buckets, `2^SHIFT` of them, owned by the [`Table`] of the loaded
+/// module: published before the device exists, gone after it.
+static BUCKETS: AtomicPtr<AtomicPtr<Upid>> = AtomicPtr::new(ptr::null_mut());
+/// `pidhash_shift`: log2 of the buckets.
 /// (Core atomics, as the other hot-path counters: the kernel crate's
 /// `Atomic` calls out-of-line C helpers with this toolchain.)
 static SHIFT: AtomicU32 = AtomicU32::new(MIN_SHIFT);
@@ -50,15 +53,57 @@ pub(crate) fn shift_for_memory(bytes: u64) -> u32 {
     fls.clamp(MIN_SHIFT, MAX_SHIFT)
 }
 
-/// Sets up the lock and the table size.
+/// The pid hash's buckets, allocated when the module loads and freed when it
+/// unloads.
 ///
-/// # Safety
+/// # Invariants
 ///
-/// Called once, from the module initializer, before any other use.
-pub(crate) unsafe fn init(shift: u32) {
-    // SAFETY: called once, before any use (the caller's guarantee).
-    unsafe { PIDMAP_LOCK.init() };
-    SHIFT.store(shift.clamp(MIN_SHIFT, MAX_SHIFT), Ordering::Relaxed);
+/// While a `Table` exists, [`BUCKETS`] points to its `2^SHIFT` buckets,
+/// allocated as a `KVVec` of capacity `cap`.
+pub(crate) struct Table {
+    /// Capacity of the vector the buckets came from.
+    cap: usize,
+}
+
+impl Table {
+    /// Sets up the lock and `2^shift` empty buckets (`shift` clamped to
+    /// [`MIN_SHIFT`]..=[`PARAM_MAX_SHIFT`]).
+    ///
+    /// # Safety
+    ///
+    /// Called once, from the module initializer, before any other use of
+    /// this file; the table lives until after the last use.
+    pub(crate) unsafe fn new(shift: u32) -> Result<Self> {
+        // SAFETY: called once, before any use (the caller's guarantee).
+        unsafe { PIDMAP_LOCK.init() };
+        let shift = shift.clamp(MIN_SHIFT, PARAM_MAX_SHIFT);
+        let n = 1usize << shift;
+        let mut buckets = KVVec::with_capacity(n, GFP_KERNEL)?;
+        for _ in 0..n {
+            buckets.push(AtomicPtr::new(ptr::null_mut()), GFP_KERNEL)?;
+        }
+        let (addr, _, cap) = buckets.into_raw_parts();
+        SHIFT.store(shift, Ordering::Relaxed);
+        // INVARIANT: the buckets are published, and owned by the table.
+        BUCKETS.store(addr, Ordering::Release);
+        Ok(Self { cap })
+    }
+}
+
+impl Drop for Table {
+    fn drop(&mut self) {
+        let addr = BUCKETS.swap(ptr::null_mut(), Ordering::AcqRel);
+        // SAFETY: the vector `new` took apart (type invariant); the module
+        // is going, so nothing hashes or looks up any more.
+        drop(unsafe { KVVec::from_raw_parts(addr, buckets() as usize, self.cap) });
+    }
+}
+
+/// The buckets.
+fn table() -> &'static [AtomicPtr<Upid>] {
+    // SAFETY: `Table` publishes `2^SHIFT` buckets before the device that
+    // leads to every caller exists, and frees them after it is gone.
+    unsafe { core::slice::from_raw_parts(BUCKETS.load(Ordering::Acquire), buckets() as usize) }
 }
 
 /// Buckets in use.
@@ -83,7 +128,7 @@ const GOLDEN_RATIO_64: u64 = 0x61c8_8646_80b5_83eb;
 fn bucket(nr: i32, ns: &PidNamespace) -> &'static AtomicPtr<Upid> {
     let key = (nr as u64).wrapping_add(ptr::from_ref(ns) as u64);
     let bits = SHIFT.load(Ordering::Relaxed);
-    &BUCKETS[(key.wrapping_mul(GOLDEN_RATIO_64) >> (64 - bits)) as usize]
+    &table()[(key.wrapping_mul(GOLDEN_RATIO_64) >> (64 - bits)) as usize]
 }
 
 /// Links `upid` at the head of its chain.
@@ -140,7 +185,7 @@ pub(crate) fn find<'g>(nr: i32, ns: &PidNamespace, rcu: &'g rcu::Guard) -> Optio
 /// Length of the longest chain now.
 pub(crate) fn longest_chain() -> u32 {
     let rcu = rcu::read_lock();
-    BUCKETS[..buckets() as usize]
+    table()
         .iter()
         .map(|head| chain(head, &rcu).count() as u32)
         .max()

@@ -36,7 +36,7 @@ module! {
     params: {
         pidhash_shift: u32 {
             default: 0,
-            description: "log2 of the pid hash buckets, 4..12 (0: from memory, as 2.6.24)",
+            description: "log2 of the pid hash buckets, 4..20 (0: from memory, as 2.6.24, at most 12)",
         },
         max_pids: u32 {
             default: 1048576,
@@ -67,6 +67,8 @@ struct ShadowPidModule {
     /// a reference on this module, so `rmmod` is refused while one is open.
     #[pin]
     _miscdev: MiscDeviceRegistration<device::UniverseFile>,
+    /// The pid hash's buckets: made before the device, freed after it.
+    _table: hash::Table,
 }
 
 impl kernel::InPlaceModule for ShadowPidModule {
@@ -75,17 +77,22 @@ impl kernel::InPlaceModule for ShadowPidModule {
             0 => hash::shift_for_memory(glue::totalram_bytes()),
             n => n,
         };
-        // SAFETY: once, here, before the device that leads to every use.
-        unsafe { hash::init(shift) };
-        pr_info!(
-            "ABI version {}, pid hash {} buckets\n",
-            uapi::SHADOWPID_ABI_VERSION,
-            hash::buckets()
-        );
         // `mode` is left 0: the misc core then lets devtmpfs create the node
         // with its default, 0600 root:root.
         let options = MiscDeviceOptions { name: c"shadowpid" };
         try_pin_init!(Self {
+            // Made before the device, dropped after it (field order).
+            _table: {
+                // SAFETY: once, here, before the device that leads to every
+                // use; the table is dropped after the device.
+                let table = unsafe { hash::Table::new(shift)? };
+                pr_info!(
+                    "ABI version {}, pid hash {} buckets\n",
+                    uapi::SHADOWPID_ABI_VERSION,
+                    hash::buckets()
+                );
+                table
+            },
             _miscdev <- MiscDeviceRegistration::register(options),
         })
     }

@@ -12,12 +12,14 @@ use serde::{Deserialize, Serialize};
 use std::{fmt::Write as _, fs, io};
 
 /// How much to run.
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone)]
 pub struct Config {
     /// Repetitions of every timed figure (at least 5 for the real run).
     pub reps: u32,
     /// A short pass that only proves every figure works (make check).
     pub smoke: bool,
+    /// Figures to run (1..9); all if empty.
+    pub only: Vec<u32>,
 }
 
 /// Median, min and max of a figure's repetitions, ns per operation.
@@ -123,6 +125,8 @@ pub struct Report {
     pub reps: u32,
     /// Short pass.
     pub smoke: bool,
+    /// Buckets of the module's pid hash (its `pidhash_shift`).
+    pub hash_buckets: u32,
     /// Every row.
     pub rows: Vec<Row>,
     /// Targets and whether they were met.
@@ -207,6 +211,7 @@ fn online_cpus() -> u32 {
 pub fn run(cfg: Config, mut progress: impl FnMut(&str)) -> io::Result<Report> {
     let dev = Device::open()?;
     let reps = cfg.reps;
+    let wanted = |figure: u32| cfg.only.is_empty() || cfg.only.contains(&figure);
     let big = |full: u32, smoke: u32| if cfg.smoke { smoke } else { full };
     let lives: &[u32] = if cfg.smoke {
         &[1000]
@@ -216,26 +221,27 @@ pub fn run(cfg: Config, mut progress: impl FnMut(&str)) -> io::Result<Report> {
     let pid_max = big(abi::SHADOWPID_PID_MAX_LIMIT, abi::SHADOWPID_PID_MAX_DEFAULT);
     let mut rows = vec![];
 
-    progress("1 numbers");
-    let b = measure(
-        &dev,
-        abi::SHADOWPID_BENCH_NUMBERS,
-        reps,
-        Ask {
-            iterations: big(200_000, 2_000),
-            ..Default::default()
-        },
-    )?;
-    rows.push(row(
-        1,
-        "alloc_pidmap+free_pidmap / idr_alloc_cyclic+idr_remove",
-        "pid_max=32768".into(),
-        "ns/pair",
-        &b,
-        0,
-    ));
-
-    for depth in [1, 4] {
+    if wanted(1) {
+        progress("1 numbers");
+        let b = measure(
+            &dev,
+            abi::SHADOWPID_BENCH_NUMBERS,
+            reps,
+            Ask {
+                iterations: big(200_000, 2_000),
+                ..Default::default()
+            },
+        )?;
+        rows.push(row(
+            1,
+            "alloc_pidmap+free_pidmap / idr_alloc_cyclic+idr_remove",
+            "pid_max=32768".into(),
+            "ns/pair",
+            &b,
+            0,
+        ));
+    }
+    for depth in [1, 4].into_iter().filter(|_| wanted(2)) {
         progress(&format!("2 full depth {depth}"));
         let b = measure(
             &dev,
@@ -256,7 +262,7 @@ pub fn run(cfg: Config, mut progress: impl FnMut(&str)) -> io::Result<Report> {
             depth.into(),
         ));
     }
-    for &live in lives {
+    for &live in lives.iter().filter(|_| wanted(3)) {
         progress(&format!("3 lookup, {live} live"));
         let b = measure(
             &dev,
@@ -277,7 +283,7 @@ pub fn run(cfg: Config, mut progress: impl FnMut(&str)) -> io::Result<Report> {
             live.into(),
         ));
     }
-    for &live in lives {
+    for &live in lives.iter().filter(|_| wanted(4)) {
         progress(&format!("4 walk, {live} live"));
         let b = measure(
             &dev,
@@ -298,7 +304,7 @@ pub fn run(cfg: Config, mut progress: impl FnMut(&str)) -> io::Result<Report> {
             live.into(),
         ));
     }
-    for cpus in 1..=online_cpus().min(2) {
+    for cpus in (1..=online_cpus().min(2)).filter(|_| wanted(5)) {
         progress(&format!("5 contention, {cpus} CPUs"));
         let b = measure(
             &dev,
@@ -319,26 +325,28 @@ pub fn run(cfg: Config, mut progress: impl FnMut(&str)) -> io::Result<Report> {
             cpus.into(),
         ));
     }
-    progress("6 worst case");
-    let b = measure(
-        &dev,
-        abi::SHADOWPID_BENCH_WORST,
-        reps,
-        Ask {
-            iterations: big(200, 10),
-            pid_max,
-            ..Default::default()
-        },
-    )?;
-    rows.push(row(
-        6,
-        "all but one taken: free+alloc that finds it",
-        format!("pid_max={pid_max}"),
-        "ns/pair",
-        &b,
-        pid_max.into(),
-    ));
-    for &live in lives {
+    if wanted(6) {
+        progress("6 worst case");
+        let b = measure(
+            &dev,
+            abi::SHADOWPID_BENCH_WORST,
+            reps,
+            Ask {
+                iterations: big(200, 10),
+                pid_max,
+                ..Default::default()
+            },
+        )?;
+        rows.push(row(
+            6,
+            "all but one taken: free+alloc that finds it",
+            format!("pid_max={pid_max}"),
+            "ns/pair",
+            &b,
+            pid_max.into(),
+        ));
+    }
+    for &live in lives.iter().filter(|_| wanted(7)) {
         progress(&format!("7 memory, {live} live"));
         let b = measure(
             &dev,
@@ -370,30 +378,32 @@ pub fn run(cfg: Config, mut progress: impl FnMut(&str)) -> io::Result<Report> {
             x: live.into(),
         });
     }
-    progress("8 floor");
-    let b = measure(
-        &dev,
-        abi::SHADOWPID_BENCH_FLOOR,
-        reps,
-        Ask {
-            iterations: big(1_000_000, 10_000),
-            ..Default::default()
-        },
-    )?;
-    rows.push(row(
-        8,
-        "atomic test-and-set + clear",
-        "one word".into(),
-        "ns/pair",
-        &b,
-        0,
-    ));
+    if wanted(8) {
+        progress("8 floor");
+        let b = measure(
+            &dev,
+            abi::SHADOWPID_BENCH_FLOOR,
+            reps,
+            Ask {
+                iterations: big(1_000_000, 10_000),
+                ..Default::default()
+            },
+        )?;
+        rows.push(row(
+            8,
+            "atomic test-and-set + clear",
+            "one word".into(),
+            "ns/pair",
+            &b,
+            0,
+        ));
+    }
     let levels: &[u32] = if cfg.smoke {
         &[0, 990_000]
     } else {
         &[0, 500_000, 900_000, 990_000, 999_000, 999_900, 999_990]
     };
-    for &occupancy in levels {
+    for &occupancy in levels.iter().filter(|_| wanted(9)) {
         progress(&format!("9 occupancy {occupancy} ppm"));
         let b = measure(
             &dev,
@@ -418,7 +428,7 @@ pub fn run(cfg: Config, mut progress: impl FnMut(&str)) -> io::Result<Report> {
             occupancy.into(),
         ));
     }
-    let traced = if cfg.smoke {
+    let traced = if cfg.smoke || !cfg.only.is_empty() {
         None
     } else {
         progress("native alloc_pid/free_pid under function_graph");
@@ -436,6 +446,7 @@ pub fn run(cfg: Config, mut progress: impl FnMut(&str)) -> io::Result<Report> {
             .unwrap_or_else(|_| "unknown".into()),
         reps,
         smoke: cfg.smoke,
+        hash_buckets: dev.stats_raw(abi::SHADOWPID_ROOT_NS)?.hash_buckets,
         rows,
         targets,
         traced,
@@ -656,8 +667,8 @@ pub fn table(r: &Report) -> String {
     let mut s = String::new();
     let _ = writeln!(
         s,
-        "shadowpid bench: Linux {}, {} vCPU, {}; median (min..max) of {} repetitions",
-        r.kernel, r.cpus, r.accel, r.reps
+        "shadowpid bench: Linux {}, {} vCPU, {}, pid hash {} buckets; median (min..max) of {} repetitions",
+        r.kernel, r.cpus, r.accel, r.hash_buckets, r.reps
     );
     let stat = |st: &Option<Stat>| {
         st.map_or("-".to_string(), |st| {
@@ -911,6 +922,7 @@ mod tests {
             accel: "TCG".into(),
             reps: 5,
             smoke: false,
+            hash_buckets: 4096,
             rows,
             targets: vec![],
             traced: None,

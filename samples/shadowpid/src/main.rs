@@ -124,6 +124,9 @@ enum Command {
         /// Also write the JSON to this file.
         #[arg(long)]
         json_out: Option<std::path::PathBuf>,
+        /// Only these figures (1..9, comma-separated).
+        #[arg(long, value_delimiter = ',')]
+        only: Vec<u32>,
     },
     /// Draw latency against occupancy (SVG) from `bench --json` output.
     Plot {
@@ -286,8 +289,9 @@ fn run(cli: Cli) -> io::Result<bool> {
             smoke,
             json,
             json_out,
+            only,
         } => {
-            let cfg = shadowpid::bench::Config { reps, smoke };
+            let cfg = shadowpid::bench::Config { reps, smoke, only };
             let report = shadowpid::bench::run(cfg, |what| eprintln!("bench: {what}"))?;
             let text = serde_json::to_string_pretty(&report).map_err(io::Error::other)?;
             if let Some(path) = json_out {
