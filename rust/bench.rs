@@ -219,16 +219,14 @@ fn alternate(
     Ok(())
 }
 
-/// Figure 1: numbers only.
-fn numbers(out: &mut uapi::shadowpid_bench) -> Result {
+/// Times alloc + free pairs of numbers alone on both sides' leaves.
+fn number_pairs(out: &mut uapi::shadowpid_bench, shadow: &Shadow, native: &Native) -> Result {
     let n = out.iterations;
-    let shadow = Shadow::new(1, crate::namespace::PID_MAX_DEFAULT, false)?;
-    let native = Native::new(1, crate::namespace::PID_MAX_DEFAULT, false)?;
-    let ns = shadow.leaf();
     let mut work = ScanWork::default();
     alternate(
         out,
         || {
+            let ns = shadow.leaf();
             let t = now();
             for _ in 0..n {
                 let nr = pid::alloc_cyclic(ns, &mut work)?;
@@ -246,6 +244,13 @@ fn numbers(out: &mut uapi::shadowpid_bench) -> Result {
             Ok(ps_per_op(now() - t, n.into()))
         },
     )
+}
+
+/// Figure 1: numbers only, in a fresh namespace of pid_max 32768.
+fn numbers(out: &mut uapi::shadowpid_bench) -> Result {
+    let shadow = Shadow::new(1, crate::namespace::PID_MAX_DEFAULT, false)?;
+    let native = Native::new(1, crate::namespace::PID_MAX_DEFAULT, false)?;
+    number_pairs(out, &shadow, &native)
 }
 
 /// Figure 2: alloc_pid + free_pid at `depth`.
@@ -463,30 +468,9 @@ fn worst(out: &mut uapi::shadowpid_bench) -> Result {
 
 /// Figure 9: alloc + free pairs at an occupancy, scattered.
 fn occupancy(out: &mut uapi::shadowpid_bench) -> Result {
-    let (n, occ) = (out.iterations, out.occupancy);
+    let occ = out.occupancy;
     let (shadow, native) = numbers_taken(out.pid_max as i32, |nr| occupied(nr, occ))?;
-    let mut work = ScanWork::default();
-    alternate(
-        out,
-        || {
-            let ns = shadow.leaf();
-            let t = now();
-            for _ in 0..n {
-                let nr = pid::alloc_cyclic(ns, &mut work)?;
-                ns.pidmap.free(nr);
-            }
-            Ok(ps_per_op(now() - t, n.into()))
-        },
-        || {
-            let ns = native.leaf();
-            let t = now();
-            for _ in 0..n {
-                let nr = ns.alloc_nr()?;
-                ns.free_nr(nr);
-            }
-            Ok(ps_per_op(now() - t, n.into()))
-        },
-    )
+    number_pairs(out, &shadow, &native)
 }
 
 /// What the threads of the contention figure share.
