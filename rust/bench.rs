@@ -91,8 +91,9 @@ struct Shadow {
     owner: Pin<KBox<Mutex<TaskTable>>>,
     /// Root first.
     chain: KVec<ARef<PidNamespace>>,
-    /// The inits, root first, and any other pids held.
-    pids: KVec<ARef<Pid>>,
+    /// The inits, root first, and any other pids held (up to a million:
+    /// kvmalloc'd).
+    pids: KVVec<ARef<Pid>>,
 }
 
 impl Shadow {
@@ -102,7 +103,7 @@ impl Shadow {
         let mut s = Self {
             owner: KBox::pin_init(new_mutex!(TaskTable::new()), GFP_KERNEL)?,
             chain: KVec::new(),
-            pids: KVec::new(),
+            pids: KVVec::new(),
         };
         for _ in 0..depth {
             let ns = PidNamespace::create(s.chain.last())?;
@@ -154,7 +155,7 @@ struct Native {
     /// Root first.
     chain: KVec<NativeNs>,
     /// The inits, root first, and any other pids held.
-    pids: KVec<NativePid>,
+    pids: KVVec<NativePid>,
 }
 
 impl Native {
@@ -162,7 +163,7 @@ impl Native {
     fn new(depth: u32, pid_max: i32, inits: bool) -> Result<Self> {
         let mut s = Self {
             chain: KVec::new(),
-            pids: KVec::new(),
+            pids: KVVec::new(),
         };
         for _ in 0..depth {
             let ns = NativeNs::new(s.chain.last(), pid_max)?;
@@ -287,8 +288,9 @@ fn populated(live: u32) -> Result<(Shadow, Native)> {
     Ok((shadow, native))
 }
 
-/// Figure 3: find_pid_ns against idr_find, `live` pids live.
-fn lookup(out: &mut uapi::shadowpid_bench) -> Result {
+/// Figure 3: find_pid_ns against idr_find, `live` pids live; with `read`,
+/// each side also reads the number of the pid it found (LOOKUP_READ).
+fn lookup(out: &mut uapi::shadowpid_bench, read: bool) -> Result {
     let (n, live) = (out.iterations, out.live as i32);
     let (shadow, native) = populated(out.live)?;
     let mut seq_s = Sequence(0x5eed);
@@ -302,26 +304,35 @@ fn lookup(out: &mut uapi::shadowpid_bench) -> Result {
             for _ in 0..n {
                 let nr = seq_s.within(1, live + 1);
                 let guard = rcu::read_lock();
-                missed += u32::from(crate::hash::find(nr, ns, &guard).is_none());
+                match crate::hash::find(nr, ns, &guard) {
+                    Some(pid) if read => missed += u32::from(pid.leaf_nr() != nr),
+                    Some(_) => {}
+                    None => missed += 1,
+                }
             }
-            let ns_elapsed = now() - t;
+            let elapsed = now() - t;
             if missed != 0 {
                 return Err(EUCLEAN);
             }
-            Ok(ps_per_op(ns_elapsed, n.into()))
+            Ok(ps_per_op(elapsed, n.into()))
         },
         || {
             let ns = native.leaf();
             let mut missed = 0;
             let t = now();
             for _ in 0..n {
-                missed += u32::from(!ns.find(seq_n.within(1, live + 1)));
+                let nr = seq_n.within(1, live + 1);
+                missed += u32::from(if read {
+                    ns.find_nr(nr) != Some(nr)
+                } else {
+                    !ns.find(nr)
+                });
             }
-            let ns_elapsed = now() - t;
+            let elapsed = now() - t;
             if missed != 0 {
                 return Err(EUCLEAN);
             }
-            Ok(ps_per_op(ns_elapsed, n.into()))
+            Ok(ps_per_op(elapsed, n.into()))
         },
     )
 }
@@ -689,13 +700,15 @@ pub(crate) fn run(b: &mut uapi::shadowpid_bench) -> Result {
     let result = match b.figure {
         uapi::SHADOWPID_BENCH_NUMBERS => numbers(b),
         uapi::SHADOWPID_BENCH_FULL => full(b),
-        uapi::SHADOWPID_BENCH_LOOKUP => lookup(b),
+        uapi::SHADOWPID_BENCH_LOOKUP => lookup(b, false),
+        uapi::SHADOWPID_BENCH_LOOKUP_READ => lookup(b, true),
         uapi::SHADOWPID_BENCH_WALK => walk(b),
         uapi::SHADOWPID_BENCH_CONTENTION => contention(b),
         uapi::SHADOWPID_BENCH_WORST => worst(b),
         uapi::SHADOWPID_BENCH_MEMORY => memory(b),
         uapi::SHADOWPID_BENCH_FLOOR => floor(b),
-        _ => occupancy(b),
+        uapi::SHADOWPID_BENCH_OCCUPANCY => occupancy(b),
+        _ => Err(EINVAL),
     };
     // Let deferred frees of both sides finish before the next caller.
     kernel::sync::rcu::rcu_barrier();

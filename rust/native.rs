@@ -109,6 +109,13 @@ impl NativeNs {
         !unsafe { c::shadowpid_native_find(self.ptr.as_ptr(), nr) }.is_null()
     }
 
+    /// `find_pid_ns()`, then the found pid's number read from it.
+    pub(crate) fn find_nr(&self, nr: i32) -> Option<i32> {
+        // SAFETY: `ptr` is live (type invariant).
+        let nr = unsafe { c::shadowpid_native_find_nr(self.ptr.as_ptr(), nr) };
+        (nr >= 0).then_some(nr)
+    }
+
     /// `idr_get_next()`: the first used number at or above `nr`.
     pub(crate) fn next(&self, nr: i32) -> Option<i32> {
         // SAFETY: `ptr` is live (type invariant).

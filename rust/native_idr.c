@@ -317,6 +317,17 @@ const void *shadowpid_native_find(struct shadowpid_native_ns *ns, int nr)
 	return pid;
 }
 
+int shadowpid_native_find_nr(struct shadowpid_native_ns *ns, int nr)
+{
+	const struct shadowpid_native_pid *pid;
+
+	rcu_read_lock();
+	pid = idr_find(&ns->idr, nr);
+	nr = pid ? READ_ONCE(pid->numbers[pid->level].nr) : -1;
+	rcu_read_unlock();
+	return nr;
+}
+
 int shadowpid_native_next(struct shadowpid_native_ns *ns, int nr)
 {
 	void *entry;

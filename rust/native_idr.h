@@ -36,6 +36,8 @@ __u64 shadowpid_native_pid_bytes(const struct shadowpid_native_pid *pid);
 
 /* find_pid_ns() as idr_find(); next used number >= @nr (-1: none). */
 const void *shadowpid_native_find(struct shadowpid_native_ns *ns, int nr);
+/* idr_find(), then the number of the pid found read from it (-1: none). */
+int shadowpid_native_find_nr(struct shadowpid_native_ns *ns, int nr);
 int shadowpid_native_next(struct shadowpid_native_ns *ns, int nr);
 /* Bytes of the IDR's radix tree nodes. */
 __u64 shadowpid_native_idr_bytes(struct shadowpid_native_ns *ns);

@@ -236,6 +236,9 @@ struct shadowpid_stats {
  * @SHADOWPID_BENCH_OCCUPANCY: alloc + free pairs of numbers with @pid_max
  *                            and @occupancy parts per million of the numbers
  *                            below it taken, scattered.
+ * @SHADOWPID_BENCH_LOOKUP_READ: as LOOKUP, and the number of the pid found
+ *                            is read from it, as every caller of
+ *                            find_pid_ns() goes on to do.
  */
 enum shadowpid_bench_figure {
 	SHADOWPID_BENCH_NUMBERS		= 1,
@@ -247,6 +250,7 @@ enum shadowpid_bench_figure {
 	SHADOWPID_BENCH_MEMORY		= 7,
 	SHADOWPID_BENCH_FLOOR		= 8,
 	SHADOWPID_BENCH_OCCUPANCY	= 9,
+	SHADOWPID_BENCH_LOOKUP_READ	= 10,
 };
 
 /**
@@ -254,7 +258,7 @@ enum shadowpid_bench_figure {
  * @figure:     enum shadowpid_bench_figure
  * @reps:       repetitions, 1..SHADOWPID_BENCH_MAX_REPS
  * @iterations: operations per repetition, 1..16777216
- * @live:       LOOKUP, WALK, MEMORY: live pids, 1..1048576
+ * @live:       LOOKUP, LOOKUP_READ, WALK, MEMORY: live pids, 1..1048576
  * @depth:      FULL: namespace depth, 1..SHADOWPID_MAX_LEVEL
  * @cpus:       CONTENTION: threads, 1..online CPUs
  * @occupancy:  OCCUPANCY: parts per million of the numbers taken, 0..999999

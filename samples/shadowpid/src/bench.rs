@@ -18,7 +18,7 @@ pub struct Config {
     pub reps: u32,
     /// A short pass that only proves every figure works (make check).
     pub smoke: bool,
-    /// Figures to run (1..9); all if empty.
+    /// Figures to run (1..10); all if empty.
     pub only: Vec<u32>,
 }
 
@@ -58,7 +58,8 @@ impl Stat {
 /// One measured row.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Row {
-    /// Figure number of the issue (1..9).
+    /// Figure number of the issue (1..8; 9 is the occupancy sweep, 10 the
+    /// lookups that read the pid found).
     pub figure: u32,
     /// What was measured.
     pub name: String,
@@ -262,26 +263,37 @@ pub fn run(cfg: Config, mut progress: impl FnMut(&str)) -> io::Result<Report> {
             depth.into(),
         ));
     }
-    for &live in lives.iter().filter(|_| wanted(3)) {
-        progress(&format!("3 lookup, {live} live"));
-        let b = measure(
-            &dev,
-            abi::SHADOWPID_BENCH_LOOKUP,
-            reps,
-            Ask {
-                iterations: big(200_000, 2_000),
-                live,
-                ..Default::default()
-            },
-        )?;
-        rows.push(row(
-            3,
-            "find_pid_ns / idr_find",
-            format!("live={live}"),
-            "ns/op",
-            &b,
-            live.into(),
-        ));
+    // Figure 3, and 10: the same lookups, each reading the pid it found.
+    let lookups = [
+        (3, abi::SHADOWPID_BENCH_LOOKUP, "find_pid_ns / idr_find"),
+        (
+            10,
+            abi::SHADOWPID_BENCH_LOOKUP_READ,
+            "find_pid_ns / idr_find, then read the pid",
+        ),
+    ];
+    for (figure, code, name) in lookups.into_iter().filter(|l| wanted(l.0)) {
+        for &live in lives {
+            progress(&format!("{figure} {name}, {live} live"));
+            let b = measure(
+                &dev,
+                code,
+                reps,
+                Ask {
+                    iterations: big(200_000, 2_000),
+                    live,
+                    ..Default::default()
+                },
+            )?;
+            rows.push(row(
+                figure,
+                name,
+                format!("live={live}"),
+                "ns/op",
+                &b,
+                live.into(),
+            ));
+        }
     }
     for &live in lives.iter().filter(|_| wanted(4)) {
         progress(&format!("4 walk, {live} live"));

@@ -124,7 +124,7 @@ enum Command {
         /// Also write the JSON to this file.
         #[arg(long)]
         json_out: Option<std::path::PathBuf>,
-        /// Only these figures (1..9, comma-separated).
+        /// Only these figures (1..10, comma-separated).
         #[arg(long, value_delimiter = ',')]
         only: Vec<u32>,
     },
