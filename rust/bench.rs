@@ -664,6 +664,7 @@ fn validate(b: &uapi::shadowpid_bench) -> Result {
             (1..=MAX_LEVEL).contains(&b.depth) && !(live || cpus || occ || max)
         }
         uapi::SHADOWPID_BENCH_LOOKUP
+        | uapi::SHADOWPID_BENCH_LOOKUP_READ
         | uapi::SHADOWPID_BENCH_WALK
         | uapi::SHADOWPID_BENCH_MEMORY => {
             (1..=MAX_LIVE).contains(&b.live) && !(depth || cpus || occ || max)
