@@ -49,35 +49,46 @@ pub(crate) struct Pidmap {
     maps: [PidmapEntry; PIDMAP_ENTRIES],
 }
 
-/// Page and bit of number `nr`.
+/// Page and bit of number `nr` (never negative: unsigned division is a
+/// shift).
 fn split(nr: i32) -> (usize, i32) {
-    ((nr / BITS_PER_PAGE) as usize, nr % BITS_PER_PAGE)
+    let nr = nr as u32;
+    (
+        (nr / BITS_PER_PAGE as u32) as usize,
+        (nr % BITS_PER_PAGE as u32) as i32,
+    )
 }
 
 /// Word index and mask of bit `off` of a page.
 fn bit(off: i32) -> (usize, u64) {
+    let off = off as u32;
     (
-        (off / BITS_PER_WORD) as usize,
-        1u64 << (off % BITS_PER_WORD),
+        (off / BITS_PER_WORD as u32) as usize,
+        1u64 << (off % BITS_PER_WORD as u32),
     )
 }
 
 /// First bit at or after `off`, below `end`, that is `set` (or clear), in
 /// `page`; counts the words it reads.
 fn find_next(page: &PageWords, off: i32, end: i32, set: bool, words: &mut u32) -> Option<i32> {
-    let mut off = off;
-    while off < end {
-        let (w, _) = bit(off);
-        let raw = page[w].load(Ordering::Relaxed);
-        *words += 1;
-        let word = if set { raw } else { !raw };
-        let masked = word & (!0u64 << (off % BITS_PER_WORD));
-        if masked != 0 {
-            let found = w as i32 * BITS_PER_WORD + masked.trailing_zeros() as i32;
+    if off >= end {
+        return None;
+    }
+    let (first, _) = bit(off);
+    let (last, _) = bit(end - 1);
+    let flip = if set { 0 } else { !0u64 };
+    // Only the first word has bits below `off` to ignore.
+    let mut mask = !0u64 << (off as u32 % BITS_PER_WORD as u32);
+    for (k, w) in page[first..=last].iter().enumerate() {
+        let word = (w.load(Ordering::Relaxed) ^ flip) & mask;
+        if word != 0 {
+            *words = words.wrapping_add(k as u32 + 1);
+            let found = (first + k) as i32 * BITS_PER_WORD + word.trailing_zeros() as i32;
             return (found < end).then_some(found);
         }
-        off = (w as i32 + 1) * BITS_PER_WORD;
+        mask = !0;
     }
+    *words = words.wrapping_add((last - first + 1) as u32);
     None
 }
 
@@ -92,12 +103,19 @@ impl Pidmap {
         }
     }
 
-    /// The page of entry `i`, allocated (outside the lock) and installed
-    /// (under `lock`) if it does not exist yet.
+    /// The page of entry `i`, allocated if it does not exist yet.
+    #[inline]
     fn page(&self, i: usize) -> Result<&PageWords> {
-        if let Some(page) = self.maps[i].page.get() {
-            return Ok(page);
+        match self.maps[i].page.get() {
+            Some(page) => Ok(page),
+            None => self.install_page(i),
         }
+    }
+
+    /// Allocates the page of entry `i` (outside the lock) and installs it
+    /// (under `lock`) unless another thread did first.
+    #[cold]
+    fn install_page(&self, i: usize) -> Result<&PageWords> {
         let new = ZeroedPage::new()?;
         let guard = PIDMAP_LOCK.lock();
         Ok(self.maps[i].page.install(new, &guard))
@@ -140,7 +158,7 @@ impl Pidmap {
             while nr < to {
                 let (i, off) = split(nr);
                 let page_end = ((i as i32 + 1) * BITS_PER_PAGE).min(to);
-                work.pages += 1;
+                work.pages = work.pages.wrapping_add(1);
                 if self.maps[i].nr_free.load(Ordering::Relaxed) > 0 {
                     let page = self.page(i)?;
                     let end = page_end - i as i32 * BITS_PER_PAGE;
