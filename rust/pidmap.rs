@@ -70,6 +70,7 @@ fn bit(off: i32) -> (usize, u64) {
 
 /// First bit at or after `off`, below `end`, that is `set` (or clear), in
 /// `page`; counts the words it reads.
+#[inline(always)]
 fn find_next(page: &PageWords, off: i32, end: i32, set: bool, words: &mut u32) -> Option<i32> {
     if off >= end {
         return None;
@@ -77,18 +78,25 @@ fn find_next(page: &PageWords, off: i32, end: i32, set: bool, words: &mut u32) -
     let (first, _) = bit(off);
     let (last, _) = bit(end - 1);
     let flip = if set { 0 } else { !0u64 };
-    // Only the first word has bits below `off` to ignore.
-    let mut mask = !0u64 << (off as u32 % BITS_PER_WORD as u32);
-    for (k, w) in page[first..=last].iter().enumerate() {
-        let word = (w.load(Ordering::Relaxed) ^ flip) & mask;
+    let hit = |k: usize, word: u64| {
+        let found = (first + k) as i32 * BITS_PER_WORD + word.trailing_zeros() as i32;
+        (found < end).then_some(found)
+    };
+    // The first word, without its bits below `off`: where a dense walk or
+    // a nearly free page finds its bit.
+    let word = (page[first].load(Ordering::Relaxed) ^ flip) & (!0u64 << (off as u32 % 64));
+    *words = words.wrapping_add(1);
+    if word != 0 {
+        return hit(0, word);
+    }
+    for (k, w) in page[first + 1..=last].iter().enumerate() {
+        let word = w.load(Ordering::Relaxed) ^ flip;
         if word != 0 {
             *words = words.wrapping_add(k as u32 + 1);
-            let found = (first + k) as i32 * BITS_PER_WORD + word.trailing_zeros() as i32;
-            return (found < end).then_some(found);
+            return hit(k + 1, word);
         }
-        mask = !0;
     }
-    *words = words.wrapping_add((last - first + 1) as u32);
+    *words = words.wrapping_add((last - first) as u32);
     None
 }
 
