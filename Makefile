@@ -2,14 +2,16 @@
 #
 # shadowpid: the Linux 2.6.24 PID allocator in Rust, beside the native one.
 #
-#   make            build shadowpid.ko against KDIR (default: the cached test kernel)
+#   make            build shadowpid.ko against KDIR (a built Rust-enabled
+#                   tree; default: the cached test kernel), nothing else
 #   make kernel     install the toolchain, fetch Linux 7.3, build the test kernel
-#   make check      every test suite: host, KUnit and kselftests in the guest
-#   make run        boot the test kernel with the module loaded and show it
-#   make bench      the in-kernel benchmark, shadow beside native, and its plot
+#   make check      set up what is missing, then every test suite: host tests,
+#                   then KUnit and the kselftests in the guest
+#   make run        set up, boot the test kernel with the module loaded, show it
+#   make bench      set up, then the in-kernel benchmark and its plot
 #   make kernel-debug / make check-debug   the same suites on a debug kernel
 #                   (KASAN, lockdep, PROVE_RCU, kmemleak, fault injection)
-#   make rustfmtcheck / make rustfmt / make CLIPPY=1
+#   make rustfmtcheck / make rustfmt / make CLIPPY=1 / make clean
 #
 # Kbuild (beside this file) describes the module itself.
 
@@ -24,24 +26,29 @@ LLVM ?= -19
 TOOLS_BIN := $(SHADOWPID_CACHE)/tools/bin
 export PATH := $(TOOLS_BIN):$(SHADOWPID_CACHE)/venv/bin:$(PATH)
 export LIBCLANG_PATH ?= /usr/lib/llvm-19/lib
+# The kernel source scripts/kernel-source unpacked (its selftest framework),
+# if it is there: finding it never fetches it.
+KSRC ?= $(patsubst %/Makefile,%,$(firstword $(wildcard $(SHADOWPID_CACHE)/src/linux-source-*/Makefile)))
 
 CLI_DIR := samples/shadowpid
-CLI := $(CLI_DIR)/target/release/shadowpid
 SELFTEST_DIR := tools/testing/selftests/shadowpid
+# The kselftest collection as installed for the runner (run_kselftest.sh).
+KSELFTEST_INSTALL := $(CURDIR)/build/kselftest
 
-.PHONY: all modules kernel kernel-debug check-debug toolchain tools selftests check run bench clean \
-	rustfmt rustfmtcheck clippy help
+.PHONY: all modules kernel kernel-debug check check-debug suites toolchain tools \
+	selftests run bench clean rustfmt rustfmtcheck help
 
 all: modules
 
-# Only the default KDIR is built on demand; another KDIR must already be a
-# built Rust-enabled tree.
-ifeq ($(KDIR),$(DEFAULT_KDIR))
-modules: kernel
-endif
 modules:
+	@[ -f $(KDIR)/Makefile ] || { echo "shadowpid: no kernel build tree in $(KDIR): run 'make kernel' (or pass KDIR=<a built Rust-enabled tree>)" >&2; exit 1; }
 	$(MAKE) -C $(KDIR) M=$(CURDIR) LLVM=$(LLVM) modules
+ifneq ($(CLIPPY),)
+	cd $(CLI_DIR) && cargo clippy --release --locked --all-targets -- -D warnings
+endif
 
+# Set-up: what 'make run', 'make check' and 'make bench' do first on a
+# fresh machine (each step skips what is there).
 toolchain:
 	@scripts/install-toolchain
 
@@ -51,6 +58,33 @@ kernel: toolchain
 kernel-debug: toolchain
 	@SHADOWPID_KVARIANT=debug scripts/build-kernel .config.fragment.debug >/dev/null
 
+tools:
+	cd $(CLI_DIR) && cargo build --release --locked
+
+# The kselftests, built against KDIR's headers with the kernel source's
+# kselftest framework, and installed with its runner.
+selftests:
+	@[ -n "$(KSRC)" ] || { echo "shadowpid: no kernel source in $(SHADOWPID_CACHE)/src: run 'make kernel'" >&2; exit 1; }
+	$(MAKE) -C $(SELFTEST_DIR) OUTPUT=$(CURDIR)/$(SELFTEST_DIR) \
+		KSELFTEST=$(KSRC)/tools/testing/selftests \
+		KHDR_INCLUDES="-isystem $(KDIR)/usr/include"
+	rm -rf $(KSELFTEST_INSTALL)
+	$(MAKE) -C $(SELFTEST_DIR) OUTPUT=$(CURDIR)/$(SELFTEST_DIR) \
+		KSELFTEST=$(KSRC)/tools/testing/selftests \
+		INSTALL_PATH=$(KSELFTEST_INSTALL)/shadowpid install
+	cp -r $(KSRC)/tools/testing/selftests/kselftest $(KSRC)/tools/testing/selftests/run_kselftest.sh \
+		$(KSELFTEST_INSTALL)/
+	$(MAKE) -s --no-print-directory -C $(SELFTEST_DIR) OUTPUT=$(CURDIR)/$(SELFTEST_DIR) \
+		KSELFTEST=$(KSRC)/tools/testing/selftests COLLECTION=shadowpid \
+		emit_tests >$(KSELFTEST_INSTALL)/kselftest-list.txt
+
+# The suites against KDIR, which must be built.
+suites: modules tools selftests
+	@scripts/check
+
+check: kernel
+	@$(MAKE) --no-print-directory suites
+
 # The module is rebuilt against the debug tree (kbuild sees the new command
 # lines); the next plain 'make' rebuilds it for the regular one.
 # The long passes run here: 2 x 1,000,000 stress operations, ten minutes of
@@ -59,36 +93,31 @@ check-debug: kernel-debug
 	SHADOWPID_STRESS_OPS=$${SHADOWPID_STRESS_OPS:-1000000} \
 	SHADOWPID_FUZZ_SECONDS=$${SHADOWPID_FUZZ_SECONDS:-600} \
 	SHADOWPID_VM_TIMEOUT=$${SHADOWPID_VM_TIMEOUT:-5400} \
-		$(MAKE) check KDIR=$(DEBUG_KDIR)
+		$(MAKE) --no-print-directory suites KDIR=$(DEBUG_KDIR)
 
-tools: toolchain
-	cd $(CLI_DIR) && cargo build --release --locked
-ifneq ($(CLIPPY),)
-	cd $(CLI_DIR) && cargo clippy --release --locked --all-targets -- -D warnings
-endif
-
-selftests: kernel
-	$(MAKE) -C $(SELFTEST_DIR) OUTPUT=$(CURDIR)/$(SELFTEST_DIR) \
-		KSELFTEST=$$(scripts/kernel-source)/tools/testing/selftests \
-		KHDR_INCLUDES="-isystem $(KDIR)/usr/include"
-
-check: modules tools selftests
-	@scripts/check
-
-run: modules tools
+run: kernel
+	@$(MAKE) --no-print-directory modules tools
 	@scripts/vm scripts/guest-run
 
-bench: modules tools
+bench: kernel
+	@$(MAKE) --no-print-directory modules tools
 	@scripts/bench
 
-rustfmt rustfmtcheck: toolchain
-	rustfmt $(if $(filter rustfmtcheck,$@),--check) \
-		--config-path $$(scripts/kernel-source)/.rustfmt.toml --edition 2021 \
+# rustfmt with the kernel's settings (rust/.rustfmt.toml, a copy of the
+# tree's): no kernel needed.
+rustfmt rustfmtcheck:
+	rustfmt $(if $(filter rustfmtcheck,$@),--check) --edition 2021 \
 		$$(find rust -name '*.rs' ! -name '*generated*')
 	cd $(CLI_DIR) && cargo fmt $(if $(filter rustfmtcheck,$@),--check)
 
 clean:
-	$(MAKE) -C $(KDIR) M=$(CURDIR) clean
-	rm -f rust/uapi_generated.rs rust/native_generated.rs
+	@if [ -f $(KDIR)/Makefile ]; then \
+		$(MAKE) -C $(KDIR) M=$(CURDIR) clean; \
+	else \
+		find . -path ./samples -prune -o \( -name '*.o' -o -name '*.ko' -o -name '*.mod' \
+			-o -name '*.mod.c' -o -name '.*.cmd' -o -name '*.d' \) -print0 | xargs -0 rm -f; \
+		rm -f modules.order Module.symvers; \
+	fi
+	rm -f rust/uapi_generated.rs rust/bench/native_generated.rs $(SELFTEST_DIR)/shadowpid_test
+	rm -rf build
 	cd $(CLI_DIR) && cargo clean
-	$(MAKE) -C $(SELFTEST_DIR) clean OUTPUT=$(CURDIR)/$(SELFTEST_DIR) KSELFTEST=$$(scripts/kernel-source)/tools/testing/selftests

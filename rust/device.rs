@@ -7,11 +7,10 @@
 //! must be zero), runs the operation and writes the answer back.
 
 use crate::{
-    glue,
     namespace::NR_LEVELS,
-    pidmap::ScanWork,
     uapi,
     universe::{Answer, Limits, Universe},
+    wrappers::{cred, page::ZeroedPage},
 };
 use kernel::{
     fs::File,
@@ -86,7 +85,7 @@ fn inputs(code: u32) -> Result<Inputs> {
 
 impl UniverseFile {
     /// Checks `op`'s inputs and runs it.
-    fn run(&self, op: &uapi::shadowpid_op, work: &mut ScanWork) -> Result<Answer> {
+    fn run(&self, op: &uapi::shadowpid_op) -> Result<Answer> {
         use crate::uapi::*;
         let want = inputs(op.op)?;
         let count = op.count as usize;
@@ -105,7 +104,7 @@ impl UniverseFile {
         match op.op {
             SHADOWPID_OP_NS_CREATE => u.ns_create(op.ns),
             SHADOWPID_OP_NS_RELEASE => done(u.ns_release(op.ns)),
-            SHADOWPID_OP_ALLOC => u.alloc(op.ns, &op.nrs[..count], work),
+            SHADOWPID_OP_ALLOC => u.alloc(op.ns, &op.nrs[..count]),
             SHADOWPID_OP_FREE => done(u.free(op.ns, op.nr)),
             SHADOWPID_OP_FIND => u.find(op.ns, op.nr),
             SHADOWPID_OP_NEXT => u.next(op.ns, op.nr),
@@ -126,8 +125,7 @@ impl UniverseFile {
 
     /// Runs `op` and writes its result and outputs into it.
     fn execute(&self, op: &mut uapi::shadowpid_op) {
-        let mut work = ScanWork::default();
-        let answer = self.run(op, &mut work);
+        let answer = self.run(op);
         op.value = 0;
         op.level = 0;
         match answer {
@@ -138,7 +136,7 @@ impl UniverseFile {
                 if let Some(pid) = a.numbers {
                     op.nrs = [0; NR_LEVELS];
                     for (out, upid) in op.nrs.iter_mut().zip(pid.numbers()) {
-                        *out = upid.nr;
+                        *out = upid.nr();
                     }
                 }
             }
@@ -206,6 +204,7 @@ impl UniverseFile {
         }
         let s = self.universe.stats(req.ns)?;
         let ns = &s.ns;
+        let (hash_entries, hash_longest) = crate::hash::census();
         let mut flags = 0;
         if ns.accepting() {
             flags |= uapi::SHADOWPID_NS_ACCEPTING;
@@ -222,14 +221,14 @@ impl UniverseFile {
             last_pid: ns.last_pid.load(core::sync::atomic::Ordering::Relaxed),
             pid_max: ns.pid_max.load(core::sync::atomic::Ordering::Relaxed),
             hash_buckets: crate::hash::buckets(),
-            hash_longest: crate::hash::longest_chain(),
-            hash_entries: crate::hash::entries(),
-            bytes: ns.bytes(),
+            hash_longest,
+            hash_entries,
+            bytes: Universe::ns_bytes(ns),
             universe_pids: s.universe_pids,
             universe_namespaces: s.universe_namespaces,
             module_pids: crate::pid::objects() as u32,
             module_namespaces: crate::namespace::NS_CACHE.objects() as u32,
-            module_pages: glue::PAGES.load(kernel::sync::atomic::Relaxed) as u32,
+            module_pages: ZeroedPage::allocated() as u32,
             reserved: 0,
         };
         writer.write(&out)?;
@@ -244,7 +243,7 @@ impl MiscDevice for UniverseFile {
     fn open(file: &File, _misc: &MiscDeviceRegistration<Self>) -> Result<Self::Ptr> {
         // The node is 0600 root:root, but a file descriptor can be passed on:
         // decide on the opener's credentials, as file_ns_capable() does.
-        if !glue::file_has_sys_admin(file) {
+        if !cred::opener_has_sys_admin(file) {
             return Err(EPERM);
         }
         let limits = Limits {
@@ -273,13 +272,7 @@ impl MiscDevice for UniverseFile {
             uapi::SHADOWPID_IOC_OP => me.ioctl_op(user),
             uapi::SHADOWPID_IOC_BATCH => me.ioctl_batch(user),
             uapi::SHADOWPID_IOC_STATS => me.ioctl_stats(user),
-            uapi::SHADOWPID_IOC_BENCH => {
-                let (mut reader, mut writer) = user.reader_writer();
-                let mut req: uapi::shadowpid_bench = reader.read()?;
-                crate::bench::run(&mut req)?;
-                writer.write(&req)?;
-                Ok(0)
-            }
+            uapi::SHADOWPID_IOC_BENCH => crate::bench::ioctl(user),
             _ => Err(ENOTTY),
         }
     }

@@ -4,9 +4,10 @@
 //! pidmap, `last_pid`, `pid_max`, child reaper state and pid accounting.
 
 use crate::{
-    glue::CacheSlot,
-    pidmap::{Pidmap, PID_MAX_LIMIT},
+    pidmap::{Pidmap, PID_MAX_LIMIT, RESERVED_PIDS},
+    pidmap_env::PidmapGuard,
     uapi,
+    wrappers::slab::{CacheName, CacheSlot},
 };
 use core::{
     ptr::{self, NonNull},
@@ -27,10 +28,14 @@ pub(crate) const NR_LEVELS: usize = uapi::SHADOWPID_NR_LEVELS as usize;
 /// pid_max of a root namespace (`PID_MAX_DEFAULT`).
 pub(crate) const PID_MAX_DEFAULT: i32 = uapi::SHADOWPID_PID_MAX_DEFAULT as i32;
 /// Smallest pid_max a namespace accepts.
-pub(crate) const PID_MAX_MIN: i32 = crate::pidmap::RESERVED_PIDS + 1;
+pub(crate) const PID_MAX_MIN: i32 = RESERVED_PIDS + 1;
 
 /// Namespaces come from their own cache, as `pid_ns_cachep`.
-pub(crate) static NS_CACHE: CacheSlot = CacheSlot::new(c"shadowpid_pid_namespace");
+pub(crate) static NS_CACHE: CacheSlot = CacheSlot::new(
+    CacheName::new("shadowpid_pid_namespace"),
+    size_of::<PidNamespace>(),
+    align_of::<PidNamespace>(),
+);
 
 /// One shadow PID namespace.
 ///
@@ -52,14 +57,13 @@ pub(crate) struct PidNamespace {
     pub(crate) last_pid: AtomicI32,
     /// Numbers at this level stay below it.
     pub(crate) pid_max: AtomicI32,
-    /// Pids with a number here (`pid_allocated`); under [`PIDMAP_LOCK`](crate::hash::PIDMAP_LOCK).
+    /// Pids with a number here (`pid_allocated`); under [`PIDMAP_LOCK`](crate::pidmap_env::PIDMAP_LOCK).
     live: AtomicU32,
-    /// Pids whose most nested number is here; under [`PIDMAP_LOCK`](crate::hash::PIDMAP_LOCK).
+    /// Pids whose most nested number is here; under [`PIDMAP_LOCK`](crate::pidmap_env::PIDMAP_LOCK).
     leaf_pids: AtomicU32,
-    /// Takes new pids (`PIDNS_ADDING`); cleared when the reaper goes or the
-    /// last pid does. Under [`PIDMAP_LOCK`](crate::hash::PIDMAP_LOCK).
+    /// Takes new pids (`PIDNS_ADDING`); cleared when the reaper goes. Under [`PIDMAP_LOCK`](crate::pidmap_env::PIDMAP_LOCK).
     adding: AtomicBool,
-    /// Has had its pid 1 (`child_reaper` set); under [`PIDMAP_LOCK`](crate::hash::PIDMAP_LOCK).
+    /// Has had its pid 1 (`child_reaper` set); under [`PIDMAP_LOCK`](crate::pidmap_env::PIDMAP_LOCK).
     has_reaper: AtomicBool,
 }
 
@@ -80,13 +84,10 @@ unsafe impl AlwaysRefCounted for PidNamespace {
         // SAFETY: the caller owns a reference, so `obj` is alive.
         if unsafe { obj.as_ref() }.refcount.dec_and_test() {
             // SAFETY: the last reference is gone: nothing else can reach the
-            // object. It was allocated from NS_CACHE (type invariant); the
-            // cache lives until unload, after every namespace is gone.
+            // object. It was allocated from NS_CACHE (type invariant).
             unsafe {
                 ptr::drop_in_place(obj.as_ptr());
-                if let Some(cache) = NS_CACHE.existing() {
-                    cache.free(obj.cast());
-                }
+                NS_CACHE.free(obj.cast());
             }
         }
     }
@@ -94,12 +95,20 @@ unsafe impl AlwaysRefCounted for PidNamespace {
 
 impl PidNamespace {
     /// `create_pid_namespace()`: a child of `parent`, or a universe's root.
+    ///
+    /// EINVAL under a parent that never had its init: 7.3 creates a
+    /// namespace only for a process whose active namespace is the parent
+    /// (`copy_pid_ns()`), and a namespace has processes only once its init
+    /// came first.
     pub(crate) fn create(parent: Option<&ARef<PidNamespace>>) -> Result<ARef<Self>> {
         let level = parent.map_or(0, |p| p.level + 1);
         if level > MAX_LEVEL {
             return Err(ENOSPC);
         }
-        let cache = NS_CACHE.get(size_of::<Self>(), align_of::<Self>())?;
+        if parent.is_some_and(|p| !p.has_reaper()) {
+            return Err(EINVAL);
+        }
+        let cache = NS_CACHE.get()?;
         let mem = cache.alloc()?.cast::<Self>();
         let ns = Self {
             refcount: Refcount::new(1),
@@ -180,7 +189,7 @@ impl PidNamespace {
     }
 
     /// `disable_pid_allocation()`.
-    pub(crate) fn disable_allocation<G>(&self, _pidmap_lock: &G) {
+    pub(crate) fn disable_allocation(&self, _pidmap_lock: &PidmapGuard) {
         self.adding.store(false, Ordering::Relaxed);
     }
 
@@ -197,7 +206,7 @@ impl PidNamespace {
 
     /// Accounts a pid that now has a number here; `leaf` if its most nested
     /// one, `reaper` if that number is 1.
-    pub(crate) fn account_new<G>(&self, leaf: bool, reaper: bool, _pidmap_lock: &G) {
+    pub(crate) fn account_new(&self, leaf: bool, reaper: bool, _pidmap_lock: &PidmapGuard) {
         self.live.fetch_add(1, Ordering::Relaxed);
         if leaf {
             self.leaf_pids.fetch_add(1, Ordering::Relaxed);
@@ -207,23 +216,74 @@ impl PidNamespace {
         }
     }
 
-    /// Accounts a pid gone. As 7.3's `free_pid()`: a namespace left with no
-    /// pid takes no new one; the reaper going disables it too.
-    pub(crate) fn account_gone<G>(&self, leaf: bool, reaper: bool, lock: &G) {
+    /// Accounts a pid gone; `leaf` and `reaper` as for [`Self::account_new`].
+    ///
+    /// The reaper going disables the namespace (`zap_pid_ns_processes()`).
+    /// The count falling to 0 otherwise does not: 7.3's `free_pid()` takes
+    /// that for a failed first fork (`case PIDNS_ADDING`) and leaves the
+    /// namespace taking pids, its next allocation starting from 1 again
+    /// ([`Self::reset_cursor_if_unused`]).
+    pub(crate) fn account_gone(&self, leaf: bool, reaper: bool, lock: &PidmapGuard) {
         self.live.fetch_sub(1, Ordering::Relaxed);
         if leaf {
             self.leaf_pids.fetch_sub(1, Ordering::Relaxed);
-        }
-        if self.live() == 0 || (leaf && reaper) {
-            self.disable_allocation(lock);
+            if reaper {
+                self.disable_allocation(lock);
+            }
         }
     }
 
-    /// Bytes of memory behind this namespace: itself, its pidmap pages and
-    /// the struct pid of every pid whose most nested number is here.
-    pub(crate) fn bytes(&self) -> u64 {
-        size_of::<Self>() as u64
-            + u64::from(self.pidmap.pages()) * kernel::page::PAGE_SIZE as u64
-            + u64::from(self.leaf_pids()) * crate::pid::Pid::size_for_level(self.level) as u64
+    /// The next number of the cyclic allocator (alloc_pidmap() under 7.3's
+    /// wrap rule, see [`Pidmap::alloc_cyclic`]), from `last_pid + 1`;
+    /// EAGAIN once a full cycle found nothing.
+    pub(crate) fn alloc_cyclic(&self) -> Result<i32> {
+        let cursor = self.last_pid.load(Ordering::Relaxed) + 1;
+        let pid_max = self.pid_max.load(Ordering::Relaxed);
+        let nr = self.pidmap.alloc_cyclic(cursor, pid_max)?.ok_or(EAGAIN)?;
+        self.last_pid.store(nr, Ordering::Relaxed);
+        Ok(nr)
+    }
+}
+
+/// KUnit: 7.3's rules for a namespace's life.
+#[kernel::prelude::kunit_tests(shadowpid_namespace)]
+mod tests {
+    use super::*;
+    use crate::pidmap_env;
+
+    /// A count that falls back to 0 without the reaper going (7.3's first
+    /// fork that failed, `case PIDNS_ADDING`) leaves the namespace taking
+    /// pids; the reaper going does not.
+    #[test]
+    fn only_the_reaper_disables() {
+        let ns = PidNamespace::create(None).unwrap();
+        {
+            let g = pidmap_env::lock();
+            ns.account_new(false, false, &g);
+            ns.account_gone(false, false, &g);
+        }
+        assert_eq!(ns.live(), 0);
+        assert!(ns.accepting());
+        {
+            let g = pidmap_env::lock();
+            ns.account_new(true, true, &g);
+            ns.account_gone(true, true, &g);
+        }
+        assert!(!ns.accepting());
+    }
+
+    /// No namespace under a parent that never had its init (EINVAL, as
+    /// 7.3's `copy_pid_ns()` for a parent no process is active in).
+    #[test]
+    fn no_child_before_the_init() {
+        let root = PidNamespace::create(None).unwrap();
+        assert_eq!(PidNamespace::create(Some(&root)).err(), Some(EINVAL));
+        {
+            let g = pidmap_env::lock();
+            root.account_new(true, true, &g);
+        }
+        let child = PidNamespace::create(Some(&root)).unwrap();
+        assert_eq!(child.level, 1);
+        assert_eq!(child.pid_max.load(Ordering::Relaxed), PID_MAX_LIMIT);
     }
 }

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 
-//! `struct pid`: one object per process identity, one number per level.
+//! `struct pid`: one object per process identity, one number per level, and
+//! the tasks that use it.
 //!
 //! As in 2.6.24: a refcount, the level, per-type task lists and an RCU head,
 //! followed by one [`Upid`] per level, root first. Objects come from one kmem
@@ -8,58 +9,99 @@
 //! namespace of that depth. The hash owns the first reference; `free_pid()`
 //! unhashes the numbers, releases them, and drops that reference only after
 //! a grace period, so a lockless `find_pid_ns()` never sees freed memory.
+//!
+//! Shadow tasks are numbers chosen by the user, each with a pid link per
+//! type (`task->pids[type]`); the links of both sides change under
+//! [`TASKLIST_LOCK`], as `attach_pid()`, `detach_pid()` and
+//! `transfer_pid()` change them under `tasklist_lock`.
 
 use crate::{
-    glue::{self, Cache, CacheSlot, RcuHead},
-    hash::{self, PIDMAP_LOCK},
+    hash::{self, HashEntry},
     namespace::{PidNamespace, NR_LEVELS},
-    pidmap::{ScanWork, RESERVED_PIDS},
-    universe::TaskTable,
+    pidmap_env,
+    wrappers::{
+        rcu::{self, RcuHead},
+        slab::{CacheName, CacheSlot},
+    },
 };
 use core::{
     ptr::{self, NonNull},
-    sync::atomic::{AtomicBool, AtomicPtr, Ordering},
+    sync::atomic::{AtomicBool, Ordering},
 };
 use kernel::{
     bindings,
     prelude::*,
+    rbtree::RBTree,
     sync::{
         aref::{ARef, AlwaysRefCounted},
-        LockedBy, Mutex, Refcount,
+        GlobalGuard, GlobalLockedBy, Refcount,
     },
 };
 
 /// Task link types (`enum pid_type`).
 pub(crate) const PIDTYPE_MAX: usize = crate::uapi::SHADOWPID_PIDTYPE_MAX as usize;
 
+kernel::sync::global_lock! {
+    // SAFETY: `init()` runs in the module initializer, before the device
+    // that leads to every other use exists.
+    /// `tasklist_lock`: every shadow task table and every pid's task links.
+    pub(crate) unsafe(uninit) static TASKLIST_LOCK: Mutex<()> = ();
+}
+
+/// Holding this proves [`TASKLIST_LOCK`] is held.
+pub(crate) type TasklistGuard = GlobalGuard<TASKLIST_LOCK>;
+
+/// Data only [`TASKLIST_LOCK`]'s holder may touch.
+pub(crate) type TasklistLocked<T> = GlobalLockedBy<T, TASKLIST_LOCK>;
+
+/// Sets up `tasklist_lock`.
+///
+/// # Safety
+///
+/// Called once, from the module initializer, before any other use.
+pub(crate) unsafe fn init() {
+    // SAFETY: once, before any use (the caller's guarantee).
+    unsafe { TASKLIST_LOCK.init() };
+}
+
 /// Task ids attached to a pid, per type, in attach order (the last one is
 /// the head of 2.6.24's hlist, which `pid_task()` returns).
-pub(crate) type TaskLinks = [KVec<u32>; PIDTYPE_MAX];
+type TaskLinks = [KVec<u32>; PIDTYPE_MAX];
 
-/// One number of a pid: its value in one namespace, linked in the pid hash.
+/// One number of a pid: its hash entry (number and namespace), and the pid
+/// it belongs to.
 ///
 /// # Invariants
 ///
-/// `ns` and `pid` point to live objects as long as the upid is: the upid is
-/// part of `pid`, which holds a reference on its most nested namespace,
-/// which holds its ancestors.
+/// A `Upid` is part of the pid `pid` points to, which holds a reference on
+/// its most nested namespace, which holds its ancestors: `entry`'s
+/// namespace outlives it.
 #[repr(C)]
 pub(crate) struct Upid {
-    /// The number.
-    pub(crate) nr: i32,
-    /// The namespace the number belongs to.
-    ns: NonNull<PidNamespace>,
+    /// Number, namespace and chain links; first, so that an entry found in
+    /// the hash leads back to its upid.
+    entry: HashEntry,
     /// The pid the upid is part of.
     pid: NonNull<Pid>,
-    /// Next entry of the hash chain.
-    pub(crate) next: AtomicPtr<Upid>,
 }
 
 impl Upid {
+    /// The upid a hash entry belongs to.
+    fn from_entry(entry: &HashEntry) -> &Upid {
+        // SAFETY: every entry this module hashes is the first field of a
+        // `#[repr(C)]` upid (see `alloc_pid`), so the pointers coincide and
+        // the upid lives as long as the entry does.
+        unsafe { &*ptr::from_ref(entry).cast::<Upid>() }
+    }
+
+    /// The number.
+    pub(crate) fn nr(&self) -> i32 {
+        self.entry.nr
+    }
+
     /// The namespace this number belongs to.
     pub(crate) fn ns(&self) -> &PidNamespace {
-        // SAFETY: alive as long as `self` (type invariant).
-        unsafe { self.ns.as_ref() }
+        self.entry.ns()
     }
 
     /// The pid this number belongs to.
@@ -74,9 +116,9 @@ impl Upid {
 /// # Invariants
 ///
 /// Allocated from `PID_CACHES[level]` with room for `level + 1` upids after
-/// the header, at `numbers`, all initialised. `hashed` is true from the
-/// moment its upids are in the hash until `free_pid()` takes them out; while
-/// it is, the hash owns one reference.
+/// the header, at `numbers`, all initialised. `hashed` is true from before
+/// its upids enter the hash until `free_pid()` takes them out; while it is,
+/// the hash owns one reference.
 #[repr(C)]
 pub(crate) struct Pid {
     /// References; the hash holds one while the pid is hashed.
@@ -89,57 +131,41 @@ pub(crate) struct Pid {
     numbers: NonNull<Upid>,
     /// Keeps the most nested namespace, hence every level's, alive.
     leaf: ARef<PidNamespace>,
-    /// Attached tasks, under the universe's task lock.
-    tasks: LockedBy<TaskLinks, TaskTable>,
+    /// Attached tasks, under `tasklist_lock`.
+    tasks: TasklistLocked<TaskLinks>,
     /// For the RCU-deferred put of `free_pid()`.
     rcu: RcuHead,
 }
 
 // SAFETY: the raw pointers point into the object itself or to namespaces it
-// keeps alive; mutable state is atomic or behind the universe's task lock.
+// keeps alive; mutable state is atomic or behind `tasklist_lock`.
 unsafe impl Send for Pid {}
 // SAFETY: as above.
 unsafe impl Sync for Pid {}
 
-/// One cache per depth: `shadowpid_pid_N` holds pids with N levels.
-static PID_CACHES: [CacheSlot; NR_LEVELS] = [
-    CacheSlot::new(c"shadowpid_pid_1"),
-    CacheSlot::new(c"shadowpid_pid_2"),
-    CacheSlot::new(c"shadowpid_pid_3"),
-    CacheSlot::new(c"shadowpid_pid_4"),
-    CacheSlot::new(c"shadowpid_pid_5"),
-    CacheSlot::new(c"shadowpid_pid_6"),
-    CacheSlot::new(c"shadowpid_pid_7"),
-    CacheSlot::new(c"shadowpid_pid_8"),
-    CacheSlot::new(c"shadowpid_pid_9"),
-    CacheSlot::new(c"shadowpid_pid_10"),
-    CacheSlot::new(c"shadowpid_pid_11"),
-    CacheSlot::new(c"shadowpid_pid_12"),
-    CacheSlot::new(c"shadowpid_pid_13"),
-    CacheSlot::new(c"shadowpid_pid_14"),
-    CacheSlot::new(c"shadowpid_pid_15"),
-    CacheSlot::new(c"shadowpid_pid_16"),
-    CacheSlot::new(c"shadowpid_pid_17"),
-    CacheSlot::new(c"shadowpid_pid_18"),
-    CacheSlot::new(c"shadowpid_pid_19"),
-    CacheSlot::new(c"shadowpid_pid_20"),
-    CacheSlot::new(c"shadowpid_pid_21"),
-    CacheSlot::new(c"shadowpid_pid_22"),
-    CacheSlot::new(c"shadowpid_pid_23"),
-    CacheSlot::new(c"shadowpid_pid_24"),
-    CacheSlot::new(c"shadowpid_pid_25"),
-    CacheSlot::new(c"shadowpid_pid_26"),
-    CacheSlot::new(c"shadowpid_pid_27"),
-    CacheSlot::new(c"shadowpid_pid_28"),
-    CacheSlot::new(c"shadowpid_pid_29"),
-    CacheSlot::new(c"shadowpid_pid_30"),
-    CacheSlot::new(c"shadowpid_pid_31"),
-    CacheSlot::new(c"shadowpid_pid_32"),
-    CacheSlot::new(c"shadowpid_pid_33"),
-];
-
 /// Offset of the upid array in a pid object.
 const NUMBERS_OFFSET: usize = size_of::<Pid>().next_multiple_of(align_of::<Upid>());
+
+/// The cache slot for pids of `level + 1` levels: `shadowpid_pid_N`, its
+/// objects sized for `N` upids (7.3's `pid_%u`).
+const fn pid_cache(level: usize) -> CacheSlot {
+    CacheSlot::new(
+        CacheName::numbered("shadowpid_pid_", Some(level + 1)),
+        Pid::size_for_level(level as u32),
+        align_of::<Pid>(),
+    )
+}
+
+/// One cache per depth.
+static PID_CACHES: [CacheSlot; NR_LEVELS] = {
+    let mut caches = [const { pid_cache(0) }; NR_LEVELS];
+    let mut level = 1;
+    while level < NR_LEVELS {
+        caches[level] = pid_cache(level);
+        level += 1;
+    }
+    caches
+};
 
 /// Pid objects allocated and not freed yet, all depths.
 pub(crate) fn objects() -> i64 {
@@ -169,13 +195,11 @@ unsafe impl AlwaysRefCounted for Pid {
         }
         let level = pid.level as usize;
         // SAFETY: the last reference is gone, so nothing reaches the object;
-        // upids need no drop. It came from PID_CACHES[level], which lives
-        // until every object is gone (type invariant, module unload).
+        // upids need no drop. It came from PID_CACHES[level] (type
+        // invariant).
         unsafe {
             ptr::drop_in_place(obj.as_ptr());
-            if let Some(cache) = PID_CACHES[level].existing() {
-                cache.free(obj.cast());
-            }
+            PID_CACHES[level].free(obj.cast());
         }
     }
 }
@@ -201,11 +225,6 @@ impl Pid {
         NUMBERS_OFFSET + (level as usize + 1) * size_of::<Upid>()
     }
 
-    /// The cache for pids of `level + 1` levels.
-    fn cache(level: usize) -> Result<Cache<'static>> {
-        PID_CACHES[level].get(Self::size_for_level(level as u32), align_of::<Pid>())
-    }
-
     /// Bytes of the slab object that holds the pid (`ksize()`).
     pub(crate) fn slab_bytes(&self) -> u64 {
         // SAFETY: a pid lives in an object of one of `PID_CACHES` (type
@@ -227,17 +246,12 @@ impl Pid {
 
     /// The number in the most nested namespace.
     pub(crate) fn leaf_nr(&self) -> i32 {
-        self.numbers()[self.level as usize].nr
+        self.numbers()[self.level as usize].nr()
     }
 
     /// The most nested namespace.
     pub(crate) fn leaf(&self) -> &ARef<PidNamespace> {
         &self.leaf
-    }
-
-    /// The attached tasks, under the universe's task lock.
-    pub(crate) fn tasks(&self) -> &LockedBy<TaskLinks, TaskTable> {
-        &self.tasks
     }
 
     /// Still hashed: not freed yet.
@@ -255,36 +269,12 @@ impl Pid {
         self.numbers()
             .get(ns.level as usize)
             .filter(|u| ptr::eq(u.ns(), ns))
-            .map_or(0, |u| u.nr)
+            .map_or(0, Upid::nr)
     }
-}
-
-/// A number from the cyclic allocator of `ns` (alloc_pidmap() under 7.3's
-/// observable rules): from `last_pid + 1` to `pid_max - 1`, then from the
-/// bottom, which is 1 while `last_pid + 1` is still at most 300 and 300
-/// after. EAGAIN once a full cycle found nothing.
-pub(crate) fn alloc_cyclic(ns: &PidNamespace, work: &mut ScanWork) -> Result<i32> {
-    let cursor = ns.last_pid.load(Ordering::Relaxed) + 1;
-    let pid_min = if cursor > RESERVED_PIDS {
-        RESERVED_PIDS
-    } else {
-        1
-    };
-    let pid_max = ns.pid_max.load(Ordering::Relaxed);
-    let mut start = cursor.max(pid_min);
-    if start >= pid_max {
-        start = pid_min;
-    }
-    let nr = ns
-        .pidmap
-        .alloc_cyclic(start, pid_min, pid_max, work)?
-        .ok_or(EAGAIN)?;
-    ns.last_pid.store(nr, Ordering::Relaxed);
-    Ok(nr)
 }
 
 /// Releases the numbers `nrs[from..]` taken at `levels[from..]`.
-fn release(levels: &[&PidNamespace], nrs: &[i32], from: usize) {
+fn release_numbers(levels: &[&PidNamespace], nrs: &[i32], from: usize) {
     for (ns, &nr) in levels.iter().zip(nrs).skip(from) {
         ns.pidmap.free(nr);
     }
@@ -292,14 +282,7 @@ fn release(levels: &[&PidNamespace], nrs: &[i32], from: usize) {
 
 /// `alloc_pid()`: a new pid in `ns`, with `set_tid[0]` (if any) as its
 /// number in `ns`, `set_tid[1]` in the parent, and so on (clone3).
-///
-/// `owner` is the task lock of the universe the pid belongs to.
-pub(crate) fn alloc_pid(
-    ns: &ARef<PidNamespace>,
-    set_tid: &[i32],
-    owner: &Mutex<TaskTable>,
-    work: &mut ScanWork,
-) -> Result<ARef<Pid>> {
+pub(crate) fn alloc_pid(ns: &ARef<PidNamespace>, set_tid: &[i32]) -> Result<ARef<Pid>> {
     let level = ns.level as usize;
     if set_tid.len() > level + 1 {
         return Err(EINVAL);
@@ -311,7 +294,7 @@ pub(crate) fn alloc_pid(
             return Err(EINVAL);
         }
     }
-    let cache = Pid::cache(level)?;
+    let cache = PID_CACHES[level].get()?;
     let mem = cache.alloc()?;
 
     ns.reset_cursor_if_unused();
@@ -324,12 +307,12 @@ pub(crate) fn alloc_pid(
                 Ok(false) => Err(EEXIST),
                 Err(e) => Err(e),
             },
-            None => alloc_cyclic(at, work),
+            None => at.alloc_cyclic(),
         };
         let nr = match nr {
             Ok(nr) => nr,
             Err(e) => {
-                release(&levels[..=level], &nrs[..=level], i + 1);
+                release_numbers(&levels[..=level], &nrs[..=level], i + 1);
                 // SAFETY: `mem` is unused and came from `cache`.
                 unsafe { cache.free(mem) };
                 return Err(e);
@@ -338,7 +321,7 @@ pub(crate) fn alloc_pid(
         nrs[i] = nr;
         // The first pid of a namespace must be its init.
         if !at.has_reaper() && nr != 1 {
-            release(&levels[..=level], &nrs[..=level], i);
+            release_numbers(&levels[..=level], &nrs[..=level], i);
             // SAFETY: as above.
             unsafe { cache.free(mem) };
             return Err(EINVAL);
@@ -350,8 +333,9 @@ pub(crate) fn alloc_pid(
     // made with; the pointer stays inside the object.
     let numbers = unsafe { mem.byte_add(NUMBERS_OFFSET).cast::<Upid>() };
     // SAFETY: `mem` is a fresh object of the right size and alignment; the
-    // header and every upid are written before the pid is used. The ARef
-    // takes over the one reference the count starts with.
+    // header and every upid are written before the pid is used; each
+    // upid's namespace is kept alive by the pid's reference on `leaf`. The
+    // ARef takes over the one reference the count starts with.
     let pid = unsafe {
         obj.as_ptr().write(Pid {
             count: Refcount::new(1),
@@ -359,36 +343,39 @@ pub(crate) fn alloc_pid(
             hashed: AtomicBool::new(false),
             numbers,
             leaf: ns.clone(),
-            tasks: LockedBy::new(owner, Default::default()),
+            tasks: TasklistLocked::new(Default::default()),
             rcu: RcuHead::uninit(),
         });
         for (i, &nr) in nrs[..=level].iter().enumerate() {
             numbers.add(i).write(Upid {
-                nr,
-                ns: NonNull::from(levels[i]),
+                entry: HashEntry::new(nr, levels[i]),
                 pid: obj,
-                next: AtomicPtr::new(ptr::null_mut()),
             });
         }
         ARef::from_raw(obj)
     };
 
-    let guard = PIDMAP_LOCK.lock();
+    let guard = pidmap_env::lock();
     // ENOMEM, not a better errno: what userspace has always seen for a
     // namespace whose init is gone.
     if levels[..=level].iter().any(|ns| !ns.accepting()) {
         drop(guard);
-        release(&levels[..=level], &nrs[..=level], 0);
+        release_numbers(&levels[..=level], &nrs[..=level], 0);
         return Err(ENOMEM);
     }
+    // Alive before it can be found: a lookup that meets one of its upids in
+    // the hash must find it alive (the release stores of `hash::insert`
+    // order this store before the upids become visible).
+    // INVARIANT: hashed, and the hash owns a reference of its own.
+    pid.hashed.store(true, Ordering::Relaxed);
+    pid.inc_ref();
     let reaper = nrs[level] == 1;
     for (i, upid) in pid.numbers().iter().enumerate().rev() {
-        hash::insert(upid, &guard);
+        // SAFETY: not hashed yet; the hash's reference keeps the upid in
+        // place until a grace period after `free_pid` unhashes it.
+        unsafe { hash::insert(&upid.entry, &guard) };
         upid.ns().account_new(i == level, reaper, &guard);
     }
-    // INVARIANT: hashed, and the hash owns a reference of its own.
-    pid.inc_ref();
-    pid.hashed.store(true, Ordering::Relaxed);
     drop(guard);
     Ok(pid)
 }
@@ -401,23 +388,35 @@ pub(crate) fn free_pid(pid: &Pid) -> Result<bool> {
     let reaper = pid.is_reaper();
     let level = pid.level as usize;
     {
-        let guard = PIDMAP_LOCK.lock();
+        let guard = pidmap_env::lock();
         if !pid.hashed.swap(false, Ordering::Relaxed) {
             return Err(ESRCH);
         }
         for (i, upid) in pid.numbers().iter().enumerate() {
-            hash::remove(upid, &guard);
+            // SAFETY: hashed by `alloc_pid` (`hashed` was still true), and
+            // unhashed once: `hashed` went false under the same lock.
+            unsafe { hash::remove(&upid.entry, &guard) };
             upid.ns().account_gone(i == level, reaper, &guard);
         }
     }
     for upid in pid.numbers() {
-        upid.ns().pidmap.free(upid.nr);
+        upid.ns().pidmap.free(upid.nr());
     }
     // SAFETY: the pid was hashed until just now, so the hash's reference
     // keeps it alive until the callback, which drops exactly that
     // reference; `hashed` went false once, so the head is queued once.
-    unsafe { glue::call_rcu(&pid.rcu, delayed_put_pid) };
+    unsafe { rcu::call_rcu(&pid.rcu, delayed_put_pid) };
     Ok(reaper)
+}
+
+/// `find_pid_ns()`: the pid numbered `nr` in `ns`, if hashed, valid for the
+/// RCU read-side critical section `rcu` holds open.
+pub(crate) fn find_pid_ns<'g>(
+    nr: i32,
+    ns: &PidNamespace,
+    rcu: &'g kernel::sync::rcu::Guard,
+) -> Option<&'g Pid> {
+    hash::find(nr, ns, rcu).map(|e| Upid::from_entry(e).pid())
 }
 
 /// `find_pid_ns()` + `get_pid()`: a reference on the pid numbered `nr` in `ns`.
@@ -425,7 +424,7 @@ pub(crate) fn find_get_pid(nr: i32, ns: &PidNamespace) -> Option<ARef<Pid>> {
     let rcu = kernel::sync::rcu::read_lock();
     // A hashed pid, or one unhashed less than a grace period ago, still has
     // the hash's reference: taking another is safe.
-    hash::find(nr, ns, &rcu).map(ARef::from)
+    find_pid_ns(nr, ns, &rcu).map(ARef::from)
 }
 
 /// `find_ge_pid()`: the first pid numbered `nr` or above in `ns`.
@@ -436,5 +435,312 @@ pub(crate) fn find_ge_pid(nr: i32, ns: &PidNamespace) -> Option<ARef<Pid>> {
             return Some(pid);
         }
         nr = ns.pidmap.next(nr)?;
+    }
+}
+
+/// A shadow task: a pid link per type (`task->pids[type]`).
+struct Task {
+    /// Its pid of each type, if linked.
+    pids: [Option<ARef<Pid>>; PIDTYPE_MAX],
+}
+
+/// The shadow tasks of one universe, by the ids its user gives them; under
+/// [`TASKLIST_LOCK`].
+pub(crate) struct TaskTable {
+    /// Tasks by id.
+    tasks: RBTree<u32, Task>,
+    /// Entries of `tasks`.
+    count: u32,
+}
+
+impl TaskTable {
+    /// An empty table.
+    pub(crate) fn new() -> Self {
+        Self {
+            tasks: RBTree::new(),
+            count: 0,
+        }
+    }
+
+    /// Clears task `task`'s link of type `ty`, forgetting a task left with
+    /// no link; returns the pid it had.
+    fn unlink(&mut self, task: u32, ty: usize) -> Option<ARef<Pid>> {
+        let entry = self.tasks.get_mut(&task)?;
+        let pid = entry.pids[ty].take();
+        if entry.pids.iter().all(Option::is_none) && self.tasks.remove(&task).is_some() {
+            self.count -= 1;
+        }
+        pid
+    }
+}
+
+/// A pid type from the ABI; EINVAL if out of range.
+fn pid_type(ty: u32) -> Result<usize> {
+    let ty = ty as usize;
+    if ty < PIDTYPE_MAX {
+        Ok(ty)
+    } else {
+        Err(EINVAL)
+    }
+}
+
+/// `attach_pid()`: task `task` of `table` (created if new, at most
+/// `max_tasks` of them) takes `pid` as its pid of type `ty`. ESRCH if `pid`
+/// was freed, EBUSY if the task has a pid of that type.
+pub(crate) fn attach_pid(
+    g: &mut TasklistGuard,
+    table: &TasklistLocked<TaskTable>,
+    task: u32,
+    ty: u32,
+    pid: &ARef<Pid>,
+    max_tasks: u32,
+) -> Result {
+    let ty = pid_type(ty)?;
+    // Freed since it was found: its process is gone.
+    if !pid.is_alive() {
+        return Err(ESRCH);
+    }
+    {
+        let t = table.as_mut(g);
+        let entry = match t.tasks.get_mut(&task) {
+            Some(entry) => entry,
+            None => {
+                if t.count >= max_tasks {
+                    return Err(ENOSPC);
+                }
+                let fresh = Task {
+                    pids: [None, None, None],
+                };
+                t.tasks.try_create_and_insert(task, fresh, GFP_KERNEL)?;
+                t.count += 1;
+                t.tasks.get_mut(&task).ok_or(ENOMEM)?
+            }
+        };
+        if entry.pids[ty].is_some() {
+            return Err(EBUSY);
+        }
+        entry.pids[ty] = Some(pid.clone());
+    }
+    if let Err(e) = pid.tasks.as_mut(g)[ty].push(task, GFP_KERNEL) {
+        table.as_mut(g).unlink(task, ty);
+        return Err(e.into());
+    }
+    Ok(())
+}
+
+/// Unlinks every task of `pid` and frees it; returns whether it was its
+/// namespace's reaper. ESRCH if it was freed already.
+fn release(g: &mut TasklistGuard, table: &TasklistLocked<TaskTable>, pid: &Pid) -> Result<bool> {
+    let links = core::mem::take(pid.tasks.as_mut(g));
+    let t = table.as_mut(g);
+    for (ty, ids) in links.iter().enumerate() {
+        for id in ids {
+            t.unlink(*id, ty);
+        }
+    }
+    free_pid(pid)
+}
+
+/// `zap_pid_ns_processes()`: frees every pid that has a number in `ns`,
+/// which already takes no new one (its reaper went); returns how many.
+pub(crate) fn zap_ns(
+    g: &mut TasklistGuard,
+    table: &TasklistLocked<TaskTable>,
+    ns: &PidNamespace,
+) -> u32 {
+    let mut freed = 0;
+    let mut nr = 0;
+    while let Some(pid) = find_ge_pid(nr, ns) {
+        nr = pid.nr_ns(ns) + 1;
+        // A nested reaper only disables its namespace here: every pid of
+        // that namespace has a number in `ns` and is met by this walk.
+        // One freed meanwhile (ESRCH) is simply gone already.
+        if release(g, table, &pid).is_ok() {
+            freed += 1;
+        }
+    }
+    freed
+}
+
+/// The process of `pid` is gone: unlinks its tasks and frees it, and with a
+/// reaper its whole namespace. Returns how many pids were freed; ESRCH if
+/// `pid` was freed already.
+pub(crate) fn kill(
+    g: &mut TasklistGuard,
+    table: &TasklistLocked<TaskTable>,
+    pid: &Pid,
+) -> Result<u32> {
+    if release(g, table, pid)? {
+        Ok(1 + zap_ns(g, table, pid.leaf()))
+    } else {
+        Ok(1)
+    }
+}
+
+/// `detach_pid()`: task `task` drops its link of type `ty`; a pid left with
+/// no task of any type is freed (as [`kill`]). Returns how many pids were
+/// freed.
+pub(crate) fn detach_pid(
+    g: &mut TasklistGuard,
+    table: &TasklistLocked<TaskTable>,
+    task: u32,
+    ty: u32,
+) -> Result<u32> {
+    let ty = pid_type(ty)?;
+    let pid = table.as_mut(g).unlink(task, ty).ok_or(ESRCH)?;
+    let links = pid.tasks.as_mut(g);
+    links[ty].retain(|t| *t != task);
+    if links.iter().all(|l| l.is_empty()) && pid.is_alive() {
+        return kill(g, table, &pid);
+    }
+    Ok(0)
+}
+
+/// `transfer_pid()`: task `new` takes over `old`'s link of type `ty`.
+pub(crate) fn transfer_pid(
+    g: &mut TasklistGuard,
+    table: &TasklistLocked<TaskTable>,
+    old: u32,
+    new: u32,
+    ty: u32,
+) -> Result {
+    let ty = pid_type(ty)?;
+    {
+        let t = table.as_mut(g);
+        match t.tasks.get(&new) {
+            None => return Err(ESRCH),
+            Some(task) if task.pids[ty].is_some() => return Err(EBUSY),
+            Some(_) => {}
+        }
+    }
+    let pid = table.as_mut(g).unlink(old, ty).ok_or(ESRCH)?;
+    for t in pid.tasks.as_mut(g)[ty].iter_mut() {
+        if *t == old {
+            *t = new;
+        }
+    }
+    if let Some(entry) = table.as_mut(g).tasks.get_mut(&new) {
+        entry.pids[ty] = Some(pid);
+    }
+    Ok(())
+}
+
+/// `pid_task()`: the task `pid` links first for type `ty`.
+pub(crate) fn pid_task(g: &TasklistGuard, pid: &Pid, ty: u32) -> Result<u32> {
+    let ty = pid_type(ty)?;
+    pid.tasks.as_ref(g)[ty].last().copied().ok_or(ESRCH)
+}
+
+/// Tasks in `table`.
+pub(crate) fn task_count(g: &TasklistGuard, table: &TasklistLocked<TaskTable>) -> u32 {
+    table.as_ref(g).count
+}
+
+/// KUnit: `alloc_pid`, `free_pid`, set_tid and the zap, on namespaces of
+/// their own.
+#[kernel::prelude::kunit_tests(shadowpid_pid)]
+mod tests {
+    use super::*;
+
+    /// A root with its init, and a child of it with its init.
+    fn two_levels() -> (ARef<PidNamespace>, ARef<PidNamespace>, ARef<Pid>, ARef<Pid>) {
+        let root = PidNamespace::create(None).unwrap();
+        let root_init = alloc_pid(&root, &[]).unwrap();
+        let child = PidNamespace::create(Some(&root)).unwrap();
+        let child_init = alloc_pid(&child, &[]).unwrap();
+        (root, child, root_init, child_init)
+    }
+
+    /// One number per level, root first; each found again through the hash.
+    #[test]
+    fn alloc_numbers_every_level() {
+        let (root, child, root_init, child_init) = two_levels();
+        assert_eq!(root_init.leaf_nr(), 1);
+        let n = child_init.numbers();
+        assert_eq!((n.len(), n[0].nr(), n[1].nr()), (2, 2, 1));
+        let p = alloc_pid(&child, &[]).unwrap();
+        assert_eq!((p.nr_ns(&root), p.nr_ns(&child)), (3, 2));
+        assert!(find_get_pid(2, &child).is_some_and(|f| ptr::eq(&*f, &*p)));
+        assert!(find_get_pid(3, &root).is_some_and(|f| ptr::eq(&*f, &*p)));
+        assert_eq!((root.live(), child.live()), (3, 2));
+        for pid in [&p, &child_init, &root_init] {
+            free_pid(pid).unwrap();
+        }
+    }
+
+    /// A namespace's first pid must be 1; a child needs its parent's init.
+    #[test]
+    fn init_comes_first() {
+        let root = PidNamespace::create(None).unwrap();
+        // No namespace under a parent with no init.
+        assert_eq!(PidNamespace::create(Some(&root)).err(), Some(EINVAL));
+        assert_eq!(alloc_pid(&root, &[5]).err(), Some(EINVAL));
+        assert!(!root.pidmap.test(5));
+        let init = alloc_pid(&root, &[]).unwrap();
+        assert!(root.has_reaper());
+        free_pid(&init).unwrap();
+    }
+
+    /// Freeing releases every number, once; a second free is ESRCH.
+    #[test]
+    fn free_releases_every_number_once() {
+        let (root, child, root_init, child_init) = two_levels();
+        let p = alloc_pid(&child, &[]).unwrap();
+        assert_eq!(free_pid(&p), Ok(false));
+        assert_eq!(free_pid(&p), Err(ESRCH));
+        assert!(!root.pidmap.test(3) && !child.pidmap.test(2));
+        assert!(find_get_pid(2, &child).is_none() && !p.is_alive());
+        // The numbers are free for the next pid at the child's level, which
+        // the cycle does not revisit before pid_max.
+        let q = alloc_pid(&child, &[2]).unwrap();
+        assert_eq!(q.nr_ns(&child), 2);
+        for pid in [&q, &child_init, &root_init] {
+            free_pid(pid).unwrap();
+        }
+    }
+
+    /// set_tid: innermost first; taken is EEXIST, out of range EINVAL, and
+    /// a failure takes no number anywhere.
+    #[test]
+    fn set_tid() {
+        let (root, child, root_init, child_init) = two_levels();
+        let p = alloc_pid(&child, &[40, 50]).unwrap();
+        assert_eq!((p.nr_ns(&child), p.nr_ns(&root)), (40, 50));
+        assert_eq!(alloc_pid(&child, &[41, 50]).err(), Some(EEXIST));
+        assert!(!child.pidmap.test(41));
+        assert_eq!(alloc_pid(&child, &[0]).err(), Some(EINVAL));
+        assert_eq!(alloc_pid(&child, &[1 << 23]).err(), Some(EINVAL));
+        assert_eq!(alloc_pid(&child, &[41, 51, 52]).err(), Some(EINVAL));
+        for pid in [&p, &child_init, &root_init] {
+            free_pid(pid).unwrap();
+        }
+    }
+
+    /// The reaper going empties its namespace and the ones below, and the
+    /// namespace takes no pid after (ENOMEM, as 7.3).
+    #[test]
+    fn zap_empties_the_namespace() {
+        let (root, child, root_init, child_init) = two_levels();
+        let grandchild = PidNamespace::create(Some(&child)).unwrap();
+        let mut table = TasklistLocked::new(TaskTable::new());
+        let mut held = KVec::new();
+        held.push(alloc_pid(&child, &[]).unwrap(), GFP_KERNEL)
+            .unwrap();
+        held.push(alloc_pid(&grandchild, &[]).unwrap(), GFP_KERNEL)
+            .unwrap();
+        held.push(alloc_pid(&grandchild, &[]).unwrap(), GFP_KERNEL)
+            .unwrap();
+        {
+            let mut g = TASKLIST_LOCK.lock();
+            attach_pid(&mut g, &table, 7, 0, &child_init, 10).unwrap();
+            assert_eq!(kill(&mut g, &table, &child_init), Ok(4));
+            assert_eq!(task_count(&g, &table), 0);
+        }
+        assert!(held.iter().all(|p| !p.is_alive()));
+        assert!(!child.accepting() && !grandchild.accepting());
+        assert_eq!((root.live(), child.live(), grandchild.live()), (1, 0, 0));
+        assert_eq!(alloc_pid(&child, &[]).err(), Some(ENOMEM));
+        assert_eq!(table.get_mut().count, 0);
+        free_pid(&root_init).unwrap();
     }
 }

@@ -7,24 +7,37 @@
 //! goes. Allocation is a lockless test-and-set; pages whose `nr_free` is 0 are
 //! skipped without being read; freeing is one atomic clear. The worst case,
 //! every number but one taken, visits each entry once and scans one page.
+//!
+//! This file is a leaf: all it takes from its surroundings comes from
+//! [`crate::pidmap_env`], so the same file builds on the host under `loom`.
 
-use crate::{
-    glue::{PageSlot, PageWords, ZeroedPage},
-    hash::PIDMAP_LOCK,
+use crate::pidmap_env::{
+    self, AtomicI32, Ordering, PageSlot, PageWords, Result, ZeroedPage, PAGE_WORDS,
 };
-use core::sync::atomic::{AtomicI32, Ordering};
-use kernel::prelude::*;
 
-/// Largest pid_max, and one past the largest number (`PID_MAX_LIMIT`).
-pub(crate) const PID_MAX_LIMIT: i32 = crate::uapi::SHADOWPID_PID_MAX_LIMIT as i32;
-/// Numbers below this are skipped once allocation has wrapped.
-pub(crate) const RESERVED_PIDS: i32 = crate::uapi::SHADOWPID_RESERVED_PIDS as i32;
-/// Bits in one pidmap page.
-pub(crate) const BITS_PER_PAGE: i32 = (kernel::page::PAGE_SIZE * 8) as i32;
-/// Entries of a pidmap: enough pages for `PID_MAX_LIMIT` numbers.
-pub(crate) const PIDMAP_ENTRIES: usize = (PID_MAX_LIMIT / BITS_PER_PAGE) as usize;
+pub(crate) use crate::pidmap_env::{PID_MAX_LIMIT, RESERVED_PIDS};
+
 /// Bits in one word of a page.
 const BITS_PER_WORD: i32 = 64;
+/// Bits in one pidmap page.
+pub(crate) const BITS_PER_PAGE: i32 = PAGE_WORDS as i32 * BITS_PER_WORD;
+/// Entries of a pidmap: enough pages for `PID_MAX_LIMIT` numbers.
+pub(crate) const PIDMAP_ENTRIES: usize =
+    ((PID_MAX_LIMIT + BITS_PER_PAGE - 1) / BITS_PER_PAGE) as usize;
+
+/// What an allocation scan visits, for whoever wants to count it (the
+/// benchmark's worst-case figure). The allocator itself passes `()`, whose
+/// methods are empty: the production path carries no bookkeeping.
+pub(crate) trait ScanCounter {
+    /// One map entry visited (skipped on `nr_free`, or scanned).
+    #[inline(always)]
+    fn entry(&mut self) {}
+    /// `n` words of a page read.
+    #[inline(always)]
+    fn words(&mut self, _n: u32) {}
+}
+
+impl ScanCounter for () {}
 
 /// One page of the map.
 struct PidmapEntry {
@@ -32,15 +45,6 @@ struct PidmapEntry {
     nr_free: AtomicI32,
     /// The bits, once needed.
     page: PageSlot,
-}
-
-/// What one allocation scan did: for the benchmark's worst-case figure.
-#[derive(Default, Clone, Copy)]
-pub(crate) struct ScanWork {
-    /// Map entries visited (skipped by `nr_free` or scanned).
-    pub(crate) pages: u32,
-    /// 64-bit words read while looking for a zero bit.
-    pub(crate) words: u32,
 }
 
 /// The number bitmap of one namespace.
@@ -51,6 +55,7 @@ pub(crate) struct Pidmap {
 
 /// Page and bit of number `nr` (never negative: unsigned division is a
 /// shift).
+#[inline(always)]
 fn split(nr: i32) -> (usize, i32) {
     let nr = nr as u32;
     (
@@ -60,6 +65,7 @@ fn split(nr: i32) -> (usize, i32) {
 }
 
 /// Word index and mask of bit `off` of a page.
+#[inline(always)]
 fn bit(off: i32) -> (usize, u64) {
     let off = off as u32;
     (
@@ -69,9 +75,15 @@ fn bit(off: i32) -> (usize, u64) {
 }
 
 /// First bit at or after `off`, below `end`, that is `set` (or clear), in
-/// `page`; counts the words it reads.
+/// `page`.
 #[inline(always)]
-fn find_next(page: &PageWords, off: i32, end: i32, set: bool, words: &mut u32) -> Option<i32> {
+fn find_next<C: ScanCounter>(
+    page: &PageWords,
+    off: i32,
+    end: i32,
+    set: bool,
+    count: &mut C,
+) -> Option<i32> {
     if off >= end {
         return None;
     }
@@ -85,18 +97,18 @@ fn find_next(page: &PageWords, off: i32, end: i32, set: bool, words: &mut u32) -
     // The first word, without its bits below `off`: where a dense walk or
     // a nearly free page finds its bit.
     let word = (page[first].load(Ordering::Relaxed) ^ flip) & (!0u64 << (off as u32 % 64));
-    *words = words.wrapping_add(1);
+    count.words(1);
     if word != 0 {
         return hit(0, word);
     }
     for (k, w) in page[first + 1..=last].iter().enumerate() {
         let word = w.load(Ordering::Relaxed) ^ flip;
         if word != 0 {
-            *words = words.wrapping_add(k as u32 + 1);
+            count.words(k as u32 + 1);
             return hit(k + 1, word);
         }
     }
-    *words = words.wrapping_add((last - first) as u32);
+    count.words((last - first) as u32);
     None
 }
 
@@ -120,12 +132,12 @@ impl Pidmap {
         }
     }
 
-    /// Allocates the page of entry `i` (outside the lock) and installs it
-    /// (under `lock`) unless another thread did first.
+    /// Allocates the page of entry `i` (outside the lock: it may sleep) and
+    /// installs it under `pidmap_lock` unless another thread did first.
     #[cold]
     fn install_page(&self, i: usize) -> Result<&PageWords> {
         let new = ZeroedPage::new()?;
-        let guard = PIDMAP_LOCK.lock();
+        let guard = pidmap_env::lock();
         Ok(self.maps[i].page.install(new, &guard))
     }
 
@@ -133,12 +145,14 @@ impl Pidmap {
     /// creates a namespace, allocating page 0 at once).
     pub(crate) fn reserve_zero(&self) -> Result {
         let page = self.page(0)?;
-        page[0].fetch_or(1, Ordering::AcqRel);
-        self.maps[0].nr_free.fetch_sub(1, Ordering::Relaxed);
+        if page[0].fetch_or(1, Ordering::AcqRel) & 1 == 0 {
+            self.maps[0].nr_free.fetch_sub(1, Ordering::Relaxed);
+        }
         Ok(())
     }
 
     /// Tries to take the number at bit `off` of entry `i`.
+    #[inline(always)]
     fn test_and_set(&self, page: &PageWords, i: usize, off: i32) -> bool {
         let (w, mask) = bit(off);
         if page[w].fetch_or(mask, Ordering::AcqRel) & mask != 0 {
@@ -148,17 +162,49 @@ impl Pidmap {
         true
     }
 
+    /// The cyclic allocation of a namespace whose IDR-style cursor (one past
+    /// the number last handed out) is `cursor` and whose pid_max is
+    /// `pid_max`, under 7.3's wrap rule (`alloc_pid()`): numbers from 1 while
+    /// the cursor is at most `RESERVED_PIDS`, from `RESERVED_PIDS` after;
+    /// from the cursor up to `pid_max - 1`, then from the bottom. `None`
+    /// once a full cycle found nothing.
+    #[inline]
+    pub(crate) fn alloc_cyclic(&self, cursor: i32, pid_max: i32) -> Result<Option<i32>> {
+        self.alloc_cyclic_counted(cursor, pid_max, &mut ())
+    }
+
+    /// [`Self::alloc_cyclic`], telling `count` what the scan visits.
+    #[inline(always)]
+    pub(crate) fn alloc_cyclic_counted<C: ScanCounter>(
+        &self,
+        cursor: i32,
+        pid_max: i32,
+        count: &mut C,
+    ) -> Result<Option<i32>> {
+        let pid_min = if cursor > RESERVED_PIDS {
+            RESERVED_PIDS
+        } else {
+            1
+        };
+        let mut start = cursor.max(pid_min);
+        if start >= pid_max {
+            start = pid_min;
+        }
+        self.scan(start, pid_min, pid_max, count)
+    }
+
     /// alloc_pidmap(): the first free number in the cycle that starts at
     /// `start` and runs to `pid_max - 1`, then from `pid_min` back up to
     /// `start - 1`; `None` once a full cycle found nothing.
     ///
     /// `start` must lie in `[pid_min, pid_max)`.
-    pub(crate) fn alloc_cyclic(
+    #[inline(always)]
+    fn scan<C: ScanCounter>(
         &self,
         start: i32,
         pid_min: i32,
         pid_max: i32,
-        work: &mut ScanWork,
+        count: &mut C,
     ) -> Result<Option<i32>> {
         // Two legs: [start, pid_max), then [pid_min, start).
         for (from, to) in [(start, pid_max), (pid_min, start)] {
@@ -166,7 +212,7 @@ impl Pidmap {
             while nr < to {
                 let (i, off) = split(nr);
                 let page_end = ((i as i32 + 1) * BITS_PER_PAGE).min(to);
-                work.pages = work.pages.wrapping_add(1);
+                count.entry();
                 if self.maps[i].nr_free.load(Ordering::Relaxed) > 0 {
                     let page = self.page(i)?;
                     let end = page_end - i as i32 * BITS_PER_PAGE;
@@ -176,7 +222,7 @@ impl Pidmap {
                         return Ok(Some(nr));
                     }
                     let mut off = off;
-                    while let Some(free) = find_next(page, off, end, false, &mut work.words) {
+                    while let Some(free) = find_next(page, off, end, false, count) {
                         if self.test_and_set(page, i, free) {
                             return Ok(Some(i as i32 * BITS_PER_PAGE + free));
                         }
@@ -212,10 +258,9 @@ impl Pidmap {
     pub(crate) fn next(&self, last: i32) -> Option<i32> {
         let first = last.checked_add(1)?.max(0);
         let (mut i, mut off) = split(first);
-        let mut words = 0;
         while i < PIDMAP_ENTRIES {
             if let Some(page) = self.maps[i].page.get() {
-                if let Some(found) = find_next(page, off, BITS_PER_PAGE, true, &mut words) {
+                if let Some(found) = find_next(page, off, BITS_PER_PAGE, true, &mut ()) {
                     return Some(i as i32 * BITS_PER_PAGE + found);
                 }
             }
@@ -259,9 +304,11 @@ impl Pidmap {
 }
 
 /// KUnit: allocation, wrap-around, exhaustion, page skipping.
+#[cfg(not(loom))]
 #[kernel::prelude::kunit_tests(shadowpid_pidmap)]
 mod tests {
     use super::*;
+    use kernel::prelude::*;
 
     /// Runs `f` on a fresh map.
     fn with_map(f: impl FnOnce(&Pidmap)) {
@@ -269,18 +316,38 @@ mod tests {
         f(&map);
     }
 
-    /// From the start, then wrapping to pid_min.
+    /// Counts what a scan visits.
+    #[derive(Default)]
+    struct Work {
+        /// Entries visited.
+        entries: u32,
+        /// Words read.
+        words: u32,
+    }
+
+    impl ScanCounter for Work {
+        fn entry(&mut self) {
+            self.entries += 1;
+        }
+        fn words(&mut self, n: u32) {
+            self.words += n;
+        }
+    }
+
+    /// From the start, then wrapping to pid_min (7.3's rule: 1 until the
+    /// cursor passes RESERVED_PIDS, RESERVED_PIDS after).
     #[test]
     fn cyclic_from_start_then_wrap() {
         with_map(|map| {
-            let mut w = ScanWork::default();
             map.reserve_zero().unwrap();
-            assert_eq!(map.alloc_cyclic(1, 1, 400, &mut w).unwrap(), Some(1));
-            assert_eq!(map.alloc_cyclic(398, 300, 400, &mut w).unwrap(), Some(398));
-            assert_eq!(map.alloc_cyclic(399, 300, 400, &mut w).unwrap(), Some(399));
-            // Past pid_max: wraps to pid_min.
-            assert_eq!(map.alloc_cyclic(300, 300, 400, &mut w).unwrap(), Some(300));
+            assert_eq!(map.alloc_cyclic(1, 400).unwrap(), Some(1));
+            assert_eq!(map.alloc_cyclic(398, 400).unwrap(), Some(398));
+            assert_eq!(map.alloc_cyclic(399, 400).unwrap(), Some(399));
+            // Past pid_max: wraps to RESERVED_PIDS, not to 2.
+            assert_eq!(map.alloc_cyclic(400, 400).unwrap(), Some(300));
             assert!(map.test(300) && map.test(398) && !map.test(301));
+            // A cursor still at most RESERVED_PIDS starts from 1.
+            assert_eq!(map.alloc_cyclic(0, 400).unwrap(), Some(2));
         });
     }
 
@@ -288,14 +355,13 @@ mod tests {
     #[test]
     fn exhaustion_then_free() {
         with_map(|map| {
-            let mut w = ScanWork::default();
             map.reserve_zero().unwrap();
             for nr in 1..400 {
-                assert_eq!(map.alloc_cyclic(nr, 1, 400, &mut w).unwrap(), Some(nr));
+                assert_eq!(map.alloc_cyclic(nr, 400).unwrap(), Some(nr));
             }
-            assert_eq!(map.alloc_cyclic(350, 300, 400, &mut w).unwrap(), None);
+            assert_eq!(map.alloc_cyclic(351, 400).unwrap(), None);
             map.free(333);
-            assert_eq!(map.alloc_cyclic(350, 300, 400, &mut w).unwrap(), Some(333));
+            assert_eq!(map.alloc_cyclic(351, 400).unwrap(), Some(333));
             assert_eq!(map.count_checked(), (400, true));
         });
     }
@@ -308,13 +374,14 @@ mod tests {
             for nr in 0..2 * BITS_PER_PAGE + 5 {
                 assert!(map.alloc_exact(nr).unwrap());
             }
-            let mut w = ScanWork::default();
+            let mut w = Work::default();
             assert_eq!(
-                map.alloc_cyclic(300, 300, top, &mut w).unwrap(),
+                map.alloc_cyclic_counted(RESERVED_PIDS, top, &mut w)
+                    .unwrap(),
                 Some(2 * BITS_PER_PAGE + 5)
             );
             // Pages 0 and 1 are full: skipped on nr_free, their words unread.
-            assert_eq!(w.pages, 3);
+            assert_eq!(w.entries, 3);
             assert_eq!(w.words, 1);
             assert_eq!(map.next(BITS_PER_PAGE - 1), Some(BITS_PER_PAGE));
             assert_eq!(map.next(2 * BITS_PER_PAGE + 5), None);

@@ -5,6 +5,13 @@
 //! The module registers the misc device `/dev/shadowpid`. Every open file is an
 //! independent universe of shadow PID namespaces, driven with the ioctls of
 //! `include/uapi/linux/shadowpid.h` and torn down when the file is released.
+//!
+//! Layers, each using only those before it: the kernel wrappers
+//! ([`wrappers`], [`pidmap_env`]); the allocator's core, as kernel/pid.c
+//! holds it: [`pidmap`], [`namespace`], [`hash`], [`pid`]; then [`universe`]
+//! (one open file's state) and [`device`] (the ioctls). The benchmark
+//! ([`bench`], with its C reference allocator) sits above them all; no core
+//! file knows it exists.
 
 #![warn(clippy::missing_docs_in_private_items)]
 
@@ -18,14 +25,14 @@ use kernel::{
 
 mod bench;
 mod device;
-mod glue;
 mod hash;
 mod namespace;
-mod native;
 mod pid;
 mod pidmap;
+mod pidmap_env;
 mod uapi;
 mod universe;
+mod wrappers;
 
 module! {
     type: ShadowPidModule,
@@ -74,7 +81,7 @@ struct ShadowPidModule {
 impl kernel::InPlaceModule for ShadowPidModule {
     fn init(_module: &'static ThisModule) -> impl PinInit<Self, Error> {
         let shift = match module_parameters::pidhash_shift.value() {
-            0 => hash::shift_for_memory(glue::totalram_bytes()),
+            0 => hash::shift_for_memory(wrappers::page::totalram_bytes()),
             n => n,
         };
         // `mode` is left 0: the misc core then lets devtmpfs create the node
@@ -84,8 +91,14 @@ impl kernel::InPlaceModule for ShadowPidModule {
             // Made before the device, dropped after it (field order).
             _table: {
                 // SAFETY: once, here, before the device that leads to every
-                // use; the table is dropped after the device.
-                let table = unsafe { hash::Table::new(shift)? };
+                // use of the locks and caches; the table is dropped after
+                // the device.
+                let table = unsafe {
+                    wrappers::slab::init();
+                    pidmap_env::init();
+                    pid::init();
+                    hash::Table::new(shift)?
+                };
                 pr_info!(
                     "ABI version {}, pid hash {} buckets\n",
                     uapi::SHADOWPID_ABI_VERSION,
@@ -113,6 +126,6 @@ impl PinnedDrop for ShadowPidModule {
             unsafe { cache.destroy() };
         }
         // SAFETY: no file is open, so no benchmark runs or will.
-        unsafe { native::exit() };
+        unsafe { bench::exit() };
     }
 }

@@ -10,14 +10,12 @@
 use crate::{
     hash,
     namespace::PidNamespace,
-    pid::{self, Pid, PIDTYPE_MAX},
-    pidmap::ScanWork,
+    pid::{self, Pid, TaskTable, TasklistLocked, TASKLIST_LOCK},
 };
 use core::ptr;
 use kernel::{
     new_mutex,
     prelude::*,
-    rbtree::RBTree,
     sync::{
         aref::ARef,
         atomic::{Atomic, Relaxed},
@@ -32,21 +30,6 @@ pub(crate) struct Limits {
     pub(crate) max_pids: u32,
     /// Named namespaces, the root included.
     pub(crate) max_namespaces: u32,
-}
-
-/// A shadow task: a pid link per type (`task->pids[type]`).
-struct Task {
-    /// Its pid of each type, if linked.
-    pids: [Option<ARef<Pid>>; PIDTYPE_MAX],
-}
-
-/// The shadow tasks of a universe; its mutex is the universe's
-/// `tasklist_lock`, which also guards every pid's task lists.
-pub(crate) struct TaskTable {
-    /// Tasks by id.
-    tasks: RBTree<u32, Task>,
-    /// Entries of `tasks`.
-    count: u32,
 }
 
 /// What one operation answers.
@@ -76,9 +59,8 @@ pub(crate) struct Universe {
     /// Namespaces by id; id 0 is the root.
     #[pin]
     namespaces: Mutex<KVec<Option<ARef<PidNamespace>>>>,
-    /// The shadow tasks (and the task lock).
-    #[pin]
-    tasks: Mutex<TaskTable>,
+    /// The shadow tasks, under `tasklist_lock`.
+    tasks: TasklistLocked<TaskTable>,
     /// References held for the user, by handle.
     #[pin]
     handles: Mutex<KVec<Option<ARef<Pid>>>>,
@@ -100,7 +82,7 @@ impl Universe {
                 table.push(Some(root), GFP_KERNEL)?;
                 new_mutex!(table)
             },
-            tasks <- new_mutex!(TaskTable::new()),
+            tasks: TasklistLocked::new(TaskTable::new()),
             handles <- new_mutex!(KVec::new()),
             live_pids: Atomic::new(0),
             live_namespaces: Atomic::new(1),
@@ -164,13 +146,13 @@ impl Universe {
     }
 
     /// `alloc NS [set_tid]`.
-    pub(crate) fn alloc(&self, id: u32, set_tid: &[i32], work: &mut ScanWork) -> Result<Answer> {
+    pub(crate) fn alloc(&self, id: u32, set_tid: &[i32]) -> Result<Answer> {
         let ns = self.ns(id)?;
         if self.live_pids.fetch_add(1, Relaxed) >= self.limits.max_pids {
             self.live_pids.add(u32::MAX, Relaxed);
             return Err(ENOSPC);
         }
-        match pid::alloc_pid(&ns, set_tid, &self.tasks, work) {
+        match pid::alloc_pid(&ns, set_tid) {
             Ok(pid) => Ok(Answer {
                 value: i64::from(pid.leaf_nr()),
                 level: pid.level(),
@@ -183,48 +165,17 @@ impl Universe {
         }
     }
 
-    /// Unlinks every task of `pid` and frees it; returns whether it was its
-    /// namespace's reaper. ESRCH if it was freed already. Called with the
-    /// task lock.
-    fn release(&self, tasks: &mut TaskTable, pid: &Pid) -> Result<bool> {
-        let links = core::mem::take(pid.tasks().access_mut(tasks));
-        for (ty, ids) in links.iter().enumerate() {
-            for id in ids {
-                tasks.unlink(*id, ty);
-            }
-        }
-        let reaper = pid::free_pid(pid)?;
-        self.live_pids.add(u32::MAX, Relaxed);
-        Ok(reaper)
-    }
-
-    /// Frees `pid`; freeing a reaper empties its namespace
-    /// (`zap_pid_ns_processes()`). Called with the task lock.
-    fn kill(&self, tasks: &mut TaskTable, pid: &Pid) -> Result {
-        if self.release(tasks, pid)? {
-            self.zap(tasks, pid.leaf());
-        }
-        Ok(())
-    }
-
-    /// Frees every pid that has a number in `ns`; `ns` already takes no new
-    /// one, since its reaper went.
-    fn zap(&self, tasks: &mut TaskTable, ns: &PidNamespace) {
-        let mut nr = 0;
-        while let Some(pid) = pid::find_ge_pid(nr, ns) {
-            nr = pid.nr_ns(ns) + 1;
-            // A nested reaper only disables its namespace here: every pid of
-            // that namespace has a number in `ns` and is met by this walk.
-            // One freed meanwhile (ESRCH) is simply gone already.
-            let _ = self.release(tasks, &pid);
-        }
+    /// Accounts `n` pids freed.
+    fn freed(&self, n: u32) {
+        self.live_pids.add(n.wrapping_neg(), Relaxed);
     }
 
     /// `free NS NR`: the process is gone.
     pub(crate) fn free(&self, id: u32, nr: i32) -> Result {
         let pid = self.pid(id, nr)?;
-        let mut tasks = self.tasks.lock();
-        self.kill(&mut tasks, &pid)
+        let mut g = TASKLIST_LOCK.lock();
+        self.freed(pid::kill(&mut g, &self.tasks, &pid)?);
+        Ok(())
     }
 
     /// `find NS NR`.
@@ -269,84 +220,30 @@ impl Universe {
 
     /// `attach_pid()`: task `task` takes `(id, nr)` as its pid of type `ty`.
     pub(crate) fn attach(&self, task: u32, ty: u32, id: u32, nr: i32) -> Result {
-        let ty = pid_type(ty)?;
         let pid = self.pid(id, nr)?;
-        let mut tasks = self.tasks.lock();
-        // Freed since it was found: its process is gone.
-        if !pid.is_alive() {
-            return Err(ESRCH);
-        }
-        let entry = match tasks.tasks.get_mut(&task) {
-            Some(entry) => entry,
-            None => {
-                if tasks.count >= self.limits.max_pids {
-                    return Err(ENOSPC);
-                }
-                let fresh = Task {
-                    pids: [None, None, None],
-                };
-                tasks.tasks.try_create_and_insert(task, fresh, GFP_KERNEL)?;
-                tasks.count += 1;
-                tasks.tasks.get_mut(&task).ok_or(ENOMEM)?
-            }
-        };
-        if entry.pids[ty].is_some() {
-            return Err(EBUSY);
-        }
-        entry.pids[ty] = Some(pid.clone());
-        if let Err(e) = pid.tasks().access_mut(&mut tasks)[ty].push(task, GFP_KERNEL) {
-            tasks.unlink(task, ty);
-            return Err(e.into());
-        }
-        Ok(())
+        let mut g = TASKLIST_LOCK.lock();
+        pid::attach_pid(&mut g, &self.tasks, task, ty, &pid, self.limits.max_pids)
     }
 
     /// `detach_pid()`: a pid left with no task of any type is freed.
     pub(crate) fn detach(&self, task: u32, ty: u32) -> Result {
-        let ty = pid_type(ty)?;
-        let mut tasks = self.tasks.lock();
-        let pid = tasks.unlink(task, ty).ok_or(ESRCH)?;
-        let links = pid.tasks().access_mut(&mut tasks);
-        links[ty].retain(|t| *t != task);
-        if links.iter().all(|l| l.is_empty()) && pid.is_alive() {
-            self.kill(&mut tasks, &pid)?;
-        }
+        let mut g = TASKLIST_LOCK.lock();
+        self.freed(pid::detach_pid(&mut g, &self.tasks, task, ty)?);
         Ok(())
     }
 
     /// `transfer_pid()`: task `new` takes over `old`'s link of type `ty`.
     pub(crate) fn transfer(&self, old: u32, new: u32, ty: u32) -> Result {
-        let ty = pid_type(ty)?;
-        let mut tasks = self.tasks.lock();
-        if tasks.tasks.get(&new).is_none() {
-            return Err(ESRCH);
-        }
-        if tasks.tasks.get(&new).is_some_and(|t| t.pids[ty].is_some()) {
-            return Err(EBUSY);
-        }
-        let pid = tasks.unlink(old, ty).ok_or(ESRCH)?;
-        for t in pid.tasks().access_mut(&mut tasks)[ty].iter_mut() {
-            if *t == old {
-                *t = new;
-            }
-        }
-        if let Some(entry) = tasks.tasks.get_mut(&new) {
-            entry.pids[ty] = Some(pid);
-        }
-        Ok(())
+        let mut g = TASKLIST_LOCK.lock();
+        pid::transfer_pid(&mut g, &self.tasks, old, new, ty)
     }
 
     /// `pid_task()`: the task `(id, nr)` links first for type `ty`.
     pub(crate) fn pid_task(&self, id: u32, nr: i32, ty: u32) -> Result<Answer> {
-        let ty = pid_type(ty)?;
         let pid = self.pid(id, nr)?;
-        let tasks = self.tasks.lock();
-        let task = pid.tasks().access(&tasks)[ty]
-            .last()
-            .copied()
-            .ok_or(ESRCH)?;
+        let g = TASKLIST_LOCK.lock();
         Ok(Answer {
-            value: i64::from(task),
+            value: i64::from(pid::pid_task(&g, &pid, ty)?),
             ..Default::default()
         })
     }
@@ -395,6 +292,14 @@ impl Universe {
         })
     }
 
+    /// Bytes of memory behind namespace `ns`: itself, its pidmap pages and
+    /// the struct pid of every pid whose most nested number is there.
+    pub(crate) fn ns_bytes(ns: &PidNamespace) -> u64 {
+        size_of::<PidNamespace>() as u64
+            + u64::from(ns.pidmap.pages()) * kernel::page::PAGE_SIZE as u64
+            + u64::from(ns.leaf_pids()) * Pid::size_for_level(ns.level) as u64
+    }
+
     /// The namespace `id` and the universe's totals.
     pub(crate) fn stats(&self, id: u32) -> Result<NsStats> {
         Ok(NsStats {
@@ -415,7 +320,9 @@ impl Universe {
         while let Some(pid) = pid::find_ge_pid(nr, &ns) {
             let n = pid.nr_ns(&ns);
             let rcu = kernel::sync::rcu::read_lock();
-            if !hash::find(n, &ns, &rcu).is_some_and(|p| ptr::eq(p, &*pid)) {
+            if !hash::find(n, &ns, &rcu).is_some_and(|e| e.nr == n && ptr::eq(e.ns(), &*ns))
+                || !pid::find_get_pid(n, &ns).is_some_and(|p| ptr::eq(&*p, &*pid))
+            {
                 return Err(EUCLEAN);
             }
             hashed += 1;
@@ -428,37 +335,6 @@ impl Universe {
     }
 }
 
-impl TaskTable {
-    /// An empty table.
-    pub(crate) fn new() -> Self {
-        Self {
-            tasks: RBTree::new(),
-            count: 0,
-        }
-    }
-
-    /// Clears task `task`'s link of type `ty`, forgetting a task left with
-    /// no link; returns the pid it had.
-    fn unlink(&mut self, task: u32, ty: usize) -> Option<ARef<Pid>> {
-        let entry = self.tasks.get_mut(&task)?;
-        let pid = entry.pids[ty].take();
-        if entry.pids.iter().all(Option::is_none) && self.tasks.remove(&task).is_some() {
-            self.count -= 1;
-        }
-        pid
-    }
-}
-
-/// A pid type from the ABI; EINVAL if out of range.
-fn pid_type(ty: u32) -> Result<usize> {
-    let ty = ty as usize;
-    if ty < PIDTYPE_MAX {
-        Ok(ty)
-    } else {
-        Err(EINVAL)
-    }
-}
-
 #[pinned_drop]
 impl PinnedDrop for Universe {
     fn drop(self: Pin<&mut Self>) {
@@ -466,12 +342,10 @@ impl PinnedDrop for Universe {
         // in the root, so emptying the root frees them all.
         let root = self.namespaces.lock().first().and_then(Option::clone);
         if let Some(root) = root {
-            let mut tasks = self.tasks.lock();
-            {
-                let _g = hash::PIDMAP_LOCK.lock();
-                root.disable_allocation(&_g);
-            }
-            self.zap(&mut tasks, &root);
+            root.disable_allocation(&crate::pidmap_env::lock());
+            let mut g = TASKLIST_LOCK.lock();
+            let n = pid::zap_ns(&mut g, &self.tasks, &root);
+            self.freed(n);
         }
     }
 }

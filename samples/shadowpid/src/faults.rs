@@ -10,7 +10,8 @@
 //!   module never lets them merge): every `struct pid` and namespace object.
 //! - `page`: fail_page_alloc with a stack-trace filter holding the address
 //!   range of the module function that allocates pidmap pages
-//!   (`ZeroedPage::new`, found in `/proc/kallsyms`): pidmap pages only.
+//!   (`shadowpid_zeroed_page_alloc`, an unmangled symbol kept out of line
+//!   for this, found in `/proc/kallsyms`): pidmap pages only.
 //!
 //! Both use the task filter, so only this thread's allocations can fail, and
 //! let the kernel count the failures it injected (`times` counts down).
@@ -27,6 +28,7 @@
 
 use crate::{
     ops::{Op, Outcome},
+    pseudofs,
     random::Rng,
     settle, Device,
 };
@@ -96,25 +98,13 @@ fn write(path: &str, value: &str) -> io::Result<()> {
 
 /// Mounts debugfs if it is not mounted yet.
 fn mount_debugfs() -> io::Result<()> {
-    if Path::new(DEBUGFS).join("fault_around_bytes").exists()
-        || Path::new(DEBUGFS).join("failslab").exists()
-    {
+    if pseudofs::mounted(DEBUGFS, &["fault_around_bytes", "failslab"]) {
         return Ok(());
     }
-    // SAFETY: plain mount(2) with NUL-terminated strings.
-    let ret = unsafe {
-        libc::mount(
-            c"debugfs".as_ptr(),
-            c"/sys/kernel/debug".as_ptr(),
-            c"debugfs".as_ptr(),
-            0,
-            std::ptr::null(),
-        )
-    };
-    if ret != 0 && io::Error::last_os_error().raw_os_error() != Some(libc::EBUSY) {
-        return Err(io::Error::last_os_error());
+    match pseudofs::mount(c"debugfs", DEBUGFS, 0) {
+        Err(e) if e.raw_os_error() == Some(libc::EBUSY) => Ok(()),
+        other => other,
     }
-    Ok(())
 }
 
 /// The address range `[start, end)` of the module function whose name
@@ -133,7 +123,7 @@ fn symbol_range(needle: &str) -> io::Result<(u64, u64)> {
             continue;
         };
         addrs.push(addr);
-        if words.next() == Some("[shadowpid]") && name.contains(needle) {
+        if words.next() == Some("[shadowpid]") && name == needle {
             start = Some(addr);
         }
     }
@@ -184,7 +174,7 @@ fn arm(target: Target, probability: u32) -> io::Result<Vec<String>> {
             }
         }
         Target::Page => {
-            let (start, end) = symbol_range("ZeroedPage3new")?;
+            let (start, end) = symbol_range("shadowpid_zeroed_page_alloc")?;
             write(&format!("{dir}/min-order"), "0")?;
             write(&format!("{dir}/ignore-gfp-highmem"), "N")?;
             write(&format!("{dir}/stacktrace-depth"), "32")?;

@@ -12,6 +12,7 @@ pub mod faults;
 pub mod fuzz;
 pub mod model;
 pub mod ops;
+pub mod pseudofs;
 pub mod random;
 pub mod stress;
 

@@ -254,6 +254,11 @@ impl Model {
         if level > MAX_LEVEL {
             return Err(ENOSPC);
         }
+        // 7.3 makes a namespace only for a process active in the parent, so
+        // never under a parent that has not had its init.
+        if !self.arena[p].has_reaper {
+            return Err(EINVAL);
+        }
         if self.names.iter().flatten().count() as u32 >= self.limits.max_namespaces {
             return Err(ENOSPC);
         }
@@ -401,7 +406,10 @@ impl Model {
         for (l, &(n, nr)) in self.pids[p].nrs.clone().iter().enumerate() {
             let ns = &mut self.arena[n];
             ns.used.remove(&nr);
-            if ns.used.is_empty() || (l == level && reaper) {
+            // Only the reaper going disables a namespace; a count that falls
+            // to 0 otherwise is 7.3's failed first fork (`case
+            // PIDNS_ADDING`), after which the namespace still takes pids.
+            if l == level && reaper {
                 ns.adding = false;
             }
         }

@@ -33,11 +33,13 @@ impl Rng {
         self.below(100) < pct
     }
 
-    fn pick<T: Copy>(&mut self, v: &[T]) -> Option<T> {
+    /// A uniformly chosen element of `v`; None if `v` is empty.
+    pub fn pick<T: Copy>(&mut self, v: &[T]) -> Option<T> {
         (!v.is_empty()).then(|| v[self.below(v.len() as u64) as usize])
     }
 }
 
+/// A random pid type.
 fn ty(rng: &mut Rng) -> PidType {
     [PidType::Pid, PidType::Pgid, PidType::Sid][rng.below(3) as usize]
 }

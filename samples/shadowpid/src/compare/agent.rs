@@ -11,16 +11,16 @@
 //! clone3 NEWNS T0,T1..  clone3 with set_tid (T: 0 = none) -> ok CHILD_PID
 //! unshare               unshare(CLONE_NEWPID)            -> ok
 //! thread                a new thread                     -> ok NSPID...
-//! threadexit TID        that thread returns, is released -> ok
+//! threadexit TID        that thread returns, is unhashed -> ok
 //! wait PID              waitpid(PID)                     -> ok
 //! write PATH VALUE      write a sysctl file              -> ok
 //! list                  numbers in this agent's namespace (its own /proc) -> ok N...
 //! exit                  _exit(0), no answer
 //! ```
 
+use crate::pseudofs;
 use std::{
     collections::BTreeMap,
-    ffi::CString,
     fs,
     io::{self, BufRead, BufReader, Write},
     os::{
@@ -41,6 +41,7 @@ pub fn nspid(status: &str) -> Option<Vec<i32>> {
         .collect()
 }
 
+/// The errno of the last failed call, EIO if there is none.
 fn errno() -> i32 {
     io::Error::last_os_error()
         .raw_os_error()
@@ -51,16 +52,27 @@ fn errno() -> i32 {
 #[repr(C)]
 #[derive(Default)]
 struct CloneArgs {
+    /// `CLONE_*` flags.
     flags: u64,
+    /// Where to store a pidfd (`CLONE_PIDFD`).
     pidfd: u64,
+    /// Where to store the child's TID in the child (`CLONE_CHILD_SETTID`).
     child_tid: u64,
+    /// Where to store the child's TID in the parent (`CLONE_PARENT_SETTID`).
     parent_tid: u64,
+    /// The signal the parent gets when the child ends.
     exit_signal: u64,
+    /// The child's stack (lowest byte); 0: the parent's, copied.
     stack: u64,
+    /// Size of `stack`.
     stack_size: u64,
+    /// Thread-local storage (`CLONE_SETTLS`).
     tls: u64,
+    /// The numbers wanted, innermost namespace first.
     set_tid: u64,
+    /// Entries in `set_tid`.
     set_tid_size: u64,
+    /// A cgroup fd (`CLONE_INTO_CGROUP`).
     cgroup: u64,
 }
 
@@ -101,8 +113,11 @@ pub fn address(name: &str) -> io::Result<SocketAddr> {
     SocketAddr::from_abstract_name(name.as_bytes())
 }
 
+/// A thread the controller asked for, parked until it is told to return.
 struct Thread {
+    /// Tells it to return.
     stop: mpsc::Sender<()>,
+    /// Joins it once it returns.
     handle: thread::JoinHandle<()>,
     /// Its number in the initial namespace, which /proc here is mounted for.
     global: i32,
@@ -114,15 +129,16 @@ fn own_proc(dir: &mut Option<String>) -> io::Result<String> {
     if let Some(d) = dir {
         return Ok(d.clone());
     }
-    // SAFETY: plain syscalls on this process.
+    // SAFETY: plain syscalls on this process; "/" is a NUL-terminated
+    // string, and a remount that only changes propagation takes no source,
+    // type or data.
     unsafe {
         if libc::unshare(libc::CLONE_NEWNS) != 0 {
             return Err(io::Error::last_os_error());
         }
-        let root = CString::new("/").unwrap();
         if libc::mount(
             std::ptr::null(),
-            root.as_ptr(),
+            c"/".as_ptr(),
             std::ptr::null(),
             libc::MS_REC | libc::MS_PRIVATE,
             std::ptr::null(),
@@ -133,24 +149,7 @@ fn own_proc(dir: &mut Option<String>) -> io::Result<String> {
     }
     let d = format!("/tmp/shadowpid-proc-{}", std::process::id());
     fs::create_dir_all(&d)?;
-    let (src, target, fstype) = (
-        CString::new("proc").unwrap(),
-        CString::new(d.clone()).unwrap(),
-        CString::new("proc").unwrap(),
-    );
-    // SAFETY: valid NUL-terminated strings; no data argument.
-    if unsafe {
-        libc::mount(
-            src.as_ptr(),
-            target.as_ptr(),
-            fstype.as_ptr(),
-            0,
-            std::ptr::null(),
-        )
-    } != 0
-    {
-        return Err(io::Error::last_os_error());
-    }
+    pseudofs::mount(c"proc", &d, 0)?;
     *dir = Some(d.clone());
     Ok(d)
 }
@@ -188,6 +187,8 @@ pub fn run(socket: &str) -> ! {
     unsafe { libc::_exit(code) }
 }
 
+/// Connects to the controller at `socket`, says hello, and answers its
+/// requests until it hangs up or asks this agent to exit.
 fn serve(socket: &str) -> io::Result<()> {
     let stream = UnixStream::connect_addr(&address(socket)?)?;
     let mut out = stream.try_clone()?;
@@ -273,13 +274,13 @@ fn serve(socket: &str) -> io::Result<()> {
                         let _ = t.handle.join();
                         // The join returns when the thread's CLEARTID is
                         // done; it is released a little after. Wait until it
-                        // is out of the thread list, then let release_task()
-                        // reach free_pids() (see Documentation).
+                        // is out of the thread list; the controller then
+                        // waits, exactly, until release_task() has freed its
+                        // numbers (see probe.rs).
                         let path = format!("/proc/self/task/{}", t.global);
                         while fs::metadata(&path).is_ok() {
                             thread::sleep(Duration::from_micros(200));
                         }
-                        thread::sleep(Duration::from_millis(2));
                         "ok".into()
                     }
                     None => format!("err {}", libc::ESRCH),

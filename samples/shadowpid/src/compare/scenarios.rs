@@ -244,27 +244,25 @@ pub fn random(seed: u64, steps: usize) -> Script {
     })
 }
 
-fn pick<T: Copy>(rng: &mut Rng, v: &[T]) -> Option<T> {
-    (!v.is_empty()).then(|| v[rng.below(v.len() as u64) as usize])
-}
-
 /// The next random event for the world as it is.
 fn next_event(rng: &mut Rng, w: &World<'_>) -> io::Result<Event> {
     let live = w.live();
     // N0's init stays to the end: it is the scenario.
-    let p = pick(rng, &live).unwrap_or(0);
+    let p = rng.pick(&live).unwrap_or(0);
     let ns = w.ns_of(p);
     let into = w.forks_into(p);
     let unshared = into != ns;
     let crowd = live.len() + live.iter().map(|&q| w.threads(q).len()).sum::<usize>();
-    let n = pick(rng, &(1..w.ns_count()).collect::<Vec<_>>()).unwrap_or(1);
+    let n = rng
+        .pick(&(1..w.ns_count()).collect::<Vec<_>>())
+        .unwrap_or(1);
     let small = |rng: &mut Rng| (1 + rng.below(400)) as i32;
     Ok(match rng.below(100) {
         // Exits, more of them when the crowd grows.
         0..=24 if p != 0 && w.can_exit(p) && (crowd > 30 || rng.chance(50)) => Event::Exit(p),
         0..=34 if crowd < 80 => Event::Fork(p),
         35..=44 if !unshared && crowd < 80 => Event::Thread(p),
-        45..=52 => match pick(rng, &w.threads(p)) {
+        45..=52 => match rng.pick(&w.threads(p)) {
             Some(t) => Event::ThreadExit(p, t),
             None => Event::Walk(ns),
         },
@@ -275,7 +273,7 @@ fn next_event(rng: &mut Rng, w: &World<'_>) -> io::Result<Event> {
             // set_tid below the initial namespace: at most `level` entries.
             let level = w.level(into);
             let size = 1 + rng.below(level.min(3) as u64) as usize;
-            let known = w.numbers(pick(rng, &live).unwrap_or(0));
+            let known = w.numbers(rng.pick(&live).unwrap_or(0));
             let tids = (0..size)
                 .map(|i| match rng.below(6) {
                     0 => 0,

@@ -12,12 +12,15 @@
 #include <fcntl.h>
 #include <linux/capability.h>
 #include <linux/shadowpid.h>
+#include <pthread.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "kselftest_harness.h"
@@ -169,9 +172,12 @@ TEST_F(dev, alloc_first_is_init_then_cyclic)
 
 TEST_F(dev, wrap_to_300_and_exhaustion)
 {
-	int child = ns_create(self->fd, 0);
+	int child;
 
+	/* A namespace needs its parent's init first (7.3's copy_pid_ns()). */
+	ASSERT_EQ(-EINVAL, ns_create(self->fd, 0));
 	ASSERT_EQ(1, alloc(self->fd, 0));
+	child = ns_create(self->fd, 0);
 	ASSERT_EQ(1, child);
 	ASSERT_EQ(1, alloc(self->fd, child));
 	EXPECT_EQ(-EINVAL, set(self->fd, SHADOWPID_OP_SET_PID_MAX, child, 300));
@@ -245,9 +251,11 @@ TEST_F(dev, nesting_limit)
 {
 	int ns = 0, level;
 
+	ASSERT_EQ(1, alloc(self->fd, 0));
 	for (level = 1; level <= SHADOWPID_MAX_LEVEL; level++) {
 		ns = ns_create(self->fd, ns);
 		ASSERT_LT(0, ns) TH_LOG("level %d: %d", level, ns);
+		ASSERT_EQ(1, alloc(self->fd, ns));
 	}
 	EXPECT_EQ(-ENOSPC, ns_create(self->fd, ns));
 }
@@ -451,6 +459,7 @@ TEST_F(dev, namespace_limit)
 	int i, ret = 0;
 
 	/* Default max_namespaces is 1024, the root included. */
+	ASSERT_EQ(1, alloc(self->fd, 0));
 	for (i = 1; i < 1024; i++) {
 		ret = ns_create(self->fd, 0);
 		ASSERT_EQ(i, ret);
@@ -626,6 +635,178 @@ TEST(universe_limits)
 	EXPECT_EQ(-EWOULDBLOCK, reload(ko, ""));
 	close(fd);
 	ASSERT_EQ(0, reload(ko, ""));
+}
+
+/*
+ * A chain under the root, down to level `level`, each namespace with its
+ * init but the last; returns the last one's id, or -errno.
+ */
+static int chain_to(int fd, int level)
+{
+	int ns = 0, ret;
+
+	if ((ret = alloc(fd, 0)) < 0)
+		return ret;
+	for (int l = 1; l <= level; l++) {
+		ns = ns_create(fd, ns);
+		if (ns < 0)
+			return ns;
+		if (l < level && (ret = alloc(fd, ns)) < 0)
+			return ret;
+	}
+	return ns;
+}
+
+#define RACERS 8
+#define RACE_LEVEL 19	/* pids of 20 levels: a depth no other test uses */
+
+struct racer {
+	pthread_barrier_t *go;
+	int result;
+};
+
+/* Builds its own chain, waits for the others, then makes the first pid of
+ * depth RACE_LEVEL + 1. */
+static void *first_at_new_depth(void *arg)
+{
+	struct racer *r = arg;
+	int fd = open_dev(), ns;
+
+	r->result = fd < 0 ? -errno : 0;
+	ns = fd < 0 ? -1 : chain_to(fd, RACE_LEVEL);
+	pthread_barrier_wait(r->go);
+	if (!r->result)
+		r->result = ns < 0 ? ns : alloc(fd, ns);
+	if (fd >= 0)
+		close(fd);
+	return NULL;
+}
+
+/* Lines of /proc/slabinfo naming cache `name` exactly. */
+static int slabinfo_lines(const char *name)
+{
+	char line[512];
+	size_t len = strlen(name);
+	int n = 0;
+	FILE *f = fopen("/proc/slabinfo", "r");
+
+	if (!f)
+		return -errno;
+	while (fgets(line, sizeof(line), f))
+		if (!strncmp(line, name, len) && line[len] == ' ')
+			n++;
+	fclose(f);
+	return n;
+}
+
+/*
+ * The first users of a depth race to create its cache: it must be created
+ * once (7.3 and 2.6.24 serialise this under a mutex). A second cache of the
+ * same name cannot get its /sys/kernel/slab entry, and destroying it would
+ * take the winner's (the per-cache failslab switch) with it.
+ */
+TEST(cache_created_once_under_a_race)
+{
+	const char *ko = getenv("SHADOWPID_KO");
+	pthread_barrier_t go;
+	struct racer r[RACERS];
+	pthread_t t[RACERS];
+	char name[64], path[128];
+	struct stat st;
+
+	if (!ko)
+		SKIP(return, "SHADOWPID_KO (path of shadowpid.ko) not set");
+	/* A fresh load: no cache of that depth exists yet. */
+	ASSERT_EQ(0, reload(ko, ""));
+	snprintf(name, sizeof(name), "shadowpid_pid_%d", RACE_LEVEL + 1);
+	ASSERT_EQ(0, slabinfo_lines(name));
+	pthread_barrier_init(&go, NULL, RACERS);
+	for (int i = 0; i < RACERS; i++) {
+		r[i].go = &go;
+		ASSERT_EQ(0, pthread_create(&t[i], NULL, first_at_new_depth, &r[i]));
+	}
+	for (int i = 0; i < RACERS; i++) {
+		pthread_join(t[i], NULL);
+		EXPECT_EQ(1, r[i].result) TH_LOG("racer %d: %d", i, r[i].result);
+	}
+	pthread_barrier_destroy(&go);
+	for (int depth = 1; depth <= RACE_LEVEL + 1; depth++) {
+		snprintf(name, sizeof(name), "shadowpid_pid_%d", depth);
+		snprintf(path, sizeof(path), "/sys/kernel/slab/%s", name);
+		EXPECT_EQ(1, slabinfo_lines(name)) TH_LOG("%s", name);
+		EXPECT_EQ(0, stat(path, &st)) TH_LOG("%s: %s", path, strerror(errno));
+	}
+}
+
+#define DEEP 32
+#define DEEP_NR 5
+
+struct attach_race {
+	int fd, leaf;
+	volatile int stop;
+	long attached, false_esrch;
+};
+
+/* Allocates number DEEP_NR in the leaf (33 levels) and frees it, again and
+ * again: each pid's upids enter the hash leaf first, 32 more after. */
+static void *alloc_free(void *arg)
+{
+	struct attach_race *a = arg;
+	int tid[1] = { DEEP_NR };
+
+	while (!a->stop) {
+		if (alloc_tid(a->fd, a->leaf, tid, 1, NULL) == DEEP_NR)
+			do_op(a->fd, SHADOWPID_OP_FREE, a->leaf, DEEP_NR, 0, 0, 0, NULL);
+	}
+	return NULL;
+}
+
+/*
+ * Attach right after alloc: a pid found in the hash must be attachable. A
+ * pid published in the hash before it is marked alive would answer ESRCH
+ * to an attach that found it; seen when the same pid (its root number
+ * names it: the root's cursor never comes back in this test) is found both
+ * before and after the failed attach.
+ */
+TEST(attach_right_after_alloc)
+{
+	struct attach_race a = { 0 };
+	struct shadowpid_op before, after;
+	pthread_t t;
+	time_t end;
+
+	a.fd = open_dev();
+	ASSERT_LE(0, a.fd);
+	a.leaf = chain_to(a.fd, DEEP);
+	ASSERT_LE(0, a.leaf);
+	ASSERT_EQ(1, alloc(a.fd, a.leaf));
+	ASSERT_EQ(0, pthread_create(&t, NULL, alloc_free, &a));
+	end = time(NULL) + 3;
+	while (time(NULL) < end) {
+		int ret;
+
+		if (do_op(a.fd, SHADOWPID_OP_FIND, a.leaf, DEEP_NR, 0, 0, 0, &before))
+			continue;
+		ret = do_op(a.fd, SHADOWPID_OP_ATTACH, a.leaf, DEEP_NR, 1, SHADOWPID_PIDTYPE_PID,
+			    0, NULL);
+		if (!ret) {
+			a.attached++;
+			/* The pid's last link: detaching frees it. */
+			do_op(a.fd, SHADOWPID_OP_DETACH, 0, 0, 1, SHADOWPID_PIDTYPE_PID, 0, NULL);
+		} else if (ret == -ESRCH &&
+			   !do_op(a.fd, SHADOWPID_OP_FIND, a.leaf, DEEP_NR, 0, 0, 0, &after) &&
+			   after.nrs[0] == before.nrs[0]) {
+			a.false_esrch++;
+		}
+	}
+	a.stop = 1;
+	pthread_join(t, NULL);
+	TH_LOG("%ld attached, %ld ESRCH for a pid found before and after", a.attached,
+	       a.false_esrch);
+	EXPECT_EQ(0, a.false_esrch);
+	EXPECT_LT(0, a.attached);
+	EXPECT_EQ(0, do_op(a.fd, SHADOWPID_OP_CHECK, a.leaf, 0, 0, 0, 0, NULL));
+	close(a.fd);
 }
 
 TEST_HARNESS_MAIN

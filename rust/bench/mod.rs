@@ -11,24 +11,24 @@
 //! Only one benchmark runs at a time (EBUSY otherwise), and a signal ends
 //! one between steps (EINTR) after it has torn its state down.
 
+mod native;
+
 use crate::{
     namespace::{PidNamespace, MAX_LEVEL, PID_MAX_MIN},
-    native::{self, NativeNs, NativePid},
     pid::{self, Pid},
-    pidmap::{ScanWork, BITS_PER_PAGE, PID_MAX_LIMIT, RESERVED_PIDS},
+    pidmap::{ScanCounter, BITS_PER_PAGE, PID_MAX_LIMIT, RESERVED_PIDS},
     uapi,
-    universe::TaskTable,
 };
 use core::{
     ffi::c_void,
     sync::atomic::{AtomicBool, AtomicI32, AtomicI64, AtomicU32, Ordering},
 };
 use kernel::{
-    bindings, new_mutex,
+    bindings,
     prelude::*,
-    sync::aref::ARef,
-    sync::{rcu, Mutex},
+    sync::{aref::ARef, rcu},
 };
+use native::{NativeNs, NativePid};
 
 /// Set while a benchmark runs.
 static BUSY: AtomicBool = AtomicBool::new(false);
@@ -87,8 +87,6 @@ fn occupied(nr: i32, occupancy: u32) -> bool {
 
 /// The shadow side of a figure: a chain of namespaces, each with its init.
 struct Shadow {
-    /// The universe-like task lock pids are created under.
-    owner: Pin<KBox<Mutex<TaskTable>>>,
     /// Root first.
     chain: KVec<ARef<PidNamespace>>,
     /// The inits, root first, and any other pids held (up to a million:
@@ -101,7 +99,6 @@ impl Shadow {
     /// if `inits`.
     fn new(depth: u32, pid_max: i32, inits: bool) -> Result<Self> {
         let mut s = Self {
-            owner: KBox::pin_init(new_mutex!(TaskTable::new()), GFP_KERNEL)?,
             chain: KVec::new(),
             pids: KVVec::new(),
         };
@@ -125,7 +122,7 @@ impl Shadow {
 
     /// `alloc_pid()` in the most nested namespace.
     fn alloc_pid(&self) -> Result<ARef<Pid>> {
-        pid::alloc_pid(self.leaf(), &[], &self.owner, &mut ScanWork::default())
+        pid::alloc_pid(self.leaf(), &[])
     }
 
     /// `live` pids in the most nested namespace (numbers 1..=live).
@@ -223,14 +220,13 @@ fn alternate(
 /// Times alloc + free pairs of numbers alone on both sides' leaves.
 fn number_pairs(out: &mut uapi::shadowpid_bench, shadow: &Shadow, native: &Native) -> Result {
     let n = out.iterations;
-    let mut work = ScanWork::default();
     alternate(
         out,
         || {
             let ns = shadow.leaf();
             let t = now();
             for _ in 0..n {
-                let nr = pid::alloc_cyclic(ns, &mut work)?;
+                let nr = ns.alloc_cyclic()?;
                 ns.pidmap.free(nr);
             }
             Ok(ps_per_op(now() - t, n.into()))
@@ -304,7 +300,7 @@ fn lookup(out: &mut uapi::shadowpid_bench, read: bool) -> Result {
             for _ in 0..n {
                 let nr = seq_s.within(1, live + 1);
                 let guard = rcu::read_lock();
-                match crate::hash::find(nr, ns, &guard) {
+                match pid::find_pid_ns(nr, ns, &guard) {
                     Some(pid) if read => missed += u32::from(pid.leaf_nr() != nr),
                     Some(_) => {}
                     None => missed += 1,
@@ -436,6 +432,7 @@ fn worst(out: &mut uapi::shadowpid_bench) -> Result {
     let (shadow, native) = numbers_taken(pid_max, |_| true)?;
     let mut holes = Sequence(0xbad);
     let mut max_work = ScanWork::default();
+    let pid_max_now = shadow.leaf().pid_max.load(Ordering::Relaxed);
     for r in 0..out.reps as usize {
         interrupted()?;
         // The hole, and the cursor just past it: the search goes all the way
@@ -447,7 +444,13 @@ fn worst(out: &mut uapi::shadowpid_bench) -> Result {
             ns.pidmap.free(hole);
             ns.last_pid.store(hole, Ordering::Relaxed);
             let mut work = ScanWork::default();
-            let got = pid::alloc_cyclic(ns, &mut work)?;
+            // The namespace's own allocation (`alloc_cyclic()`), with a
+            // counter the production path does not carry.
+            let got = ns
+                .pidmap
+                .alloc_cyclic_counted(hole + 1, pid_max_now, &mut work)?
+                .ok_or(EAGAIN)?;
+            ns.last_pid.store(got, Ordering::Relaxed);
             if got != hole {
                 return Err(EUCLEAN);
             }
@@ -687,8 +690,46 @@ fn validate(b: &uapi::shadowpid_bench) -> Result {
     Ok(())
 }
 
+/// What one allocation scan visited: for the worst-case figure.
+#[derive(Default, Clone, Copy)]
+struct ScanWork {
+    /// Map entries visited (skipped by `nr_free` or scanned).
+    pages: u32,
+    /// 64-bit words read while looking for a zero bit.
+    words: u32,
+}
+
+impl ScanCounter for ScanWork {
+    fn entry(&mut self) {
+        self.pages = self.pages.wrapping_add(1);
+    }
+
+    fn words(&mut self, n: u32) {
+        self.words = self.words.wrapping_add(n);
+    }
+}
+
+/// `SHADOWPID_IOC_BENCH`: reads the request, runs it, writes the answer.
+pub(crate) fn ioctl(user: kernel::uaccess::UserSlice) -> Result<isize> {
+    let (mut reader, mut writer) = user.reader_writer();
+    let mut req: uapi::shadowpid_bench = reader.read()?;
+    run(&mut req)?;
+    writer.write(&req)?;
+    Ok(0)
+}
+
+/// Frees what the reference allocator keeps (its caches) at unload.
+///
+/// # Safety
+///
+/// No benchmark runs or will.
+pub(crate) unsafe fn exit() {
+    // SAFETY: by the caller's guarantee.
+    unsafe { native::exit() };
+}
+
 /// Runs the figure `b` asks for and fills in its outputs.
-pub(crate) fn run(b: &mut uapi::shadowpid_bench) -> Result {
+fn run(b: &mut uapi::shadowpid_bench) -> Result {
     validate(b)?;
     if BUSY.swap(true, Ordering::Acquire) {
         return Err(EBUSY);

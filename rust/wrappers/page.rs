@@ -1,0 +1,88 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! Zeroed pages from the page allocator (`get_zeroed_page()`), seen as words
+//! that can be updated atomically in place; and the machine's RAM size.
+
+use core::{
+    ptr::{self, NonNull},
+    sync::atomic::{AtomicI64, AtomicU64, Ordering},
+};
+use kernel::{bindings, page::PAGE_SIZE, prelude::*};
+
+/// The words of one page: `PAGE_SIZE * 8` bits.
+pub(crate) type PageWords = [AtomicU64; PAGE_SIZE / 8];
+
+/// Pages allocated here and not freed yet, module-wide (allocation is rare:
+/// one page covers 32768 numbers).
+static ALLOCATED: AtomicI64 = AtomicI64::new(0);
+
+/// A zeroed page, owned.
+///
+/// # Invariants
+///
+/// `addr` is the address of an order-0 page from `get_zeroed_page()`, owned
+/// by this value.
+pub(crate) struct ZeroedPage {
+    /// Its kernel virtual address.
+    addr: NonNull<PageWords>,
+}
+
+/// `get_zeroed_page(GFP_KERNEL)`, under a name of its own: the fault
+/// injection tests aim `fail_page_alloc` at the pages of this module by the
+/// address range of this symbol in `/proc/kallsyms` (its stack-trace filter),
+/// so it must stay out of line and keep its name.
+#[no_mangle]
+#[inline(never)]
+extern "C" fn shadowpid_zeroed_page_alloc() -> usize {
+    // SAFETY: plain page allocation; callers are in process context.
+    unsafe { bindings::get_zeroed_page_noprof(bindings::GFP_KERNEL) }
+}
+
+impl ZeroedPage {
+    /// Allocates a zeroed page (may sleep).
+    pub(crate) fn new() -> Result<Self> {
+        let addr = NonNull::new(shadowpid_zeroed_page_alloc() as *mut PageWords).ok_or(ENOMEM)?;
+        ALLOCATED.fetch_add(1, Ordering::Relaxed);
+        // INVARIANT: a fresh page from get_zeroed_page(), now ours.
+        Ok(Self { addr })
+    }
+
+    /// Gives up ownership: the page stays allocated until [`Self::from_raw`]
+    /// takes it back.
+    pub(crate) fn into_raw(self) -> NonNull<PageWords> {
+        let addr = self.addr;
+        core::mem::forget(self);
+        addr
+    }
+
+    /// Takes back a page given up by [`Self::into_raw`].
+    ///
+    /// # Safety
+    ///
+    /// `addr` came from [`Self::into_raw`] and is taken back once.
+    pub(crate) unsafe fn from_raw(addr: NonNull<PageWords>) -> Self {
+        // INVARIANT: ownership of the page returns to the new value.
+        Self { addr }
+    }
+
+    /// Pages allocated and not freed yet, module-wide.
+    pub(crate) fn allocated() -> i64 {
+        ALLOCATED.load(Ordering::Relaxed)
+    }
+}
+
+impl Drop for ZeroedPage {
+    fn drop(&mut self) {
+        ALLOCATED.fetch_sub(1, Ordering::Relaxed);
+        // SAFETY: the page is ours (type invariant) and order 0.
+        unsafe { bindings::free_pages(self.addr.as_ptr() as usize, 0) };
+    }
+}
+
+/// Bytes of RAM the page allocator manages (`totalram_pages() << PAGE_SHIFT`).
+pub(crate) fn totalram_bytes() -> u64 {
+    // SAFETY: `_totalram_pages` is a static `atomic_long_t`; a racy read of
+    // its counter is what `totalram_pages()` does too.
+    let pages = unsafe { ptr::read_volatile(&raw const bindings::_totalram_pages.counter) };
+    (pages as u64) * (PAGE_SIZE as u64)
+}

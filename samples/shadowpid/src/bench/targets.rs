@@ -1,0 +1,130 @@
+// SPDX-License-Identifier: GPL-2.0
+//! The issue's targets, evaluated on the rows of a run.
+
+use super::Row;
+use serde::{Deserialize, Serialize};
+
+/// A target of the issue and whether this run met it.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Target {
+    /// The target, as the issue words it.
+    pub name: String,
+    /// The measured value.
+    pub value: f64,
+    /// The bound.
+    pub bound: f64,
+    /// Whether `value` is within `bound`.
+    pub met: bool,
+}
+
+/// The first row of `figure` whose params are `params`.
+fn find<'a>(rows: &'a [Row], figure: u32, params: &str) -> Option<&'a Row> {
+    rows.iter()
+        .find(|r| r.figure == figure && r.params.starts_with(params))
+}
+
+/// The issue's targets, evaluated on this run's rows.
+pub(super) fn targets(rows: &[Row]) -> Vec<Target> {
+    let mut t = vec![];
+    let mut at_most = |name: String, value: Option<f64>, bound: f64| {
+        if let Some(value) = value {
+            t.push(Target {
+                name,
+                value,
+                bound,
+                met: value <= bound,
+            });
+        }
+    };
+    let ratio = |f, p: &str| find(rows, f, p).and_then(|r| r.ratio);
+    let median = |f, p: &str| find(rows, f, p).and_then(|r| r.shadow).map(|s| s.median);
+    at_most(
+        "(1) numbers: shadow/native <= 0.5".into(),
+        ratio(1, ""),
+        0.5,
+    );
+    at_most(
+        "(2) full, depth 1: shadow/native <= 0.8".into(),
+        ratio(2, "depth=1"),
+        0.8,
+    );
+    at_most(
+        "(2) full, depth 4: shadow/native <= 0.8".into(),
+        ratio(2, "depth=4"),
+        0.8,
+    );
+    for r in rows.iter().filter(|r| r.figure == 3) {
+        at_most(
+            format!("(3) lookup, {}: shadow/native <= 1.0", r.params),
+            r.ratio,
+            1.0,
+        );
+    }
+    // Throughput is the inverse of the wall time per pair.
+    at_most(
+        "(5) 2 CPUs: native/shadow time (shadow throughput / native) >= 1.5, as 1/x <= 1/1.5"
+            .into(),
+        ratio(5, "cpus=2"),
+        1.0 / 1.5,
+    );
+    at_most(
+        "(6) worst case <= 50 x the fast-path pair of figure 1".into(),
+        median(6, "").zip(median(1, "")).map(|(w, f)| w / f),
+        50.0,
+    );
+    if let Some(w) = find(rows, 6, "") {
+        let pid_max = w.x;
+        let pages = pid_max.div_ceil(32768) + 1;
+        at_most(
+            format!("(6) pages visited <= {pages} (every page once, the hole's twice)"),
+            Some(w.work[0] as f64),
+            pages as f64,
+        );
+        at_most(
+            "(6) words scanned <= 513 (one page of 512 words, + the wrap)".into(),
+            Some(w.work[1] as f64),
+            513.0,
+        );
+    }
+    at_most(
+        "(1) numbers within 4 x the floor (8)".into(),
+        median(1, "").zip(median(8, "")).map(|(a, f)| a / f),
+        4.0,
+    );
+    for live in ["live=32768", "live=1048576"] {
+        at_most(
+            format!("(7) memory, {live}: shadow/native <= 1.0"),
+            ratio(7, live),
+            1.0,
+        );
+    }
+    t
+}
+
+#[cfg(test)]
+mod tests {
+    use super::targets;
+    use crate::bench::fake;
+
+    #[test]
+    fn targets_follow_the_issue() {
+        let mut w = fake(6, "pid_max=4194304", 400.0, 100.0);
+        (w.x, w.work) = (4_194_304, [129, 513]);
+        let rows = vec![
+            fake(1, "pid_max=32768", 10.0, 40.0),
+            fake(2, "depth=1", 90.0, 100.0),
+            fake(5, "cpus=2", 50.0, 100.0),
+            w,
+            fake(8, "one word", 3.0, 0.0),
+        ];
+        let t = targets(&rows);
+        let get = |prefix: &str| t.iter().find(|t| t.name.starts_with(prefix)).unwrap();
+        assert!(get("(1) numbers: shadow/native").met);
+        assert!(!get("(2) full, depth 1").met, "0.9 > 0.8");
+        assert!(get("(5) 2 CPUs").met, "twice the throughput");
+        assert!(get("(6) worst case").met, "40 x the fast path");
+        assert!(get("(6) pages visited").met);
+        assert!(get("(6) words scanned").met);
+        assert!(get("(1) numbers within 4 x the floor").met, "10 / 3");
+    }
+}

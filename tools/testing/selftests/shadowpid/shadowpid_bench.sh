@@ -1,0 +1,8 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# The benchmark, a smoke pass: every figure runs, its numbers are positive
+# and its ratios computed (make bench runs the real thing).
+. "$(dirname "$0")/ktap_lib.sh"
+skip_unless_ready
+exec "$cli" bench --smoke

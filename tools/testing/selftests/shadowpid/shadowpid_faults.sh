@@ -1,0 +1,20 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# Fault injection, on a kernel that has it (the debug one): failslab on the
+# module's caches, then fail_page_alloc on its pidmap pages, 10% each,
+# $SHADOWPID_FAULT_ALLOCS allocations (100,000). KTAP, one test per target.
+. "$(dirname "$0")/ktap_lib.sh"
+skip_unless_ready
+mount_debugfs
+if [ ! -e /sys/kernel/debug/failslab ] || [ ! -e /sys/kernel/debug/fail_page_alloc ]; then
+	echo "# SKIP: this kernel has no failslab/fail_page_alloc (make check-debug runs them)"
+	exit $ksft_skip
+fi
+ktap_plan 2
+for target in slab page; do
+	"$cli" faults --target $target --probability 10 \
+		--allocs "${SHADOWPID_FAULT_ALLOCS:-100000}" 2>&1 | sed 's/^/# /'
+	ktap_result "${PIPESTATUS[0]}" "$target"
+done
+ktap_finish
