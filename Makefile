@@ -77,6 +77,13 @@ selftests:
 	$(MAKE) -s --no-print-directory -C $(SELFTEST_DIR) OUTPUT=$(CURDIR)/$(SELFTEST_DIR) \
 		KSELFTEST=$(KSRC)/tools/testing/selftests COLLECTION=shadowpid \
 		emit_tests >$(KSELFTEST_INSTALL)/kselftest-list.txt
+	@# The kernel's own PID selftests, which run under the live mirror.
+	for t in clone3 pid_namespace; do \
+		mkdir -p $(KSELFTEST_INSTALL)/native/$$t && \
+		$(MAKE) -s -C $(KSRC)/tools/testing/selftests/$$t \
+			OUTPUT=$(KSELFTEST_INSTALL)/native/$$t \
+			KHDR_INCLUDES="-isystem $(KDIR)/usr/include" || exit 1; \
+	done
 
 # The suites against KDIR, which must be built.
 suites: modules tools selftests
@@ -118,6 +125,6 @@ clean:
 			-o -name '*.mod.c' -o -name '.*.cmd' -o -name '*.d' \) -print0 | xargs -0 rm -f; \
 		rm -f modules.order Module.symvers; \
 	fi
-	rm -f rust/uapi_generated.rs rust/bench/native_generated.rs $(SELFTEST_DIR)/shadowpid_test
+	rm -f rust/uapi_generated.rs rust/bench/native_generated.rs rust/mirror/probes_generated.rs $(SELFTEST_DIR)/shadowpid_test
 	rm -rf build
 	cd $(CLI_DIR) && cargo clean

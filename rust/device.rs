@@ -228,11 +228,20 @@ impl UniverseFile {
             universe_namespaces: s.universe_namespaces,
             module_pids: crate::pid::objects() as u32,
             module_namespaces: crate::namespace::NS_CACHE.objects() as u32,
-            module_pages: ZeroedPage::allocated() as u32,
+            // The universes' pages: the live mirror's are its own.
+            module_pages: (ZeroedPage::allocated() as u64).saturating_sub(crate::mirror::pages())
+                as u32,
             reserved: 0,
         };
         writer.write(&out)?;
         Ok(0)
+    }
+}
+
+impl UniverseFile {
+    /// This file, as the module-wide live mirror knows its owner.
+    fn owner_id(&self) -> usize {
+        core::ptr::from_ref(self) as usize
     }
 }
 
@@ -258,6 +267,13 @@ impl MiscDevice for UniverseFile {
         )
     }
 
+    fn release(me: Self::Ptr, _file: &File) {
+        // A mirror attached through this file goes with it (the holder
+        // killed included).
+        crate::mirror::file_closed(me.owner_id());
+        drop(me);
+    }
+
     fn ioctl(me: Pin<&UniverseFile>, _file: &File, cmd: u32, arg: usize) -> Result<isize> {
         let user = UserSlice::new(UserPtr::from_addr(arg), kernel::ioctl::_IOC_SIZE(cmd));
         match cmd {
@@ -273,6 +289,7 @@ impl MiscDevice for UniverseFile {
             uapi::SHADOWPID_IOC_BATCH => me.ioctl_batch(user),
             uapi::SHADOWPID_IOC_STATS => me.ioctl_stats(user),
             uapi::SHADOWPID_IOC_BENCH => crate::bench::ioctl(user),
+            uapi::SHADOWPID_IOC_MIRROR => crate::mirror::ioctl(me.owner_id(), user),
             _ => Err(ENOTTY),
         }
     }

@@ -12,8 +12,9 @@
 //! [`crate::pidmap_env`], so the same file builds on the host under `loom`.
 
 use crate::pidmap_env::{
-    self, AtomicI32, Ordering, PageSlot, PageWords, Result, ZeroedPage, PAGE_WORDS,
+    self, AtomicI32, MaySleep, Ordering, PageAlloc, PageSlot, PageWords, Result, PAGE_WORDS,
 };
+use core::marker::PhantomData;
 
 pub(crate) use crate::pidmap_env::{PID_MAX_LIMIT, RESERVED_PIDS};
 
@@ -47,10 +48,12 @@ struct PidmapEntry {
     page: PageSlot,
 }
 
-/// The number bitmap of one namespace.
-pub(crate) struct Pidmap {
+/// The number bitmap of one namespace; its pages come from `P`.
+pub(crate) struct Pidmap<P: PageAlloc = MaySleep> {
     /// One entry per page of numbers.
     maps: [PidmapEntry; PIDMAP_ENTRIES],
+    /// The page source.
+    _pages: PhantomData<P>,
 }
 
 /// Page and bit of number `nr` (never negative: unsigned division is a
@@ -112,7 +115,7 @@ fn find_next<C: ScanCounter>(
     None
 }
 
-impl Pidmap {
+impl<P: PageAlloc> Pidmap<P> {
     /// An empty map: no pages yet, every number free.
     pub(crate) fn new() -> Self {
         Self {
@@ -120,6 +123,7 @@ impl Pidmap {
                 nr_free: AtomicI32::new(BITS_PER_PAGE),
                 page: PageSlot::new(),
             }),
+            _pages: PhantomData,
         }
     }
 
@@ -136,7 +140,7 @@ impl Pidmap {
     /// installs it under `pidmap_lock` unless another thread did first.
     #[cold]
     fn install_page(&self, i: usize) -> Result<&PageWords> {
-        let new = ZeroedPage::new()?;
+        let new = P::zeroed_page()?;
         let guard = pidmap_env::lock();
         Ok(self.maps[i].page.install(new, &guard))
     }
@@ -312,7 +316,7 @@ mod tests {
 
     /// Runs `f` on a fresh map.
     fn with_map(f: impl FnOnce(&Pidmap)) {
-        let map = KBox::new(Pidmap::new(), GFP_KERNEL).unwrap();
+        let map = KBox::new(Pidmap::<MaySleep>::new(), GFP_KERNEL).unwrap();
         f(&map);
     }
 

@@ -54,6 +54,24 @@ pub(crate) fn lock() -> PidmapGuard {
     PIDMAP_LOCK.lock()
 }
 
+/// Where a pidmap gets its pages: the allocator's own maps may sleep for one
+/// ([`MaySleep`]); a map updated where sleeping is not allowed brings its
+/// own source.
+pub(crate) trait PageAlloc {
+    /// A zeroed page.
+    fn zeroed_page() -> Result<ZeroedPage>;
+}
+
+/// Pages from `GFP_KERNEL`: process context, may sleep.
+pub(crate) struct MaySleep;
+
+impl PageAlloc for MaySleep {
+    #[inline]
+    fn zeroed_page() -> Result<ZeroedPage> {
+        ZeroedPage::new()
+    }
+}
+
 /// A pidmap's page pointer: null until the page is first needed, then set
 /// once (under `pidmap_lock`) and kept until the slot is dropped with its
 /// namespace; read without the lock.

@@ -10,8 +10,9 @@
 //! ([`wrappers`], [`pidmap_env`]); the allocator's core, as kernel/pid.c
 //! holds it: [`pidmap`], [`namespace`], [`hash`], [`pid`]; then [`universe`]
 //! (one open file's state) and [`device`] (the ioctls). The benchmark
-//! ([`bench`], with its C reference allocator) sits above them all; no core
-//! file knows it exists.
+//! ([`bench`], with its C reference allocator) and the live mirror
+//! ([`mirror`], with its kprobe glue) sit above them all, each in a folder of
+//! its own; no core file knows they exist.
 
 #![warn(clippy::missing_docs_in_private_items)]
 
@@ -26,6 +27,7 @@ use kernel::{
 mod bench;
 mod device;
 mod hash;
+mod mirror;
 mod namespace;
 mod pid;
 mod pidmap;
@@ -97,6 +99,7 @@ impl kernel::InPlaceModule for ShadowPidModule {
                     wrappers::slab::init();
                     pidmap_env::init();
                     pid::init();
+                    mirror::init();
                     hash::Table::new(shift)?
                 };
                 pr_info!(

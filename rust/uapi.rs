@@ -13,7 +13,8 @@
     missing_docs,
     unreachable_pub,
     clippy::all,
-    clippy::missing_docs_in_private_items
+    clippy::missing_docs_in_private_items,
+    clippy::undocumented_unsafe_blocks
 )]
 
 include!("uapi_generated.rs");
@@ -36,7 +37,8 @@ impl_pod!(
     shadowpid_op,
     shadowpid_batch,
     shadowpid_stats,
-    shadowpid_bench
+    shadowpid_bench,
+    shadowpid_mirror
 );
 
 /// KUnit: the generated ABI against the kernel crate's own encoding.
@@ -68,6 +70,10 @@ mod tests {
             SHADOWPID_IOC_BENCH,
             _IOWR::<shadowpid_bench>(SHADOWPID_IOC_MAGIC, 0x04)
         );
+        assert_eq!(
+            SHADOWPID_IOC_MIRROR,
+            _IOWR::<shadowpid_mirror>(SHADOWPID_IOC_MAGIC, 0x05)
+        );
     }
 
     /// Fixed sizes: the ABI must not depend on the architecture's padding.
@@ -78,5 +84,6 @@ mod tests {
         assert_eq!(core::mem::size_of::<shadowpid_batch>(), 24);
         assert_eq!(core::mem::size_of::<shadowpid_stats>(), 72);
         assert_eq!(core::mem::size_of::<shadowpid_bench>(), 320);
+        assert_eq!(core::mem::size_of::<shadowpid_mirror>(), 552);
     }
 }

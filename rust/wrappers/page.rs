@@ -38,10 +38,31 @@ extern "C" fn shadowpid_zeroed_page_alloc() -> usize {
     unsafe { bindings::get_zeroed_page_noprof(bindings::GFP_KERNEL) }
 }
 
+/// `get_zeroed_page(GFP_ATOMIC)` for the live mirror, whose handlers run
+/// where sleeping is not allowed; named, like the sleeping one, for fault
+/// injection to aim at.
+#[no_mangle]
+#[inline(never)]
+extern "C" fn shadowpid_zeroed_page_alloc_atomic() -> usize {
+    // SAFETY: plain page allocation; GFP_ATOMIC never sleeps.
+    unsafe { bindings::get_zeroed_page_noprof(bindings::GFP_ATOMIC) }
+}
+
 impl ZeroedPage {
     /// Allocates a zeroed page (may sleep).
     pub(crate) fn new() -> Result<Self> {
-        let addr = NonNull::new(shadowpid_zeroed_page_alloc() as *mut PageWords).ok_or(ENOMEM)?;
+        Self::from_addr(shadowpid_zeroed_page_alloc())
+    }
+
+    /// Allocates a zeroed page without sleeping (from the atomic reserves:
+    /// fails more readily).
+    pub(crate) fn new_atomic() -> Result<Self> {
+        Self::from_addr(shadowpid_zeroed_page_alloc_atomic())
+    }
+
+    /// Takes a page `get_zeroed_page()` gave (0 if it failed).
+    fn from_addr(addr: usize) -> Result<Self> {
+        let addr = NonNull::new(addr as *mut PageWords).ok_or(ENOMEM)?;
         ALLOCATED.fetch_add(1, Ordering::Relaxed);
         // INVARIANT: a fresh page from get_zeroed_page(), now ours.
         Ok(Self { addr })

@@ -15,7 +15,7 @@
 #include <linux/types.h>
 
 /* Bumped on every incompatible change of this file. */
-#define SHADOWPID_ABI_VERSION	3
+#define SHADOWPID_ABI_VERSION	4
 
 /* Free in Documentation/userspace-api/ioctl/ioctl-number.rst of Linux 7.3. */
 #define SHADOWPID_IOC_MAGIC	0xB9
@@ -289,10 +289,119 @@ struct shadowpid_bench {
 	__u64 native_bytes;
 };
 
+/**
+ * enum shadowpid_mirror_cmd - what one SHADOWPID_IOC_MIRROR asks
+ *
+ * The live mirror is module-wide: attached, it follows every pid number the
+ * running kernel allocates or frees, in every PID namespace, at every level,
+ * and asks the 2.6.24 allocator which number it would have handed out.
+ *
+ * @SHADOWPID_MIRROR_STATUS:  the report only (of the current attachment, or
+ *                            of the last one).
+ * @SHADOWPID_MIRROR_ATTACH:  attach it to this file: EBUSY if it is
+ *                            attached already.  It detaches with DETACH or
+ *                            when this file is closed.  The counters start
+ *                            from zero.
+ * @SHADOWPID_MIRROR_DETACH:  detach it (only the file that attached it:
+ *                            ENOENT otherwise).  No probe is left after.
+ * @SHADOWPID_MIRROR_PERTURB: for tests of the detector: at the next fork in
+ *                            the namespace whose inode number is @arg, the
+ *                            shadow first takes the number it would hand
+ *                            out, so it diverges there once (then it is
+ *                            resynchronised).  ENOENT if not attached.
+ */
+enum shadowpid_mirror_cmd {
+	SHADOWPID_MIRROR_STATUS		= 0,
+	SHADOWPID_MIRROR_ATTACH		= 1,
+	SHADOWPID_MIRROR_DETACH		= 2,
+	SHADOWPID_MIRROR_PERTURB	= 3,
+};
+
+/* Kinds of events, indexes of @events and @missed of struct shadowpid_mirror. */
+enum shadowpid_mirror_event {
+	SHADOWPID_MIRROR_EV_CYCLIC	= 0,	/* a number from the cycle (fork) */
+	SHADOWPID_MIRROR_EV_SET_TID	= 1,	/* a number asked for (clone3 set_tid) */
+	SHADOWPID_MIRROR_EV_FREE	= 2,	/* a number given back */
+	SHADOWPID_MIRROR_EV_NS_GONE	= 3,	/* a namespace destroyed */
+	SHADOWPID_MIRROR_EV_KINDS	= 4,
+};
+
+/* Divergences kept in the report: the first ones. */
+#define SHADOWPID_MIRROR_LOG	16
+
+/**
+ * struct shadowpid_mirror_divergence - one fork where the two disagreed
+ * @ns_inum:   the namespace's inode number (as /proc/PID/ns/pid)
+ * @level:     its level (0: the initial namespace)
+ * @cursor:    the kernel's cursor when the fork started (one past its last
+ *             number)
+ * @shadow_nr: the number the 2.6.24 allocator would have handed out, -1 for
+ *             none (full)
+ * @kernel_nr: the number the kernel handed out, or -errno
+ * @reserved:  zero
+ */
+struct shadowpid_mirror_divergence {
+	__u32 ns_inum;
+	__u32 level;
+	__s32 cursor;
+	__s32 shadow_nr;
+	__s32 kernel_nr;
+	__u32 reserved;
+};
+
+/**
+ * struct shadowpid_mirror - SHADOWPID_IOC_MIRROR
+ * @cmd:      enum shadowpid_mirror_cmd
+ * @attached: out: 1 while a mirror is attached
+ * @arg:      PERTURB: the namespace's inode number; otherwise zero
+ * @events:   out: events seen, by enum shadowpid_mirror_event
+ * @missed:   out: events the kernel's probes missed (nmissed), by kind
+ * @ns_mirrored: out: namespaces given a shadow
+ * @ns_live:  out: shadows now
+ * @compared: out: forks whose number the shadow predicted
+ * @matched:  out: ... and got the kernel's
+ * @diverged: out: ... and did not (see @log)
+ * @forced:   out: set_tid allocations (2.6.24 has none: recorded, not compared)
+ * @cursor_jumps: out: cursors found moved between two allocations
+ *            (ns_last_pid writes, 7.3's reset before a namespace's init):
+ *            followed, never counted as divergences
+ * @resyncs:  out: shadows rebuilt from the kernel's IDR (after a divergence,
+ *            an inconsistency or an allocation failure)
+ * @atomic_failures: out: allocations the mirror could not make (it runs
+ *            where sleeping is not allowed); the namespace is resynchronised
+ * @skipped:  out: allocations not compared (the kernel's own retry after
+ *            an IDR ENOMEM, or a namespace waiting for its resync)
+ * @log_count: out: entries of @log filled
+ * @reserved: zero
+ * @log:      out: the first divergences
+ * Every counter counts from the last ATTACH.
+ */
+struct shadowpid_mirror {
+	__u32 cmd;
+	__u32 attached;
+	__u64 arg;
+	__u64 events[SHADOWPID_MIRROR_EV_KINDS];
+	__u64 missed[SHADOWPID_MIRROR_EV_KINDS];
+	__u64 ns_mirrored;
+	__u64 ns_live;
+	__u64 compared;
+	__u64 matched;
+	__u64 diverged;
+	__u64 forced;
+	__u64 cursor_jumps;
+	__u64 resyncs;
+	__u64 atomic_failures;
+	__u64 skipped;
+	__u32 log_count;
+	__u32 reserved;
+	struct shadowpid_mirror_divergence log[SHADOWPID_MIRROR_LOG];
+};
+
 #define SHADOWPID_IOC_VERSION	_IOR(SHADOWPID_IOC_MAGIC, 0x00, struct shadowpid_version)
 #define SHADOWPID_IOC_OP	_IOWR(SHADOWPID_IOC_MAGIC, 0x01, struct shadowpid_op)
 #define SHADOWPID_IOC_BATCH	_IOWR(SHADOWPID_IOC_MAGIC, 0x02, struct shadowpid_batch)
 #define SHADOWPID_IOC_STATS	_IOWR(SHADOWPID_IOC_MAGIC, 0x03, struct shadowpid_stats)
 #define SHADOWPID_IOC_BENCH	_IOWR(SHADOWPID_IOC_MAGIC, 0x04, struct shadowpid_bench)
+#define SHADOWPID_IOC_MIRROR	_IOWR(SHADOWPID_IOC_MAGIC, 0x05, struct shadowpid_mirror)
 
 #endif /* _UAPI_LINUX_SHADOWPID_H */

@@ -60,6 +60,13 @@ impl Device {
         Ok(v.abi_version)
     }
 
+    /// `SHADOWPID_IOC_MIRROR`: one command to the live mirror; the report
+    /// comes back in `m`.
+    pub fn mirror_raw(&self, m: &mut abi::shadowpid_mirror) -> io::Result<()> {
+        // SAFETY: SHADOWPID_IOC_MIRROR takes a `struct shadowpid_mirror`.
+        unsafe { self.ioctl(abi::SHADOWPID_IOC_MIRROR, m) }
+    }
+
     /// Runs one raw operation (`SHADOWPID_IOC_OP`); its result is in `op.result`.
     pub fn op_raw(&self, op: &mut abi::shadowpid_op) -> io::Result<()> {
         // SAFETY: SHADOWPID_IOC_OP takes a `struct shadowpid_op`.

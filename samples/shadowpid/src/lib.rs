@@ -10,6 +10,7 @@ pub mod compare;
 pub mod device;
 pub mod faults;
 pub mod fuzz;
+pub mod mirror;
 pub mod model;
 pub mod ops;
 pub mod pseudofs;

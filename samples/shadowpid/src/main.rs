@@ -51,6 +51,55 @@ struct CompareArgs {
     ktap: bool,
 }
 
+/// `shadowpid mirror ...`: the live mirror of the running kernel.
+#[derive(Subcommand)]
+enum MirrorCommand {
+    /// Attach the mirror, run CMD, detach, print what it saw. Exits non-zero
+    /// if a fork diverged, an event was missed, or CMD failed.
+    Run {
+        /// Print the report as JSON (the summary line still ends it).
+        #[arg(long)]
+        json: bool,
+        /// The command and its arguments.
+        #[arg(trailing_var_arg = true, allow_hyphen_values = true, required = true)]
+        command: Vec<String>,
+    },
+    /// The report of the attached mirror (or of the last one).
+    Status {
+        /// As JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// The report, refreshed, for a person at a terminal (Ctrl-C ends it).
+    Watch {
+        /// Milliseconds between refreshes.
+        #[arg(long, default_value_t = 1000)]
+        interval: u64,
+    },
+    /// What the mirror costs: fork+exit+wait and thread create+join,
+    /// detached and attached in turn, in this process.
+    Cost {
+        /// Forks per repetition.
+        #[arg(long, default_value_t = 2000)]
+        forks: u32,
+        /// Threads per repetition.
+        #[arg(long, default_value_t = 2000)]
+        threads: u32,
+        /// Repetitions of each side (the median is reported).
+        #[arg(long, default_value_t = 5)]
+        reps: u32,
+        /// As JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Test of the detector: the next fork in the namespace with this inode
+    /// number (`stat -L -c %i /proc/PID/ns/pid`) diverges once.
+    Perturb {
+        /// The namespace's inode number.
+        ns_inode: u32,
+    },
+}
+
 /// The subcommands: the tools below, then one per operation.
 #[derive(Subcommand)]
 enum Command {
@@ -139,6 +188,10 @@ enum Command {
     /// Replay real process creation in real PID namespaces on the shadow
     /// and compare, number for number (run it as root, in a test guest).
     Compare(CompareArgs),
+    /// The live mirror: the 2.6.24 allocator following every pid number
+    /// the running kernel hands out, compared fork by fork.
+    #[command(subcommand)]
+    Mirror(MirrorCommand),
     #[command(flatten)]
     Op(Op),
 }
@@ -259,9 +312,95 @@ fn compare(args: CompareArgs) -> io::Result<bool> {
     Ok(reports.iter().all(|r| r.mismatches == 0))
 }
 
+/// Prints `report` as text or JSON, always ending with its summary line.
+fn print_mirror(report: &shadowpid::mirror::Report, json: bool) -> io::Result<()> {
+    if json {
+        println!(
+            "{}",
+            serde_json::to_string_pretty(report).map_err(io::Error::other)?
+        );
+        println!("{}", report.summary());
+    } else {
+        println!("{report}");
+    }
+    Ok(())
+}
+
+fn mirror(cmd: MirrorCommand) -> io::Result<bool> {
+    use shadowpid::mirror::Mirror;
+    let dev = Device::open()?;
+    let m = Mirror::new(&dev);
+    match cmd {
+        MirrorCommand::Run { json, command } => {
+            m.attach()?;
+            let start = Instant::now();
+            // The device file is close-on-exec: the workload does not hold
+            // the mirror; if this process dies, the mirror detaches.
+            let status = std::process::Command::new(&command[0])
+                .args(&command[1..])
+                .status();
+            let report = m.status()?;
+            m.detach()?;
+            let ok = match &status {
+                Ok(s) => s.success(),
+                Err(e) => {
+                    eprintln!("shadowpid mirror run: {}: {e}", command[0]);
+                    false
+                }
+            };
+            if !json {
+                println!(
+                    "mirror: {:.1} s of {}{}",
+                    start.elapsed().as_secs_f64(),
+                    command.join(" "),
+                    if ok { "" } else { " (failed)" }
+                );
+            }
+            print_mirror(&report, json)?;
+            Ok(ok && report.clean())
+        }
+        MirrorCommand::Status { json } => {
+            let report = m.status()?;
+            print_mirror(&report, json)?;
+            Ok(report.clean())
+        }
+        MirrorCommand::Watch { interval } => loop {
+            let report = m.status()?;
+            print!(
+                "\x1b[H\x1b[2Jshadowpid mirror watch ({}), every {interval} ms; Ctrl-C ends\n\n{report}\n",
+                if report.attached { "attached" } else { "not attached: last report" }
+            );
+            io::stdout().flush()?;
+            std::thread::sleep(std::time::Duration::from_millis(interval));
+        },
+        MirrorCommand::Cost {
+            forks,
+            threads,
+            reps,
+            json,
+        } => {
+            let cost = shadowpid::mirror::cost(&m, forks, threads, reps)?;
+            if json {
+                println!(
+                    "{}",
+                    serde_json::to_string_pretty(&cost).map_err(io::Error::other)?
+                );
+            } else {
+                println!("{cost}");
+            }
+            Ok(true)
+        }
+        MirrorCommand::Perturb { ns_inode } => {
+            m.perturb(ns_inode)?;
+            Ok(true)
+        }
+    }
+}
+
 fn run(cli: Cli) -> io::Result<bool> {
     match cli.command {
         Command::Compare(args) => return compare(args),
+        Command::Mirror(cmd) => return mirror(cmd),
         Command::Faults {
             target,
             allocs,
@@ -357,6 +496,7 @@ fn run(cli: Cli) -> io::Result<bool> {
         Command::Script => script(&dev),
         Command::ModelTest { seed, ops } => model_test(&dev, seed, ops),
         Command::Compare(_)
+        | Command::Mirror(_)
         | Command::Faults { .. }
         | Command::Fuzz { .. }
         | Command::Bench { .. }

@@ -1,0 +1,77 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * The live mirror's hooks: the C side of rust/mirror/probes.rs.
+ *
+ * Every number of a pid namespace is taken and given back by the IDR calls
+ * of kernel/pid.c, all under pidmap_lock: idr_alloc_cyclic() (a fork),
+ * idr_alloc() (clone3's set_tid) in alloc_pid(), idr_remove() in
+ * free_pid() and in alloc_pid()'s failure path. Kretprobes on the two
+ * allocations and a kprobe on the removal, each keeping only the calls made
+ * from alloc_pid(), free_pid() or free_pids() (by the caller's return
+ * address, against the ranges of those functions resolved at register
+ * time), hand every event to the mirror's Rust handlers while pidmap_lock
+ * is still held, so in the order the kernel made them. A kprobe on
+ * idr_destroy() tells when a namespace goes (destroy_pid_namespace()).
+ *
+ * The entry handlers run where x86 takes a breakpoint: in NMI context, where
+ * no lock may be taken. They only record the call (its arguments and the
+ * IDR's cursor). The mirror's handlers run from the return handlers, in the
+ * context of the probed function: preemption off, no lock but the kernel's
+ * pidmap_lock held (for the allocations and removals).
+ *
+ * The Rust side owns all the mirror's logic; this file only hooks, reads
+ * registers and reads the fields of a struct pid_namespace.
+ */
+#ifndef SHADOWPID_MIRROR_PROBES_H
+#define SHADOWPID_MIRROR_PROBES_H
+
+#include <linux/types.h>
+
+/* Which hook. */
+enum shadowpid_probe {
+	SHADOWPID_PROBE_CYCLIC,		/* idr_alloc_cyclic(): a fork */
+	SHADOWPID_PROBE_FIXED,		/* idr_alloc(): clone3's set_tid */
+	SHADOWPID_PROBE_REMOVE,		/* idr_remove() */
+	SHADOWPID_PROBE_DESTROY,	/* idr_destroy(): the namespace goes */
+	SHADOWPID_PROBE_COUNT,
+};
+
+/* One call, as recorded when it started. */
+struct shadowpid_alloc_event {
+	void *idr;		/* &ns->idr: the namespace */
+	int start;		/* cyclic: pid_min; fixed: the number; remove: the number */
+	int end;		/* cyclic: the namespace's pid_max; fixed: number + 1 */
+	int cursor;		/* idr->idr_next when the call started */
+};
+
+/* The handlers, in Rust; `data` is what was registered with them. */
+struct shadowpid_probe_ops {
+	/* An allocation returned `ret`: the number, or -errno. */
+	void (*alloc_done)(void *data, enum shadowpid_probe kind,
+			   const struct shadowpid_alloc_event *ev, int ret);
+	/* Number `nr` of the namespace of `idr` was removed. */
+	void (*removed)(void *data, void *idr, int nr);
+	/* The namespace of `idr` was destroyed. */
+	void (*destroyed)(void *data, void *idr);
+};
+
+/* Registers the hooks; 0 or -errno (nothing left registered then). */
+int shadowpid_probes_register(const struct shadowpid_probe_ops *ops, void *data);
+/* Unregisters them; every handler has returned when this does. */
+void shadowpid_probes_unregister(void);
+/* Missed events of each hook (nmissed), SHADOWPID_PROBE_COUNT of them. */
+void shadowpid_probes_missed(__u64 *out);
+
+/* What the mirror needs of the namespace of `idr`. */
+struct shadowpid_pidns_info {
+	unsigned int level;
+	unsigned int inum;	/* its /proc/PID/ns/pid inode number */
+	int pid_max;
+};
+void shadowpid_pidns_of_idr(void *idr, struct shadowpid_pidns_info *out);
+/* The IDR's cyclic cursor (idr_next). */
+int shadowpid_idr_cursor(void *idr);
+/* The first number at or after `nr` in use in the IDR, or -1. */
+int shadowpid_idr_next(void *idr, int nr);
+
+#endif /* SHADOWPID_MIRROR_PROBES_H */

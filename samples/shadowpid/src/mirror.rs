@@ -1,0 +1,373 @@
+// SPDX-License-Identifier: GPL-2.0
+//! The live mirror (`SHADOWPID_IOC_MIRROR`): attach it, run a workload,
+//! read what it saw. See Documentation/shadowpid/mirror.rst.
+
+use crate::{abi, ops::errno_name, Device};
+use serde::Serialize;
+use std::{
+    fmt, io,
+    time::{Duration, Instant},
+};
+
+/// One fork where the 2.6.24 allocator would have handed out another number.
+#[derive(Clone, Debug, Serialize)]
+pub struct Divergence {
+    /// The namespace's inode number (as `/proc/PID/ns/pid`).
+    pub ns_inode: u32,
+    /// Its level (0: the initial namespace).
+    pub level: u32,
+    /// The kernel's cursor when the fork started.
+    pub cursor: i32,
+    /// The shadow's number; `None`: it found none.
+    pub shadow: Option<i32>,
+    /// The kernel's number, or -errno.
+    pub kernel: i32,
+}
+
+/// What the mirror counted since it was attached.
+#[derive(Clone, Debug, Default, Serialize)]
+pub struct Report {
+    /// Attached now.
+    pub attached: bool,
+    /// Forks (cyclic allocations) seen.
+    pub cyclic: u64,
+    /// set_tid allocations seen.
+    pub set_tid: u64,
+    /// Numbers freed.
+    pub freed: u64,
+    /// Namespaces destroyed while mirrored.
+    pub namespaces_gone: u64,
+    /// Namespaces given a shadow.
+    pub namespaces_mirrored: u64,
+    /// Shadows now.
+    pub namespaces_live: u64,
+    /// Forks compared.
+    pub compared: u64,
+    /// ... agreeing.
+    pub matched: u64,
+    /// ... disagreeing.
+    pub diverged: u64,
+    /// set_tid allocations recorded (not compared).
+    pub forced: u64,
+    /// Cursors moved between allocations (ns_last_pid, 7.3's reset).
+    pub cursor_jumps: u64,
+    /// Shadows copied again from the kernel's IDR.
+    pub resyncs: u64,
+    /// Allocations the mirror could not make (handlers cannot sleep).
+    pub atomic_failures: u64,
+    /// Allocations not compared (the kernel's ENOMEM retry, or a namespace
+    /// waiting for its resync).
+    pub skipped: u64,
+    /// Events the kernel's probes missed, by hook: cyclic, set_tid, free,
+    /// namespace destroyed.
+    pub missed: [u64; 4],
+    /// The first divergences.
+    pub divergences: Vec<Divergence>,
+}
+
+impl Report {
+    /// Events missed, all hooks.
+    pub fn missed_total(&self) -> u64 {
+        self.missed.iter().sum()
+    }
+
+    /// Clean: nothing diverged, nothing missed.
+    pub fn clean(&self) -> bool {
+        self.diverged == 0 && self.missed_total() == 0
+    }
+
+    /// The report's last line: `mirror: C compared, D diverged, M missed`.
+    pub fn summary(&self) -> String {
+        format!(
+            "mirror: {} compared, {} diverged, {} missed, {} forced, {} cursor jumps, {} resyncs",
+            self.compared,
+            self.diverged,
+            self.missed_total(),
+            self.forced,
+            self.cursor_jumps,
+            self.resyncs
+        )
+    }
+}
+
+impl From<&abi::shadowpid_mirror> for Report {
+    fn from(m: &abi::shadowpid_mirror) -> Self {
+        let ev = |k: u32| m.events[k as usize];
+        Report {
+            attached: m.attached != 0,
+            cyclic: ev(abi::SHADOWPID_MIRROR_EV_CYCLIC),
+            set_tid: ev(abi::SHADOWPID_MIRROR_EV_SET_TID),
+            freed: ev(abi::SHADOWPID_MIRROR_EV_FREE),
+            namespaces_gone: ev(abi::SHADOWPID_MIRROR_EV_NS_GONE),
+            namespaces_mirrored: m.ns_mirrored,
+            namespaces_live: m.ns_live,
+            compared: m.compared,
+            matched: m.matched,
+            diverged: m.diverged,
+            forced: m.forced,
+            cursor_jumps: m.cursor_jumps,
+            resyncs: m.resyncs,
+            atomic_failures: m.atomic_failures,
+            skipped: m.skipped,
+            missed: m.missed,
+            divergences: m.log[..(m.log_count as usize).min(m.log.len())]
+                .iter()
+                .map(|d| Divergence {
+                    ns_inode: d.ns_inum,
+                    level: d.level,
+                    cursor: d.cursor,
+                    shadow: (d.shadow_nr >= 0).then_some(d.shadow_nr),
+                    kernel: d.kernel_nr,
+                })
+                .collect(),
+        }
+    }
+}
+
+impl fmt::Display for Report {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        writeln!(
+            f,
+            "events:      {} forks, {} set_tid, {} frees, {} namespaces gone",
+            self.cyclic, self.set_tid, self.freed, self.namespaces_gone
+        )?;
+        writeln!(
+            f,
+            "namespaces:  {} mirrored, {} live",
+            self.namespaces_mirrored, self.namespaces_live
+        )?;
+        writeln!(
+            f,
+            "forks:       {} compared, {} matched, {} diverged; {} set_tid recorded (forced)",
+            self.compared, self.matched, self.diverged, self.forced
+        )?;
+        writeln!(
+            f,
+            "followed:    {} cursor jumps, {} resyncs, {} atomic-allocation failures, {} skipped",
+            self.cursor_jumps, self.resyncs, self.atomic_failures, self.skipped
+        )?;
+        writeln!(
+            f,
+            "missed:      {} fork, {} set_tid, {} free, {} namespace-gone events (kprobe nmissed)",
+            self.missed[0], self.missed[1], self.missed[2], self.missed[3]
+        )?;
+        for d in &self.divergences {
+            let kernel = if d.kernel < 0 {
+                errno_name(-d.kernel).to_string()
+            } else {
+                d.kernel.to_string()
+            };
+            writeln!(
+                f,
+                "divergence:  ns {} (level {}), cursor {}: 2.6.24 {}, kernel {}",
+                d.ns_inode,
+                d.level,
+                d.cursor,
+                d.shadow.map_or("none".into(), |n| n.to_string()),
+                kernel
+            )?;
+        }
+        write!(f, "{}", self.summary())
+    }
+}
+
+/// The live mirror, through an open device file.
+pub struct Mirror<'a> {
+    /// The file it is attached through (or asked through).
+    dev: &'a Device,
+}
+
+impl<'a> Mirror<'a> {
+    /// The mirror, as `dev` reaches it.
+    pub fn new(dev: &'a Device) -> Self {
+        Self { dev }
+    }
+
+    /// One command.
+    fn cmd(&self, cmd: u32, arg: u64) -> io::Result<Report> {
+        let mut m = abi::shadowpid_mirror {
+            cmd,
+            arg,
+            ..Default::default()
+        };
+        self.dev.mirror_raw(&mut m)?;
+        Ok(Report::from(&m))
+    }
+
+    /// Attaches it to this file (EBUSY if attached elsewhere); it detaches
+    /// when this file is closed, whatever ends the process.
+    pub fn attach(&self) -> io::Result<Report> {
+        self.cmd(abi::SHADOWPID_MIRROR_ATTACH, 0)
+    }
+
+    /// Detaches it.
+    pub fn detach(&self) -> io::Result<Report> {
+        self.cmd(abi::SHADOWPID_MIRROR_DETACH, 0)
+    }
+
+    /// Its report.
+    pub fn status(&self) -> io::Result<Report> {
+        self.cmd(abi::SHADOWPID_MIRROR_STATUS, 0)
+    }
+
+    /// Test of the detector: the next fork in the namespace of inode
+    /// `ns_inode` diverges once.
+    pub fn perturb(&self, ns_inode: u32) -> io::Result<Report> {
+        self.cmd(abi::SHADOWPID_MIRROR_PERTURB, ns_inode.into())
+    }
+}
+
+/// Median and spread of one side of [`Cost`], ns per operation.
+#[derive(Clone, Debug, Serialize)]
+pub struct Side {
+    /// Median of the repetitions.
+    pub median: f64,
+    /// Fastest.
+    pub min: f64,
+    /// Slowest.
+    pub max: f64,
+}
+
+impl Side {
+    /// From the repetitions' ns per operation.
+    fn of(mut v: Vec<f64>) -> Self {
+        v.sort_by(f64::total_cmp);
+        Side {
+            median: v[v.len() / 2],
+            min: v[0],
+            max: v[v.len() - 1],
+        }
+    }
+}
+
+/// What the mirror costs the kernel's own paths, measured in one run.
+#[derive(Clone, Debug, Serialize)]
+pub struct Cost {
+    /// Forks per repetition.
+    pub forks: u32,
+    /// Threads per repetition.
+    pub threads: u32,
+    /// Repetitions per side.
+    pub reps: u32,
+    /// fork + child `_exit` + `waitpid`, mirror detached.
+    pub fork_detached: Side,
+    /// ... attached.
+    pub fork_attached: Side,
+    /// thread create + join, detached.
+    pub thread_detached: Side,
+    /// ... attached.
+    pub thread_attached: Side,
+    /// attached / detached medians.
+    pub fork_ratio: f64,
+    /// attached / detached medians.
+    pub thread_ratio: f64,
+    /// The mirror's report over the attached runs: they must agree.
+    pub report: Report,
+}
+
+impl fmt::Display for Cost {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let side = |s: &Side| {
+            format!(
+                "{:.1} us ({:.1}..{:.1})",
+                s.median / 1e3,
+                s.min / 1e3,
+                s.max / 1e3
+            )
+        };
+        writeln!(
+            f,
+            "fork+exit+wait x {} ({} reps): detached {}, attached {}: {:.3}x",
+            self.forks,
+            self.reps,
+            side(&self.fork_detached),
+            side(&self.fork_attached),
+            self.fork_ratio
+        )?;
+        writeln!(
+            f,
+            "thread create+join x {} ({} reps): detached {}, attached {}: {:.3}x",
+            self.threads,
+            self.reps,
+            side(&self.thread_detached),
+            side(&self.thread_attached),
+            self.thread_ratio
+        )?;
+        write!(f, "{}", self.report.summary())
+    }
+}
+
+/// ns per fork of `n` fork + `_exit` + `waitpid`.
+fn forks(n: u32) -> io::Result<f64> {
+    let start = Instant::now();
+    for _ in 0..n {
+        // SAFETY: the child only calls `_exit`, async-signal-safe.
+        let pid = unsafe { libc::fork() };
+        if pid < 0 {
+            return Err(io::Error::last_os_error());
+        }
+        if pid == 0 {
+            // SAFETY: leaving the child at once.
+            unsafe { libc::_exit(0) };
+        }
+        // SAFETY: our own child.
+        if unsafe { libc::waitpid(pid, std::ptr::null_mut(), 0) } != pid {
+            return Err(io::Error::last_os_error());
+        }
+    }
+    Ok(start.elapsed().as_nanos() as f64 / f64::from(n.max(1)))
+}
+
+/// ns per thread of `n` thread create + join.
+fn threads(n: u32) -> io::Result<f64> {
+    let start = Instant::now();
+    for _ in 0..n {
+        std::thread::Builder::new()
+            .stack_size(64 << 10)
+            .spawn(|| {})?
+            .join()
+            .map_err(|_| io::Error::other("thread panicked"))?;
+    }
+    Ok(start.elapsed().as_nanos() as f64 / f64::from(n.max(1)))
+}
+
+/// Measures fork and thread creation with the mirror detached and attached
+/// in turn (`reps` times each, alternating, so that drift falls on both).
+pub fn cost(m: &Mirror<'_>, nforks: u32, nthreads: u32, reps: u32) -> io::Result<Cost> {
+    let reps = reps.max(1);
+    let (mut fd, mut fa, mut td, mut ta) = (vec![], vec![], vec![], vec![]);
+    let mut report = Report::default();
+    for _ in 0..reps {
+        fd.push(forks(nforks)?);
+        td.push(threads(nthreads)?);
+        m.attach()?;
+        let attached = (|| Ok::<_, io::Error>((forks(nforks)?, threads(nthreads)?)))();
+        let r = m.status();
+        m.detach()?;
+        let (f, t) = attached?;
+        fa.push(f);
+        ta.push(t);
+        let r = r?;
+        report.compared += r.compared;
+        report.matched += r.matched;
+        report.diverged += r.diverged;
+        for (a, b) in report.missed.iter_mut().zip(r.missed) {
+            *a += b;
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    let (fork_detached, fork_attached) = (Side::of(fd), Side::of(fa));
+    let (thread_detached, thread_attached) = (Side::of(td), Side::of(ta));
+    Ok(Cost {
+        forks: nforks,
+        threads: nthreads,
+        reps,
+        fork_ratio: fork_attached.median / fork_detached.median,
+        thread_ratio: thread_attached.median / thread_detached.median,
+        fork_detached,
+        fork_attached,
+        thread_detached,
+        thread_attached,
+        report,
+    })
+}

@@ -1,0 +1,61 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# A workload for the live mirror (shadowpid_mirror.sh runs it attached):
+# a fork/clone storm on every CPU in nested PID namespaces, a namespace
+# with pid_max 400 where numbers wrap and run out (EAGAIN), namespace
+# create/destroy churn, ns_last_pid writes, inits exiting.
+#
+#   mirror_workload.sh SCALE   (1: make check; make check-debug: 4)
+set -u
+scale=${1:-1}
+cpus=$(nproc)
+
+# Nested namespaces, three deep, each with a fork burst; the inits exit.
+unshare --fork --pid --mount-proc bash -c '
+	for i in $(seq 50); do /bin/true; done
+	unshare --fork --pid --mount-proc bash -c "
+		for i in \$(seq 50); do /bin/true; done
+		unshare --fork --pid --mount-proc bash -c \"for i in \\\$(seq 50); do /bin/true; done\"
+	"
+' || exit 1
+
+# A storm on every CPU, in a namespace of its own (stress-ng's fork and
+# clone stressors; clone makes threads and processes with many flags).
+if command -v stress-ng >/dev/null; then
+	(cd /tmp && unshare --fork --pid --mount-proc stress-ng --quiet --temp-path /tmp \
+		--fork "$cpus" --fork-ops $((1000 * scale)) \
+		--clone "$cpus" --clone-ops $((500 * scale)) \
+		--timeout 120) || exit 1
+else
+	echo "# stress-ng is not installed: the storm is skipped" >&2
+	exit 1
+fi
+
+# pid_max 400: the cycle wraps to 300; then 150 sleepers more than fit, so
+# forks fail with EAGAIN (the shell reports them and goes on).
+unshare --fork --pid --mount-proc bash -c '
+	echo 400 > /proc/sys/kernel/pid_max || exit 1
+	for round in $(seq '"$scale"'); do
+		for i in $(seq 300); do /bin/true; done
+		for i in $(seq 550); do (sleep 30 &) 2>/dev/null; done
+		kill -9 $(pgrep -x sleep) 2>/dev/null
+		wait
+		for i in $(seq 100); do /bin/true; done
+	done
+	exit 0
+' || exit 1
+
+# ns_last_pid writes: the cursor jumps (followed, not a divergence).
+unshare --fork --pid --mount-proc bash -c '
+	for n in 1000 50 777 30000 5; do
+		echo $n > /proc/sys/kernel/ns_last_pid; /bin/true; /bin/true
+	done
+' || exit 1
+
+# Namespace churn: thousands made and destroyed, so freed namespaces'
+# addresses are reused by new ones.
+for i in $(seq $((1000 * scale))); do
+	unshare --fork --pid /bin/true || exit 1
+done
+exit 0

@@ -1,0 +1,147 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# The live mirror of the running kernel's pid allocations: attached, every
+# fork's number is compared with the one the 2.6.24 allocator would have
+# handed out. KTAP out, one test per case. The storm's scale comes from
+# $SHADOWPID_MIRROR_SCALE (1; make check-debug: 4).
+. "$(dirname "$0")/ktap_lib.sh"
+skip_unless_ready
+mount_debugfs
+scale=${SHADOWPID_MIRROR_SCALE:-1}
+native=${SHADOWPID_NATIVE_SELFTESTS:-$here/../native}
+out=$(mktemp)
+trap 'rm -f "$out"' EXIT
+
+# field NAME: a number from the JSON report in $out.
+field() {
+	python3 -c '
+import json, sys
+t = sys.stdin.read()
+i = t.rfind("\n{\n") + 1 if not t.startswith("{\n") else 0
+print(json.loads(t[i:t.rindex("}") + 1])[sys.argv[1]])' "$1" <"$out"
+}
+
+# mirrored NAME CMD...: runs CMD under the mirror, shows the report; its
+# status is the mirror's (non-zero on a divergence, a missed event, or CMD
+# failing).
+mirrored() {
+	local name=$1
+	shift
+	"$cli" mirror run --json -- "$@" >"$out" 2>&1
+	local rc=$?
+	grep -vE '^\s*("|\[|\]|\{|\}|[0-9]+,?$)' "$out" | tail -n 20 | sed "s/^/# $name: /"
+	grep -E '^\s+"(compared|diverged|forced|cursor_jumps|resyncs|atomic_failures|namespaces_mirrored|namespaces_gone)"' "$out" |
+		tr -d ' \n' | sed "s/^/# $name: /; s/\$/\n/"
+	return $rc
+}
+
+# No kprobe of ours left.
+no_probe_left() {
+	! grep -qE 'idr_(alloc|alloc_cyclic|remove|destroy)' /sys/kernel/debug/kprobes/list 2>/dev/null
+}
+
+ktap_plan 8
+
+# One mirror at a time, and nothing left after it.
+"$cli" mirror run -- "$cli" mirror run -- true >"$out" 2>&1
+inner_busy=$(grep -c 'Device or resource busy\|EBUSY' "$out")
+sed 's/^/# /' "$out" | tail -n 3
+[ "$inner_busy" -ge 1 ] && no_probe_left
+ktap_result $? attach_once_detach_clean
+
+# The detector can fail: one namespace's shadow takes a number ahead, so
+# exactly one fork diverges, and after its resync all agree again.
+mirrored perturb bash -c 'unshare --fork --pid --mount-proc bash -c "
+	\"$0\" mirror perturb \$(stat -L -c %i /proc/self/ns/pid) || exit 1
+	for i in \$(seq 20); do /bin/true; done"' "$cli"
+rc=$?
+[ $rc -ne 0 ] && [ "$(field diverged)" = 1 ] && [ "$(field resyncs)" -ge 1 ] &&
+	[ "$(field matched)" = $(($(field compared) - 1)) ] && [ "$(field compared)" -ge 20 ]
+ktap_result $? perturbation_detected_once
+
+# The kernel's own PID selftests, with the mirror attached: they still pass
+# (the mirror is invisible to the native side), and the mirror agrees.
+rc=0
+for t in clone3/clone3 clone3/clone3_set_tid pid_namespace/pid_max \
+	pid_namespace/regression_enomem pid_namespace/pidns_init_via_setns; do
+	if [ ! -x "$native/$t" ]; then
+		echo "# $native/$t: not built"; rc=1; continue
+	fi
+	(cd "$(dirname "$native/$t")" && mirrored "$(basename "$t")" "./$(basename "$t")") || rc=1
+	[ "$(field forced)" -gt 0 ] || [ "$t" != clone3/clone3_set_tid ] || rc=1
+done
+ktap_result $rc kernel_selftests_under_mirror
+
+# A storm: forks and clones on every CPU in nested namespaces, pid_max 400
+# with wrap-around and EAGAIN, namespace churn, ns_last_pid writes.
+mirrored storm "$here/mirror_workload.sh" "$scale"
+rc=$?
+[ $rc -eq 0 ] && [ "$(field compared)" -gt 1000 ] && [ "$(field cursor_jumps)" -ge 5 ] &&
+	[ "$(field namespaces_gone)" -ge 1000 ]
+ktap_result $? storm_agrees
+
+# compare's scenarios, with the mirror attached: both agree.
+mirrored compare "$cli" compare
+ktap_result $? compare_under_mirror
+
+# Killed while attached, in the middle of a storm: the file's release
+# detaches it, and no probe is left.
+"$cli" mirror run -- "$here/mirror_workload.sh" 1 >/dev/null 2>&1 &
+pid=$!
+for i in $(seq 100); do
+	"$cli" mirror status --json 2>/dev/null | grep -q '"attached": true' && break
+	sleep 0.1
+done
+sleep 2
+kill -9 $pid
+wait $pid 2>/dev/null
+pkill -9 -f mirror_workload.sh; pkill -9 stress-ng; sleep 1
+"$cli" mirror status --json >"$out" 2>&1
+grep -q '"attached": false' "$out" && no_probe_left && "$cli" mirror run -- true >/dev/null
+ktap_result $? sigkill_detaches
+
+# On a kernel with fault injection (the debug one): failslab and
+# fail_page_alloc aimed at the module's code (the mirror's atomic
+# allocations) during a storm. Every failure is counted and followed by a
+# resync; nothing diverges, nothing is missed; the native side forks on.
+fi=/sys/kernel/debug
+if [ -e $fi/failslab ] && [ -e $fi/fail_page_alloc ]; then
+	read -r base < <(awk '$1 == "shadowpid" { print $6 }' /proc/modules)
+	size=$(awk '$1 == "shadowpid" { print $2 }' /proc/modules)
+	for f in failslab fail_page_alloc; do
+		echo 0 >$fi/$f/interval 2>/dev/null
+		echo 20 >$fi/$f/probability
+		echo -1 >$fi/$f/times
+		echo N >$fi/$f/task-filter
+		echo 0 >$fi/$f/verbose
+		printf '%u\n' "$base" >$fi/$f/require-start
+		printf '%u\n' $((base + size)) >$fi/$f/require-end
+		echo 32 >$fi/$f/stacktrace-depth
+	done
+	# Pages of order 0 too; sleeping allocations are left alone (the
+	# mirror's never sleep).
+	echo 0 >$fi/fail_page_alloc/min-order
+	mirrored faults "$here/mirror_workload.sh" 1
+	rc=$?
+	for f in failslab fail_page_alloc; do
+		echo 0 >$fi/$f/probability
+		echo 0 >$fi/$f/require-start
+		echo 18446744073709551615 >$fi/$f/require-end
+	done
+	[ $rc -eq 0 ] && [ "$(field atomic_failures)" -gt 0 ] &&
+		[ "$(field resyncs)" -gt 0 ]
+	ktap_result $? atomic_failures_resync
+else
+	echo "# no failslab/fail_page_alloc: make check-debug runs this one"
+	ktap_result 4 atomic_failures_resync
+fi
+
+# What it costs: fork and thread creation, detached and attached in turn.
+"$cli" mirror cost --forks $((500 * scale)) --threads $((500 * scale)) --reps 3 >"$out" 2>&1
+rc=$?
+sed 's/^/# cost: /' "$out"
+[ $rc -eq 0 ] && grep -q 'mirror: [0-9]* compared, 0 diverged, 0 missed' "$out"
+ktap_result $? cost_measured
+
+ktap_finish
