@@ -6,7 +6,7 @@
 # with pid_max 400 where numbers wrap and run out (EAGAIN), namespace
 # create/destroy churn, ns_last_pid writes, inits exiting.
 #
-#   mirror_workload.sh SCALE   (1: make check; make check-debug: 4)
+#   mirror_workload.sh SCALE   (1: make check; make check-debug: 2)
 set -u
 scale=${1:-1}
 cpus=$(nproc)
@@ -32,19 +32,37 @@ else
 	exit 1
 fi
 
-# pid_max 400: the cycle wraps to 300; then 150 sleepers more than fit, so
-# forks fail with EAGAIN (the shell reports them and goes on).
-unshare --fork --pid --mount-proc bash -c '
-	echo 400 > /proc/sys/kernel/pid_max || exit 1
-	for round in $(seq '"$scale"'); do
-		for i in $(seq 300); do /bin/true; done
-		for i in $(seq 550); do (sleep 30 &) 2>/dev/null; done
-		kill -9 $(pgrep -x sleep) 2>/dev/null
-		wait
-		for i in $(seq 100); do /bin/true; done
-	done
-	exit 0
-' || exit 1
+# pid_max 400: the cycle wraps to 300, then children that stay alive fill
+# the namespace until fork fails with EAGAIN (python's fork, which does not
+# retry as a shell does); they are killed and it goes on.
+unshare --fork --pid --mount-proc python3 -c '
+import os, signal, sys
+with open("/proc/sys/kernel/pid_max", "w") as f:
+    f.write("400")
+def forks(n):
+    for _ in range(n):
+        pid = os.fork()
+        if pid == 0:
+            os._exit(0)
+        os.waitpid(pid, 0)
+for _ in range(int(sys.argv[1])):
+    forks(450)
+    kids = []
+    try:
+        while True:
+            pid = os.fork()
+            if pid == 0:
+                signal.pause()
+                os._exit(0)
+            kids.append(pid)
+    except BlockingIOError:
+        pass
+    assert len(kids) > 0
+    for k in kids:
+        os.kill(k, signal.SIGKILL)
+        os.waitpid(k, 0)
+    forks(100)
+' "$scale" || exit 1
 
 # ns_last_pid writes: the cursor jumps (followed, not a divergence).
 unshare --fork --pid --mount-proc bash -c '
@@ -53,8 +71,8 @@ unshare --fork --pid --mount-proc bash -c '
 	done
 ' || exit 1
 
-# Namespace churn: thousands made and destroyed, so freed namespaces'
-# addresses are reused by new ones.
+# Namespace churn: a thousand made and destroyed per scale, so freed
+# namespaces' addresses are reused by new ones.
 for i in $(seq $((1000 * scale))); do
 	unshare --fork --pid /bin/true || exit 1
 done

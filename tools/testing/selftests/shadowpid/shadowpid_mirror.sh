@@ -4,7 +4,7 @@
 # The live mirror of the running kernel's pid allocations: attached, every
 # fork's number is compared with the one the 2.6.24 allocator would have
 # handed out. KTAP out, one test per case. The storm's scale comes from
-# $SHADOWPID_MIRROR_SCALE (1; make check-debug: 4).
+# $SHADOWPID_MIRROR_SCALE (1; make check-debug: 2).
 . "$(dirname "$0")/ktap_lib.sh"
 skip_unless_ready
 mount_debugfs
