@@ -6,10 +6,15 @@
 # with pid_max 400 where numbers wrap and run out (EAGAIN), namespace
 # create/destroy churn, ns_last_pid writes, inits exiting.
 #
-#   mirror_workload.sh SCALE   (1: make check; make check-debug: 2)
+#   mirror_workload.sh SCALE   (1)
+#
+# $SHADOWPID_MIRROR_CHURN namespaces are churned per scale (1,000).
 set -u
 scale=${1:-1}
+churn=${SHADOWPID_MIRROR_CHURN:-1000}
 cpus=$(nproc)
+start=$SECONDS
+phase() { echo "workload: $1 done at $((SECONDS - start)) s"; }
 
 # Nested namespaces, three deep, each with a fork burst; the inits exit.
 unshare --fork --pid --mount-proc bash -c '
@@ -18,7 +23,8 @@ unshare --fork --pid --mount-proc bash -c '
 		for i in \$(seq 50); do /bin/true; done
 		unshare --fork --pid --mount-proc bash -c \"for i in \\\$(seq 50); do /bin/true; done\"
 	"
-' || exit 1
+ ' || exit 1
+phase "nested namespaces"
 
 # A storm on every CPU, in a namespace of its own (stress-ng's fork and
 # clone stressors; clone makes threads and processes with many flags).
@@ -27,6 +33,7 @@ if command -v stress-ng >/dev/null; then
 		--fork "$cpus" --fork-ops $((1000 * scale)) \
 		--clone "$cpus" --clone-ops $((500 * scale)) \
 		--timeout 120) || exit 1
+	phase "stress-ng storm"
 else
 	echo "# stress-ng is not installed: the storm is skipped" >&2
 	exit 1
@@ -62,7 +69,8 @@ for _ in range(int(sys.argv[1])):
         os.kill(k, signal.SIGKILL)
         os.waitpid(k, 0)
     forks(100)
-' "$scale" || exit 1
+ ' "$scale" || exit 1
+phase "pid_max 400 wrap and EAGAIN"
 
 # ns_last_pid writes: the cursor jumps (followed, not a divergence).
 unshare --fork --pid --mount-proc bash -c '
@@ -70,10 +78,12 @@ unshare --fork --pid --mount-proc bash -c '
 		echo $n > /proc/sys/kernel/ns_last_pid; /bin/true; /bin/true
 	done
 ' || exit 1
+phase "ns_last_pid writes"
 
-# Namespace churn: a thousand made and destroyed per scale, so freed
-# namespaces' addresses are reused by new ones.
-for i in $(seq $((1000 * scale))); do
+# Namespace churn: $SHADOWPID_MIRROR_CHURN (1,000) made and destroyed per
+# scale, so freed namespaces' addresses are reused by new ones.
+for i in $(seq $((churn * scale))); do
 	unshare --fork --pid /bin/true || exit 1
 done
+phase "namespace churn"
 exit 0

@@ -3,8 +3,9 @@
 #
 # The live mirror of the running kernel's pid allocations: attached, every
 # fork's number is compared with the one the 2.6.24 allocator would have
-# handed out. KTAP out, one test per case. The storm's scale comes from
-# $SHADOWPID_MIRROR_SCALE (1; make check-debug: 2).
+# handed out. KTAP out, one test per case. The storm's size comes from
+# $SHADOWPID_MIRROR_SCALE (1) and $SHADOWPID_MIRROR_CHURN (namespaces made
+# and destroyed: 1,000; make check-debug: 300).
 . "$(dirname "$0")/ktap_lib.sh"
 skip_unless_ready
 mount_debugfs
@@ -61,9 +62,16 @@ rc=$?
 ktap_result $? perturbation_detected_once
 
 # The kernel's own PID selftests, with the mirror attached: they still pass
-# (the mirror is invisible to the native side), and the mirror agrees.
+# (the mirror is invisible to the native side), and the mirror agrees. Not
+# on a KASAN kernel: their harness gives a test 30 s, which pid_max's nested
+# case outlasts there under TCG with or without the mirror; the regular
+# kernel runs them.
 rc=0
-for t in clone3/clone3 clone3/clone3_set_tid pid_namespace/pid_max \
+if dmesg | grep -q 'KernelAddressSanitizer initialized'; then
+	echo "# KASAN kernel: the kernel's selftests run on the regular one (make check)"
+	rc=4
+fi
+[ $rc -eq 4 ] || for t in clone3/clone3 clone3/clone3_set_tid pid_namespace/pid_max \
 	pid_namespace/regression_enomem pid_namespace/pidns_init_via_setns; do
 	if [ ! -x "$native/$t" ]; then
 		echo "# $native/$t: not built"; rc=1; continue
@@ -78,7 +86,7 @@ ktap_result $rc kernel_selftests_under_mirror
 mirrored storm "$here/mirror_workload.sh" "$scale"
 rc=$?
 [ $rc -eq 0 ] && [ "$(field compared)" -gt 1000 ] && [ "$(field cursor_jumps)" -ge 5 ] &&
-	[ "$(field namespaces_gone)" -ge 1000 ]
+	[ "$(field namespaces_gone)" -ge $((${SHADOWPID_MIRROR_CHURN:-1000} * scale)) ]
 ktap_result $? storm_agrees
 
 # compare's scenarios, with the mirror attached: both agree.
@@ -122,7 +130,7 @@ if [ -e $fi/failslab ] && [ -e $fi/fail_page_alloc ]; then
 	# Pages of order 0 too; sleeping allocations are left alone (the
 	# mirror's never sleep).
 	echo 0 >$fi/fail_page_alloc/min-order
-	mirrored faults "$here/mirror_workload.sh" 1
+	SHADOWPID_MIRROR_CHURN=100 mirrored faults "$here/mirror_workload.sh" 1
 	rc=$?
 	for f in failslab fail_page_alloc; do
 		echo 0 >$fi/$f/probability
