@@ -31,6 +31,8 @@ export LIBCLANG_PATH ?= /usr/lib/llvm-19/lib
 KSRC ?= $(patsubst %/Makefile,%,$(firstword $(wildcard $(SHADOWPID_CACHE)/src/linux-source-*/Makefile)))
 
 CLI_DIR := samples/shadowpid
+# The loom models of rust/pidmap.rs, on the host.
+LOOM_DIR := tools/testing/shadowpid-loom
 SELFTEST_DIR := tools/testing/selftests/shadowpid
 # The kselftest collection as installed for the runner (run_kselftest.sh).
 KSELFTEST_INSTALL := $(CURDIR)/build/kselftest
@@ -45,6 +47,7 @@ modules:
 	$(MAKE) -C $(KDIR) M=$(CURDIR) LLVM=$(LLVM) modules
 ifneq ($(CLIPPY),)
 	cd $(CLI_DIR) && cargo clippy --release --locked --all-targets -- -D warnings
+	cd $(LOOM_DIR) && cargo clippy --release --locked --all-targets --all-features -- -D warnings
 endif
 
 # Set-up: what 'make run', 'make check' and 'make bench' do first on a
@@ -97,11 +100,13 @@ check: kernel
 # The long passes run here: 2 x 1,000,000 stress operations, ten minutes of
 # fuzzing (fault injection runs whenever the kernel has it). The live
 # mirror's storm churns 300 namespaces there, not 1,000: under KASAN and
-# TCG one costs about half a second.
+# TCG one costs about half a second. The loom models are host tests that
+# make check ran already (SHADOWPID_LOOM=0 skips them here).
 check-debug: kernel-debug
 	SHADOWPID_STRESS_OPS=$${SHADOWPID_STRESS_OPS:-1000000} \
 	SHADOWPID_FUZZ_SECONDS=$${SHADOWPID_FUZZ_SECONDS:-600} \
 	SHADOWPID_MIRROR_CHURN=$${SHADOWPID_MIRROR_CHURN:-300} \
+	SHADOWPID_LOOM=$${SHADOWPID_LOOM:-0} \
 	SHADOWPID_VM_TIMEOUT=$${SHADOWPID_VM_TIMEOUT:-5400} \
 		$(MAKE) --no-print-directory suites KDIR=$(DEBUG_KDIR)
 
@@ -119,6 +124,7 @@ rustfmt rustfmtcheck:
 	rustfmt $(if $(filter rustfmtcheck,$@),--check) --edition 2021 \
 		$$(find rust -name '*.rs' ! -name '*generated*')
 	cd $(CLI_DIR) && cargo fmt $(if $(filter rustfmtcheck,$@),--check)
+	cd $(LOOM_DIR) && cargo fmt $(if $(filter rustfmtcheck,$@),--check)
 
 clean:
 	@if [ -f $(KDIR)/Makefile ]; then \
@@ -131,3 +137,4 @@ clean:
 	rm -f rust/uapi_generated.rs rust/bench/native_generated.rs rust/mirror/probes_generated.rs $(SELFTEST_DIR)/shadowpid_test
 	rm -rf build
 	cd $(CLI_DIR) && cargo clean
+	cd $(LOOM_DIR) && cargo clean
