@@ -59,7 +59,6 @@ struct Shadow {
 }
 
 /// The report's counters.
-#[derive(Default)]
 struct Counters {
     /// Events by `enum shadowpid_mirror_event`.
     events: [u64; uapi::SHADOWPID_MIRROR_EV_KINDS as usize],
@@ -81,6 +80,22 @@ struct Counters {
     atomic_failures: u64,
     /// Allocations not compared.
     skipped: u64,
+}
+
+impl Counters {
+    /// All zero: before the first attach, and at each attach.
+    const ZERO: Self = Self {
+        events: [0; uapi::SHADOWPID_MIRROR_EV_KINDS as usize],
+        ns_mirrored: 0,
+        compared: 0,
+        matched: 0,
+        diverged: 0,
+        forced: 0,
+        cursor_jumps: 0,
+        resyncs: 0,
+        atomic_failures: 0,
+        skipped: 0,
+    };
 }
 
 /// Everything the handlers share.
@@ -105,18 +120,7 @@ impl State {
         Self {
             active: false,
             shadows: KVec::new(),
-            counters: Counters {
-                events: [0; uapi::SHADOWPID_MIRROR_EV_KINDS as usize],
-                ns_mirrored: 0,
-                compared: 0,
-                matched: 0,
-                diverged: 0,
-                forced: 0,
-                cursor_jumps: 0,
-                resyncs: 0,
-                atomic_failures: 0,
-                skipped: 0,
-            },
+            counters: Counters::ZERO,
             log: KVec::new(),
             perturb: None,
             missed: [0; probes::HOOKS],
@@ -370,7 +374,7 @@ fn attach(owner: usize) -> Result {
         core::mem::swap(&mut s.shadows, &mut shadows);
         s.log.clear();
         s.shadows.clear();
-        s.counters = Counters::default();
+        s.counters = Counters::ZERO;
         s.perturb = None;
         s.missed = [0; probes::HOOKS];
         s.active = true;
