@@ -112,7 +112,7 @@ check-debug: kernel-debug
 
 run: kernel
 	@$(MAKE) --no-print-directory modules tools
-	@scripts/vm scripts/guest-run
+	@scripts/vm --one-tcg-thread scripts/guest-run
 
 bench: kernel
 	@$(MAKE) --no-print-directory modules tools

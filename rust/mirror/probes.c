@@ -38,10 +38,13 @@ static const struct shadowpid_probe_ops *ops;
 static void *ops_data;
 
 /* The [start, end) of function `name`: a kprobe on the name gives an address
- * in it, and sprint_symbol() its offset and size ("name+0x4/0x4e0"). */
+ * in it, and sprint_symbol() its offset and size ("name+0x4/0x4e0"). The
+ * kprobe is registered disabled: it resolves the name and never touches the
+ * text (arming and removing a breakpoint per lookup would be text patching
+ * for nothing). */
 static int symbol_range(const char *name, unsigned long *start, unsigned long *end)
 {
-	struct kprobe kp = { .symbol_name = name };
+	struct kprobe kp = { .symbol_name = name, .flags = KPROBE_FLAG_DISABLED };
 	char buf[KSYM_SYMBOL_LEN], *plus;
 	unsigned long addr, off, size;
 	int ret;
