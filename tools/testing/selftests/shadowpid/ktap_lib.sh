@@ -30,8 +30,10 @@ ktap_result() {
 	esac
 }
 
-# ktap_finish: the totals line, and the exit status kselftest expects.
+# ktap_finish: the totals line, the test's wall time (a diagnostic), and the
+# exit status kselftest expects.
 ktap_finish() {
+	echo "# elapsed: $SECONDS s"
 	echo "# Totals: pass:$ktap_passed fail:$ktap_failed xfail:0 xpass:0 skip:$ktap_skipped error:0"
 	[ "$ktap_failed" -eq 0 ] || exit $ksft_fail
 	exit $ksft_pass
