@@ -409,6 +409,17 @@ pub(crate) fn free_pid(pid: &Pid) -> Result<bool> {
     Ok(reaper)
 }
 
+/// Bytes one task link takes where 7.3 takes none: the first attach of a
+/// pid (of a type) allocates its vector of task ids, which 7.3 embeds in
+/// `struct pid` as `tasks[PIDTYPE_MAX]`. Measured: the slab object of a
+/// vector holding one id, as `attach_pid()` makes it.
+pub(crate) fn task_link_bytes() -> Result<u64> {
+    let mut v: KVec<u32> = KVec::new();
+    v.push(0, GFP_KERNEL)?;
+    // SAFETY: `v`'s buffer is a live kmalloc object (one element pushed).
+    Ok(unsafe { bindings::ksize(v.as_ptr().cast()) } as u64)
+}
+
 /// `find_pid_ns()`: the pid numbered `nr` in `ns`, if hashed, valid for the
 /// RCU read-side critical section `rcu` holds open.
 pub(crate) fn find_pid_ns<'g>(
@@ -427,15 +438,28 @@ pub(crate) fn find_get_pid(nr: i32, ns: &PidNamespace) -> Option<ARef<Pid>> {
     find_pid_ns(nr, ns, &rcu).map(ARef::from)
 }
 
-/// `find_ge_pid()`: the first pid numbered `nr` or above in `ns`.
-pub(crate) fn find_ge_pid(nr: i32, ns: &PidNamespace) -> Option<ARef<Pid>> {
+/// `find_ge_pid()` as 2.6.24 has it: the first pid numbered `nr` or above
+/// in `ns` (`find_pid_ns()`, then `next_pidmap()` past numbers without a
+/// hashed pid), valid for the RCU read-side critical section `rcu` holds.
+pub(crate) fn find_ge_pid_rcu<'g>(
+    nr: i32,
+    ns: &PidNamespace,
+    rcu: &'g kernel::sync::rcu::Guard,
+) -> Option<&'g Pid> {
     let mut nr = nr.max(0);
     loop {
-        if let Some(pid) = find_get_pid(nr, ns) {
+        if let Some(pid) = find_pid_ns(nr, ns, rcu) {
             return Some(pid);
         }
         nr = ns.pidmap.next(nr)?;
     }
+}
+
+/// [`find_ge_pid_rcu`] + `get_pid()`: a reference on the pid found.
+pub(crate) fn find_ge_pid(nr: i32, ns: &PidNamespace) -> Option<ARef<Pid>> {
+    let rcu = kernel::sync::rcu::read_lock();
+    // As in `find_get_pid()`: the pid found still has the hash's reference.
+    find_ge_pid_rcu(nr, ns, &rcu).map(ARef::from)
 }
 
 /// A shadow task: a pid link per type (`task->pids[type]`).

@@ -83,7 +83,7 @@ mod tests {
         assert_eq!(core::mem::size_of::<shadowpid_op>(), 184);
         assert_eq!(core::mem::size_of::<shadowpid_batch>(), 24);
         assert_eq!(core::mem::size_of::<shadowpid_stats>(), 72);
-        assert_eq!(core::mem::size_of::<shadowpid_bench>(), 320);
+        assert_eq!(core::mem::size_of::<shadowpid_bench>(), 464);
         assert_eq!(core::mem::size_of::<shadowpid_mirror>(), 552);
     }
 }

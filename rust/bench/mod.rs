@@ -1,17 +1,21 @@
 // SPDX-License-Identifier: GPL-2.0
 
-//! `SHADOWPID_IOC_BENCH`: the shadow allocator timed beside the native-style
-//! one ([`crate::native`]), in the same call, on the same machine.
+//! `SHADOWPID_IOC_BENCH`: the shadow allocator timed beside the rebuild of
+//! 7.3's ([`native`]) and the running kernel's own functions ([`running`]),
+//! in the same call, on the same machine, in the same state.
 //!
-//! Every figure builds its state on both sides outside the timed region,
-//! then alternates repetitions (shadow, native, shadow, ...) so that a drift
-//! of the machine falls on both. A repetition times `iterations` operations
-//! with `ktime_get()` and reports picoseconds per operation. Frees deferred
-//! by RCU are let through (`rcu_barrier()`) between repetitions, untimed.
-//! Only one benchmark runs at a time (EBUSY otherwise), and a signal ends
-//! one between steps (EINTR) after it has torn its state down.
+//! Every figure builds its state on every column outside the timed region:
+//! the numbers the caller's real namespaces hold, level by level, then the
+//! figure's live pids (`enum shadowpid_bench_layout`). It then alternates
+//! repetitions (shadow, rebuild, kernel, shadow, ...) so that a drift of the
+//! machine falls on all. A repetition times `iterations` operations with
+//! `ktime_get()` and reports picoseconds per operation. Frees deferred by
+//! RCU are let through (`rcu_barrier()`) between repetitions, untimed. Only
+//! one benchmark runs at a time (EBUSY otherwise), and a signal ends one
+//! between steps (EINTR) after it has torn its state down.
 
 mod native;
+mod running;
 
 use crate::{
     namespace::{PidNamespace, MAX_LEVEL, PID_MAX_MIN},
@@ -29,6 +33,7 @@ use kernel::{
     sync::{aref::ARef, rcu},
 };
 use native::{NativeNs, NativePid};
+use running::{KernelNs, KernelNsView, KernelPid};
 
 /// Set while a benchmark runs.
 static BUSY: AtomicBool = AtomicBool::new(false);
@@ -95,16 +100,16 @@ struct Shadow {
 }
 
 impl Shadow {
-    /// `depth` nested namespaces with pid_max `pid_max`; with their inits
-    /// if `inits`.
-    fn new(depth: u32, pid_max: i32, inits: bool) -> Result<Self> {
+    /// `depth` nested namespaces, level `l` with pid_max `pid_max(l)`; with
+    /// their inits if `inits`.
+    fn new(depth: u32, pid_max: impl Fn(u32) -> i32, inits: bool) -> Result<Self> {
         let mut s = Self {
             chain: KVec::new(),
             pids: KVVec::new(),
         };
-        for _ in 0..depth {
+        for level in 0..depth {
             let ns = PidNamespace::create(s.chain.last())?;
-            ns.set_pid_max(pid_max.into())?;
+            ns.set_pid_max(pid_max(level).into())?;
             s.chain.push(ns, GFP_KERNEL)?;
             if inits {
                 let init = s.alloc_pid()?;
@@ -124,18 +129,6 @@ impl Shadow {
     fn alloc_pid(&self) -> Result<ARef<Pid>> {
         pid::alloc_pid(self.leaf(), &[])
     }
-
-    /// `live` pids in the most nested namespace (numbers 1..=live).
-    fn fill(&mut self, live: u32) -> Result {
-        for i in self.pids.len() as u32..live {
-            if i % 65536 == 0 {
-                interrupted()?;
-            }
-            let pid = self.alloc_pid()?;
-            self.pids.push(pid, GFP_KERNEL)?;
-        }
-        Ok(())
-    }
 }
 
 impl Drop for Shadow {
@@ -147,7 +140,7 @@ impl Drop for Shadow {
     }
 }
 
-/// The native side of a figure, shaped as [`Shadow`].
+/// The rebuild's side of a figure, shaped as [`Shadow`].
 struct Native {
     /// Root first.
     chain: KVec<NativeNs>,
@@ -157,13 +150,13 @@ struct Native {
 
 impl Native {
     /// As [`Shadow::new`].
-    fn new(depth: u32, pid_max: i32, inits: bool) -> Result<Self> {
+    fn new(depth: u32, pid_max: impl Fn(u32) -> i32, inits: bool) -> Result<Self> {
         let mut s = Self {
             chain: KVec::new(),
             pids: KVVec::new(),
         };
-        for _ in 0..depth {
-            let ns = NativeNs::new(s.chain.last(), pid_max)?;
+        for level in 0..depth {
+            let ns = NativeNs::new(s.chain.last(), pid_max(level))?;
             s.chain.push(ns, GFP_KERNEL)?;
             if inits {
                 let init = s.leaf().alloc_pid()?;
@@ -177,18 +170,6 @@ impl Native {
     fn leaf(&self) -> &NativeNs {
         &self.chain[self.chain.len() - 1]
     }
-
-    /// As [`Shadow::fill`].
-    fn fill(&mut self, live: u32) -> Result {
-        for i in self.pids.len() as u32..live {
-            if i % 65536 == 0 {
-                interrupted()?;
-            }
-            let pid = self.leaf().alloc_pid()?;
-            self.pids.push(pid, GFP_KERNEL)?;
-        }
-        Ok(())
-    }
 }
 
 impl Drop for Native {
@@ -199,21 +180,200 @@ impl Drop for Native {
     }
 }
 
-/// Runs `reps` repetitions of each side, alternating, and fills
-/// `out.shadow_ps` / `out.native_ps`. Each closure runs one repetition and
-/// returns its ps per operation.
+/// The kernel column of a figure: the caller's own namespace, and the real
+/// pids the figure added to it (given back when this goes).
+struct Running<'k> {
+    /// The caller's namespace, the most nested level.
+    leaf: KernelNsView<'k>,
+    /// The pids added, in order.
+    pids: KVVec<KernelPid<'k>>,
+}
+
+impl Drop for Running<'_> {
+    fn drop(&mut self) {
+        // Most recent first, as the other columns.
+        while let Some(pid) = self.pids.pop() {
+            drop(pid);
+        }
+    }
+}
+
+/// Every column of a figure, in the same state.
+struct State<'k> {
+    /// The shadow.
+    shadow: Shadow,
+    /// The rebuild.
+    native: Native,
+    /// The running kernel, where it runs.
+    running: Option<Running<'k>>,
+}
+
+/// Whether figure `figure` has a kernel column: the kernel has the function.
+fn has_kernel_column(figure: u32) -> bool {
+    matches!(
+        figure,
+        uapi::SHADOWPID_BENCH_FULL
+            | uapi::SHADOWPID_BENCH_LOOKUP
+            | uapi::SHADOWPID_BENCH_LOOKUP_READ
+            | uapi::SHADOWPID_BENCH_WALK
+            | uapi::SHADOWPID_BENCH_CONTENTION
+            | uapi::SHADOWPID_BENCH_MEMORY
+    )
+}
+
+impl<'k> State<'k> {
+    /// `depth` levels, each with its init. With `real` (the caller's
+    /// namespace, at level `depth - 1`), every column first holds the
+    /// numbers the real namespaces hold, level by level, with their cursors
+    /// and pid_max (the shadow and the rebuild as numbers without pids
+    /// above the leaf); without, pid_max is `pid_max`. Then `live` pids are
+    /// added at the leaf, laid out by `layout`.
+    fn new(
+        depth: u32,
+        real: Option<&'k KernelNs>,
+        pid_max: i32,
+        live: u32,
+        layout: u32,
+    ) -> Result<Self> {
+        let max_at = |l: u32| real.map_or(pid_max, |r| r.at(l).pid_max());
+        let mut st = Self {
+            shadow: Shadow::new(depth, max_at, true)?,
+            native: Native::new(depth, max_at, true)?,
+            running: real.map(|r| Running {
+                leaf: r.view(),
+                pids: KVVec::new(),
+            }),
+        };
+        if let Some(r) = real {
+            for level in 0..depth {
+                interrupted()?;
+                st.copy_level(r.at(level), level as usize)?;
+            }
+        }
+        if layout == uapi::SHADOWPID_BENCH_SWEPT {
+            st.sweep()?;
+        }
+        let (keep_every, total) = match layout {
+            uapi::SHADOWPID_BENCH_SCATTERED => (2, 2 * live),
+            _ => (1, live),
+        };
+        for i in 0..total {
+            if i % 65536 == 0 {
+                interrupted()?;
+            }
+            let keep = i % keep_every == 0;
+            let pid = st.shadow.alloc_pid()?;
+            if keep {
+                st.shadow.pids.push(pid, GFP_KERNEL)?;
+            } else {
+                pid::free_pid(&pid)?;
+            }
+            let pid = st.native.leaf().alloc_pid()?;
+            if keep {
+                st.native.pids.push(pid, GFP_KERNEL)?;
+            }
+            if let Some(k) = st.running.as_mut() {
+                let pid = k.leaf.alloc_pid()?;
+                if keep {
+                    k.pids.push(pid, GFP_KERNEL)?;
+                }
+            }
+        }
+        Ok(st)
+    }
+
+    /// The numbers of the real namespace `real` and its cursor, copied into
+    /// level `level` of the shadow and the rebuild.
+    fn copy_level(&self, real: KernelNsView<'_>, level: usize) -> Result {
+        let (shadow, native) = (&self.shadow.chain[level], &self.native.chain[level]);
+        for nr in real.numbers() {
+            // Taken already (by one of our inits): the same state.
+            shadow.pidmap.alloc_exact(nr)?;
+            match native.take_nr(nr) {
+                Ok(_) => {}
+                Err(e) if e == ENOMEM => return Err(e),
+                Err(_) => {}
+            }
+        }
+        let cursor = real.cursor();
+        shadow.last_pid.store(cursor - 1, Ordering::Relaxed);
+        native.set_cursor(cursor);
+        Ok(())
+    }
+
+    /// Every column's leaf cursor sweeps every number up to its pid_max
+    /// (each taken and given back) and wraps: pages and nodes that stay.
+    fn sweep(&mut self) -> Result {
+        let mut last = 0;
+        loop {
+            let pid = self.shadow.alloc_pid()?;
+            let nr = pid.leaf_nr();
+            pid::free_pid(&pid)?;
+            if nr < last {
+                break;
+            }
+            last = nr;
+            if nr % 65536 == 0 {
+                interrupted()?;
+            }
+        }
+        let mut last = 0;
+        loop {
+            let nr = self.native.leaf().alloc_pid()?.nr();
+            if nr < last {
+                break;
+            }
+            last = nr;
+            if nr % 65536 == 0 {
+                interrupted()?;
+            }
+        }
+        if let Some(k) = self.running.as_ref() {
+            let mut last = 0;
+            loop {
+                let nr = k.leaf.alloc_pid()?.nr();
+                if nr < last {
+                    break;
+                }
+                last = nr;
+                if nr % 65536 == 0 {
+                    interrupted()?;
+                }
+            }
+        }
+        Ok(())
+    }
+}
+
+/// One column's timed repetition: ps per operation.
+type Rep<'a> = &'a mut dyn FnMut() -> Result<u64>;
+
+/// Runs `reps` repetitions of each column, alternating, and fills
+/// `out.shadow_ps`, `out.rebuild_ps` and (if it runs) `out.kernel_ps`.
 fn alternate(
     out: &mut uapi::shadowpid_bench,
-    mut shadow: impl FnMut() -> Result<u64>,
-    mut native: impl FnMut() -> Result<u64>,
+    shadow: Rep<'_>,
+    native: Rep<'_>,
+    mut running: Option<Rep<'_>>,
 ) -> Result {
     for r in 0..out.reps as usize {
         interrupted()?;
         out.shadow_ps[r] = shadow()?;
         kernel::sync::rcu::rcu_barrier();
-        out.native_ps[r] = native()?;
+        out.rebuild_ps[r] = native()?;
         kernel::sync::rcu::rcu_barrier();
+        if let Some(k) = running.as_mut() {
+            out.kernel_ps[r] = k()?;
+            kernel::sync::rcu::rcu_barrier();
+        }
     }
+    out.columns = uapi::SHADOWPID_BENCH_SHADOW
+        | uapi::SHADOWPID_BENCH_REBUILD
+        | if running.is_some() {
+            uapi::SHADOWPID_BENCH_KERNEL
+        } else {
+            0
+        };
     Ok(())
 }
 
@@ -222,7 +382,7 @@ fn number_pairs(out: &mut uapi::shadowpid_bench, shadow: &Shadow, native: &Nativ
     let n = out.iterations;
     alternate(
         out,
-        || {
+        &mut || {
             let ns = shadow.leaf();
             let t = now();
             for _ in 0..n {
@@ -231,7 +391,7 @@ fn number_pairs(out: &mut uapi::shadowpid_bench, shadow: &Shadow, native: &Nativ
             }
             Ok(ps_per_op(now() - t, n.into()))
         },
-        || {
+        &mut || {
             let ns = native.leaf();
             let t = now();
             for _ in 0..n {
@@ -240,65 +400,116 @@ fn number_pairs(out: &mut uapi::shadowpid_bench, shadow: &Shadow, native: &Nativ
             }
             Ok(ps_per_op(now() - t, n.into()))
         },
+        None,
     )
 }
 
 /// Figure 1: numbers only, in a fresh namespace of pid_max 32768.
 fn numbers(out: &mut uapi::shadowpid_bench) -> Result {
-    let shadow = Shadow::new(1, crate::namespace::PID_MAX_DEFAULT, false)?;
-    let native = Native::new(1, crate::namespace::PID_MAX_DEFAULT, false)?;
+    let max = |_| crate::namespace::PID_MAX_DEFAULT;
+    let shadow = Shadow::new(1, max, false)?;
+    let native = Native::new(1, max, false)?;
     number_pairs(out, &shadow, &native)
 }
 
 /// Figure 2: alloc_pid + free_pid at `depth`.
-fn full(out: &mut uapi::shadowpid_bench) -> Result {
+fn full(out: &mut uapi::shadowpid_bench, real: Option<&KernelNs>) -> Result {
     let n = out.iterations;
-    let shadow = Shadow::new(out.depth, crate::namespace::PID_MAX_DEFAULT, true)?;
-    let native = Native::new(out.depth, crate::namespace::PID_MAX_DEFAULT, true)?;
+    let st = State::new(
+        out.depth,
+        real,
+        crate::namespace::PID_MAX_DEFAULT,
+        out.live,
+        out.layout,
+    )?;
+    let leaf = st.running.as_ref().map(|k| k.leaf);
+    let mut kernel_rep = || {
+        let t = now();
+        if let Some(leaf) = leaf {
+            for _ in 0..n {
+                drop(leaf.alloc_pid()?);
+            }
+        }
+        Ok(ps_per_op(now() - t, n.into()))
+    };
     alternate(
         out,
-        || {
+        &mut || {
             let t = now();
             for _ in 0..n {
-                let pid = shadow.alloc_pid()?;
+                let pid = st.shadow.alloc_pid()?;
                 pid::free_pid(&pid)?;
             }
             Ok(ps_per_op(now() - t, n.into()))
         },
-        || {
+        &mut || {
             let t = now();
             for _ in 0..n {
-                drop(native.leaf().alloc_pid()?);
+                drop(st.native.leaf().alloc_pid()?);
             }
             Ok(ps_per_op(now() - t, n.into()))
         },
+        leaf.map(|_| &mut kernel_rep as Rep<'_>),
     )
 }
 
-/// Both sides with numbers 1..=`live` taken by pids, pid_max 4194304.
-fn populated(live: u32) -> Result<(Shadow, Native)> {
-    let mut shadow = Shadow::new(1, PID_MAX_LIMIT, true)?;
-    shadow.fill(live)?;
-    let mut native = Native::new(1, PID_MAX_LIMIT, true)?;
-    native.fill(live)?;
-    Ok((shadow, native))
+/// Every column's live numbers at the leaf, in order: what lookups ask for.
+fn live_numbers(st: &State<'_>, live: u32) -> Result<[KVVec<i32>; 3]> {
+    let skip = st.shadow.chain.len();
+    let mut out = [KVVec::new(), KVVec::new(), KVVec::new()];
+    for pid in st.shadow.pids.iter().skip(skip) {
+        out[0].push(pid.leaf_nr(), GFP_KERNEL)?;
+    }
+    for pid in st.native.pids.iter().skip(skip) {
+        out[1].push(pid.nr(), GFP_KERNEL)?;
+    }
+    if let Some(k) = st.running.as_ref() {
+        for pid in k.pids.iter() {
+            out[2].push(pid.nr(), GFP_KERNEL)?;
+        }
+    }
+    if out[0].len() != live as usize || out[1].len() != live as usize {
+        return Err(EUCLEAN);
+    }
+    Ok(out)
 }
 
-/// Figure 3: find_pid_ns against idr_find, `live` pids live; with `read`,
-/// each side also reads the number of the pid it found (LOOKUP_READ).
-fn lookup(out: &mut uapi::shadowpid_bench, read: bool) -> Result {
-    let (n, live) = (out.iterations, out.live as i32);
-    let (shadow, native) = populated(out.live)?;
-    let mut seq_s = Sequence(0x5eed);
-    let mut seq_n = Sequence(0x5eed);
+/// Figure 3: find_pid_ns, `live` pids live; with `read`, each column also
+/// reads the number of the pid it found (LOOKUP_READ).
+fn lookup(out: &mut uapi::shadowpid_bench, real: Option<&KernelNs>, read: bool) -> Result {
+    let (n, live) = (out.iterations, out.live);
+    let st = State::new(out.depth, real, PID_MAX_LIMIT, live, out.layout)?;
+    let [s_nrs, n_nrs, k_nrs] = live_numbers(&st, live)?;
+    let (mut seq_s, mut seq_n, mut seq_k) = (Sequence(0x5eed), Sequence(0x5eed), Sequence(0x5eed));
+    let pick = |seq: &mut Sequence, nrs: &KVVec<i32>| nrs[seq.within(0, nrs.len() as i32) as usize];
+    let leaf = st.running.as_ref().map(|k| k.leaf);
+    let mut kernel_rep = || {
+        let mut missed = 0;
+        let t = now();
+        if let Some(leaf) = leaf {
+            for _ in 0..n {
+                let nr = pick(&mut seq_k, &k_nrs);
+                match leaf.find(nr, read) {
+                    Some(got) if read => missed += u32::from(got != nr),
+                    Some(_) => {}
+                    None => missed += 1,
+                }
+            }
+        }
+        let elapsed = now() - t;
+        if missed != 0 {
+            return Err(EUCLEAN);
+        }
+        Ok(ps_per_op(elapsed, n.into()))
+    };
     alternate(
         out,
-        || {
-            let ns = shadow.leaf();
+        &mut || {
+            let ns = st.shadow.leaf();
             let mut missed = 0;
             let t = now();
             for _ in 0..n {
-                let nr = seq_s.within(1, live + 1);
+                let nr = pick(&mut seq_s, &s_nrs);
                 let guard = rcu::read_lock();
                 match pid::find_pid_ns(nr, ns, &guard) {
                     Some(pid) if read => missed += u32::from(pid.leaf_nr() != nr),
@@ -312,12 +523,12 @@ fn lookup(out: &mut uapi::shadowpid_bench, read: bool) -> Result {
             }
             Ok(ps_per_op(elapsed, n.into()))
         },
-        || {
-            let ns = native.leaf();
+        &mut || {
+            let ns = st.native.leaf();
             let mut missed = 0;
             let t = now();
             for _ in 0..n {
-                let nr = seq_n.within(1, live + 1);
+                let nr = pick(&mut seq_n, &n_nrs);
                 missed += u32::from(if read {
                     ns.find_nr(nr) != Some(nr)
                 } else {
@@ -330,63 +541,92 @@ fn lookup(out: &mut uapi::shadowpid_bench, read: bool) -> Result {
             }
             Ok(ps_per_op(elapsed, n.into()))
         },
+        leaf.map(|_| &mut kernel_rep as Rep<'_>),
     )
 }
 
-/// Figure 4: the ordered walk over `live` pids, `iterations` walks.
-fn walk(out: &mut uapi::shadowpid_bench) -> Result {
+/// Figure 4: `find_ge_pid()` walks over the leaf, `iterations` walks, per
+/// pid found; every column reads the number from the pid it found.
+fn walk(out: &mut uapi::shadowpid_bench, real: Option<&KernelNs>) -> Result {
     let (n, live) = (out.iterations, out.live);
-    let (shadow, native) = populated(live)?;
-    let steps = u64::from(n) * u64::from(live);
+    let st = State::new(out.depth, real, PID_MAX_LIMIT, live, out.layout)?;
+    // Each walk finds at least the live pids; per pid found.
+    let check = |seen: u64| if seen < u64::from(n) * u64::from(live) { Err(EUCLEAN) } else { Ok(()) };
+    let leaf = st.running.as_ref().map(|k| k.leaf);
+    let mut kernel_rep = || {
+        let mut seen = 0u64;
+        let t = now();
+        if let Some(leaf) = leaf {
+            for _ in 0..n {
+                let mut nr = 0;
+                while let Some(found) = leaf.find_ge(nr) {
+                    seen += 1;
+                    nr = found + 1;
+                }
+            }
+        }
+        let elapsed = now() - t;
+        check(seen)?;
+        Ok(ps_per_op(elapsed, seen))
+    };
     alternate(
         out,
-        || {
-            let map = &shadow.leaf().pidmap;
+        &mut || {
+            let ns = st.shadow.leaf();
             let mut seen = 0u64;
             let t = now();
             for _ in 0..n {
                 let mut nr = 0;
-                while let Some(next) = map.next(nr) {
+                loop {
+                    let guard = rcu::read_lock();
+                    let Some(pid) = pid::find_ge_pid_rcu(nr, ns, &guard) else {
+                        break;
+                    };
                     seen += 1;
-                    nr = next;
+                    nr = pid.leaf_nr() + 1;
                 }
             }
             let elapsed = now() - t;
-            if seen != steps {
-                return Err(EUCLEAN);
-            }
-            Ok(ps_per_op(elapsed, steps))
+            check(seen)?;
+            Ok(ps_per_op(elapsed, seen))
         },
-        || {
-            let ns = native.leaf();
+        &mut || {
+            let ns = st.native.leaf();
             let mut seen = 0u64;
             let t = now();
             for _ in 0..n {
                 let mut nr = 0;
-                while let Some(next) = ns.next(nr) {
+                while let Some(found) = ns.next(nr) {
                     seen += 1;
-                    nr = next + 1;
+                    nr = found + 1;
                 }
             }
             let elapsed = now() - t;
-            if seen != steps {
-                return Err(EUCLEAN);
-            }
-            Ok(ps_per_op(elapsed, steps))
+            check(seen)?;
+            Ok(ps_per_op(elapsed, seen))
         },
+        leaf.map(|_| &mut kernel_rep as Rep<'_>),
     )
 }
 
-/// Figure 7: bytes for `live` live pids.
-fn memory(out: &mut uapi::shadowpid_bench) -> Result {
-    let (shadow, native) = populated(out.live)?;
-    let ns = shadow.leaf();
-    let pid_bytes = shadow.pids.first().map_or(0, |p| p.slab_bytes());
+/// Figure 7: bytes for `live` live pids at the leaf, each column counting
+/// everything it allocates for them.
+fn memory(out: &mut uapi::shadowpid_bench, real: Option<&KernelNs>) -> Result {
+    let live = u64::from(out.live);
+    let st = State::new(out.depth, real, PID_MAX_LIMIT, out.live, out.layout)?;
+    let ns = st.shadow.leaf();
+    let pid_bytes = st.shadow.pids.last().map_or(0, |p| p.slab_bytes());
     out.shadow_bytes = u64::from(ns.pidmap.pages()) * bindings::PAGE_SIZE as u64
-        + u64::from(out.live) * pid_bytes
+        + live * (pid_bytes + pid::task_link_bytes()?)
         + crate::hash::table_bytes();
-    let native_pid = native.pids.first().map_or(0, NativePid::bytes);
-    out.native_bytes = native.leaf().idr_bytes() + u64::from(out.live) * native_pid;
+    let native_pid = st.native.pids.last().map_or(0, NativePid::bytes);
+    out.rebuild_bytes = st.native.leaf().idr_bytes() + live * native_pid;
+    if let Some(k) = st.running.as_ref() {
+        let kernel_pid = k.pids.last().map_or(0, KernelPid::bytes);
+        out.kernel_bytes = k.leaf.idr_bytes() + live * kernel_pid;
+        out.columns |= uapi::SHADOWPID_BENCH_KERNEL;
+    }
+    out.columns |= uapi::SHADOWPID_BENCH_SHADOW | uapi::SHADOWPID_BENCH_REBUILD;
     Ok(())
 }
 
@@ -405,14 +645,15 @@ fn floor(out: &mut uapi::shadowpid_bench) -> Result {
         }
         out.shadow_ps[r] = ps_per_op(now() - t, n.into());
     }
+    out.columns = uapi::SHADOWPID_BENCH_SHADOW;
     Ok(())
 }
 
 /// The shadow's and the native's number spaces up to `pid_max`, with every
 /// number taken for which `taken` holds (number 0 is never handed out).
 fn numbers_taken(pid_max: i32, taken: impl Fn(i32) -> bool) -> Result<(Shadow, Native)> {
-    let shadow = Shadow::new(1, pid_max, false)?;
-    let native = Native::new(1, pid_max, false)?;
+    let shadow = Shadow::new(1, |_| pid_max, false)?;
+    let native = Native::new(1, |_| pid_max, false)?;
     let map = &shadow.leaf().pidmap;
     for nr in 1..pid_max {
         if nr % 65536 == 0 {
@@ -467,8 +708,9 @@ fn worst(out: &mut uapi::shadowpid_bench) -> Result {
                 return Err(EUCLEAN);
             }
         }
-        out.native_ps[r] = ps_per_op(now() - t, n.into());
+        out.rebuild_ps[r] = ps_per_op(now() - t, n.into());
     }
+    out.columns = uapi::SHADOWPID_BENCH_SHADOW | uapi::SHADOWPID_BENCH_REBUILD;
     out.work = [max_work.pages.into(), max_work.words.into()];
     // The seed's bound: each page of the map visited once (the hole's
     // twice, as the search wraps into it), one page's words scanned once.
@@ -489,10 +731,8 @@ fn occupancy(out: &mut uapi::shadowpid_bench) -> Result {
 
 /// What the threads of the contention figure share.
 struct Hammer<'a> {
-    /// The shadow side, if it is the shadow's turn.
-    shadow: Option<&'a Shadow>,
-    /// The native side, otherwise.
-    native: Option<&'a Native>,
+    /// The column whose turn it is.
+    side: Side<'a>,
     /// Pairs per thread.
     iterations: u32,
     /// Threads ready to start.
@@ -509,15 +749,28 @@ struct Hammer<'a> {
     error: AtomicI32,
 }
 
+/// A column of the contention figure.
+#[derive(Clone, Copy)]
+enum Side<'a> {
+    /// The shadow.
+    Shadow(&'a Shadow),
+    /// The rebuild.
+    Native(&'a Native),
+    /// The running kernel, in the caller's namespace.
+    Running(KernelNsView<'a>),
+}
+
 impl Hammer<'_> {
     /// One thread's work: `iterations` alloc_pid + free_pid pairs.
     fn work(&self) -> Result {
         for _ in 0..self.iterations {
-            if let Some(s) = self.shadow {
-                let pid = s.alloc_pid()?;
-                pid::free_pid(&pid)?;
-            } else if let Some(n) = self.native {
-                drop(n.leaf().alloc_pid()?);
+            match self.side {
+                Side::Shadow(s) => {
+                    let pid = s.alloc_pid()?;
+                    pid::free_pid(&pid)?;
+                }
+                Side::Native(n) => drop(n.leaf().alloc_pid()?),
+                Side::Running(k) => drop(k.alloc_pid()?),
             }
         }
         Ok(())
@@ -627,15 +880,19 @@ fn hammer(h: &Hammer<'_>, cpus: u32) -> Result<i64> {
 }
 
 /// Figure 5: alloc/free pairs on `cpus` pinned threads, one namespace.
-fn contention(out: &mut uapi::shadowpid_bench) -> Result {
+fn contention(out: &mut uapi::shadowpid_bench, real: Option<&KernelNs>) -> Result {
     let (n, cpus) = (out.iterations, out.cpus);
-    let shadow = Shadow::new(1, crate::namespace::PID_MAX_DEFAULT, true)?;
-    let native = Native::new(1, crate::namespace::PID_MAX_DEFAULT, true)?;
+    let st = State::new(
+        out.depth,
+        real,
+        crate::namespace::PID_MAX_DEFAULT,
+        out.live,
+        out.layout,
+    )?;
     let pairs = u64::from(n) * u64::from(cpus);
-    let run = |s: Option<&Shadow>, nat: Option<&Native>| -> Result<u64> {
+    let run = |side: Side<'_>| -> Result<u64> {
         let h = Hammer {
-            shadow: s,
-            native: nat,
+            side,
             iterations: n,
             ready: AtomicU32::new(0),
             go: AtomicBool::new(false),
@@ -646,38 +903,50 @@ fn contention(out: &mut uapi::shadowpid_bench) -> Result {
         };
         Ok(ps_per_op(hammer(&h, cpus)?, pairs))
     };
+    let leaf = st.running.as_ref().map(|k| k.leaf);
+    let mut kernel_rep = || leaf.map_or(Err(EINVAL), |l| run(Side::Running(l)));
     alternate(
         out,
-        || run(Some(&shadow), None),
-        || run(None, Some(&native)),
+        &mut || run(Side::Shadow(&st.shadow)),
+        &mut || run(Side::Native(&st.native)),
+        leaf.map(|_| &mut kernel_rep as Rep<'_>),
     )
 }
 
 /// Checks the inputs of `b`: every one the figure reads in range, every
-/// other one zero.
-fn validate(b: &uapi::shadowpid_bench) -> Result {
+/// other one zero. A zero depth reads as 1.
+fn validate(b: &mut uapi::shadowpid_bench) -> Result {
     let (live, depth, cpus) = (b.live != 0, b.depth != 0, b.cpus != 0);
-    let (occ, max) = (b.occupancy != 0, b.pid_max != 0);
+    let (occ, max, layout) = (b.occupancy != 0, b.pid_max != 0, b.layout != 0);
     let pid_max_ok = (PID_MAX_MIN..=PID_MAX_LIMIT).contains(&(b.pid_max as i32));
+    let depth_ok = b.depth <= MAX_LEVEL;
+    let layout_ok = match b.figure {
+        uapi::SHADOWPID_BENCH_MEMORY => b.layout <= uapi::SHADOWPID_BENCH_SWEPT,
+        _ => b.layout <= uapi::SHADOWPID_BENCH_SCATTERED,
+    };
     let reads = match b.figure {
         uapi::SHADOWPID_BENCH_NUMBERS | uapi::SHADOWPID_BENCH_FLOOR => {
-            !(live || depth || cpus || occ || max)
+            !(live || depth || cpus || occ || max || layout)
         }
         uapi::SHADOWPID_BENCH_FULL => {
-            (1..=MAX_LEVEL).contains(&b.depth) && !(live || cpus || occ || max)
+            depth_ok && b.live <= MAX_LIVE && layout_ok && !(cpus || occ || max)
         }
         uapi::SHADOWPID_BENCH_LOOKUP
         | uapi::SHADOWPID_BENCH_LOOKUP_READ
         | uapi::SHADOWPID_BENCH_WALK
         | uapi::SHADOWPID_BENCH_MEMORY => {
-            (1..=MAX_LIVE).contains(&b.live) && !(depth || cpus || occ || max)
+            depth_ok && (1..=MAX_LIVE).contains(&b.live) && layout_ok && !(cpus || occ || max)
         }
         uapi::SHADOWPID_BENCH_CONTENTION => {
-            (1..=native::online_cpus()).contains(&b.cpus) && !(live || depth || occ || max)
+            depth_ok
+                && (1..=native::online_cpus()).contains(&b.cpus)
+                && b.live <= MAX_LIVE
+                && layout_ok
+                && !(occ || max)
         }
-        uapi::SHADOWPID_BENCH_WORST => pid_max_ok && !(live || depth || cpus || occ),
+        uapi::SHADOWPID_BENCH_WORST => pid_max_ok && !(live || depth || cpus || occ || layout),
         uapi::SHADOWPID_BENCH_OCCUPANCY => {
-            pid_max_ok && b.occupancy < 1_000_000 && !(live || depth || cpus)
+            pid_max_ok && b.occupancy < 1_000_000 && !(live || depth || cpus || layout)
         }
         _ => false,
     };
@@ -686,6 +955,9 @@ fn validate(b: &uapi::shadowpid_bench) -> Result {
         || !(1..=MAX_ITERATIONS).contains(&b.iterations)
     {
         return Err(EINVAL);
+    }
+    if has_kernel_column(b.figure) {
+        b.depth = b.depth.max(1);
     }
     Ok(())
 }
@@ -728,31 +1000,50 @@ pub(crate) unsafe fn exit() {
     unsafe { native::exit() };
 }
 
+/// The caller's namespace, if figure `b` has a kernel column here: the
+/// kernel has the function, the caller is at level `depth - 1`, and the
+/// kernel's `alloc_pid()` and `free_pid()` can be called.
+fn kernel_column(b: &uapi::shadowpid_bench) -> Result<Option<KernelNs>> {
+    if !has_kernel_column(b.figure) {
+        return Ok(None);
+    }
+    let real = KernelNs::current()?;
+    if real.level() + 1 != b.depth || running::resolve().is_err() {
+        return Ok(None);
+    }
+    Ok(Some(real))
+}
+
 /// Runs the figure `b` asks for and fills in its outputs.
 fn run(b: &mut uapi::shadowpid_bench) -> Result {
     validate(b)?;
+    let real = kernel_column(b)?;
+    let real = real.as_ref();
     if BUSY.swap(true, Ordering::Acquire) {
         return Err(EBUSY);
     }
+    b.columns = 0;
     b.shadow_ps = [0; uapi::SHADOWPID_BENCH_MAX_REPS as usize];
-    b.native_ps = [0; uapi::SHADOWPID_BENCH_MAX_REPS as usize];
+    b.rebuild_ps = [0; uapi::SHADOWPID_BENCH_MAX_REPS as usize];
+    b.kernel_ps = [0; uapi::SHADOWPID_BENCH_MAX_REPS as usize];
     b.work = [0; 2];
     b.shadow_bytes = 0;
-    b.native_bytes = 0;
+    b.rebuild_bytes = 0;
+    b.kernel_bytes = 0;
     let result = match b.figure {
         uapi::SHADOWPID_BENCH_NUMBERS => numbers(b),
-        uapi::SHADOWPID_BENCH_FULL => full(b),
-        uapi::SHADOWPID_BENCH_LOOKUP => lookup(b, false),
-        uapi::SHADOWPID_BENCH_LOOKUP_READ => lookup(b, true),
-        uapi::SHADOWPID_BENCH_WALK => walk(b),
-        uapi::SHADOWPID_BENCH_CONTENTION => contention(b),
+        uapi::SHADOWPID_BENCH_FULL => full(b, real),
+        uapi::SHADOWPID_BENCH_LOOKUP => lookup(b, real, false),
+        uapi::SHADOWPID_BENCH_LOOKUP_READ => lookup(b, real, true),
+        uapi::SHADOWPID_BENCH_WALK => walk(b, real),
+        uapi::SHADOWPID_BENCH_CONTENTION => contention(b, real),
         uapi::SHADOWPID_BENCH_WORST => worst(b),
-        uapi::SHADOWPID_BENCH_MEMORY => memory(b),
+        uapi::SHADOWPID_BENCH_MEMORY => memory(b, real),
         uapi::SHADOWPID_BENCH_FLOOR => floor(b),
         uapi::SHADOWPID_BENCH_OCCUPANCY => occupancy(b),
         _ => Err(EINVAL),
     };
-    // Let deferred frees of both sides finish before the next caller.
+    // Let deferred frees of every column finish before the next caller.
     kernel::sync::rcu::rcu_barrier();
     BUSY.store(false, Ordering::Release);
     result

@@ -116,7 +116,8 @@ impl NativeNs {
         (nr >= 0).then_some(nr)
     }
 
-    /// `idr_get_next()`: the first used number at or above `nr`.
+    /// `find_ge_pid()` as 7.3 makes it (`idr_get_next()`): the number read
+    /// from the first pid at or above `nr`.
     pub(crate) fn next(&self, nr: i32) -> Option<i32> {
         // SAFETY: `ptr` is live (type invariant).
         let next = unsafe { c::shadowpid_native_next(self.ptr.as_ptr(), nr) };
@@ -151,6 +152,12 @@ pub(crate) struct NativePid {
 unsafe impl Send for NativePid {}
 
 impl NativePid {
+    /// Its number in its most nested namespace.
+    pub(crate) fn nr(&self) -> i32 {
+        // SAFETY: `ptr` is live (type invariant).
+        unsafe { c::shadowpid_native_pid_nr(self.ptr.as_ptr()) }
+    }
+
     /// Bytes of its slab object.
     pub(crate) fn bytes(&self) -> u64 {
         // SAFETY: `ptr` is live (type invariant).

@@ -37,6 +37,7 @@
 #include <linux/wait.h>
 #include <linux/xarray.h>
 
+#include "idr_nodes.h"
 #include "native_idr.h"
 
 struct shadowpid_native_upid {
@@ -330,12 +331,18 @@ int shadowpid_native_find_nr(struct shadowpid_native_ns *ns, int nr)
 
 int shadowpid_native_next(struct shadowpid_native_ns *ns, int nr)
 {
-	void *entry;
+	const struct shadowpid_native_pid *pid;
 
 	rcu_read_lock();
-	entry = idr_get_next(&ns->idr, &nr);
+	pid = idr_get_next(&ns->idr, &nr);
+	nr = pid ? READ_ONCE(pid->numbers[pid->level].nr) : -1;
 	rcu_read_unlock();
-	return entry ? nr : -1;
+	return nr;
+}
+
+int shadowpid_native_pid_nr(const struct shadowpid_native_pid *pid)
+{
+	return pid->numbers[pid->level].nr;
 }
 
 /* Nodes of the IDR's radix tree below @entry. */
@@ -355,12 +362,17 @@ static unsigned long count_nodes(void *entry)
 	return n;
 }
 
+unsigned long shadowpid_idr_nodes(const struct idr *idr)
+{
+	return count_nodes(rcu_dereference_raw(idr->idr_rt.xa_head));
+}
+
 __u64 shadowpid_native_idr_bytes(struct shadowpid_native_ns *ns)
 {
 	unsigned long nodes;
 
 	spin_lock(&native_pidmap_lock);
-	nodes = count_nodes(rcu_dereference_raw(ns->idr.idr_rt.xa_head));
+	nodes = shadowpid_idr_nodes(&ns->idr);
 	spin_unlock(&native_pidmap_lock);
 	return (__u64)nodes * sizeof(struct xa_node);
 }

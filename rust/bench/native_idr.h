@@ -31,10 +31,13 @@ void shadowpid_native_set_cursor(struct shadowpid_native_ns *ns, int nr);
 /* 7.3's alloc_pid() (an ERR_PTR on failure) and free_pid(). */
 struct shadowpid_native_pid *shadowpid_native_alloc_pid(struct shadowpid_native_ns *ns);
 void shadowpid_native_free_pid(struct shadowpid_native_pid *pid);
+/* The number of @pid in its most nested namespace. */
+int shadowpid_native_pid_nr(const struct shadowpid_native_pid *pid);
 /* Bytes of the slab object holding @pid (ksize()). */
 __u64 shadowpid_native_pid_bytes(const struct shadowpid_native_pid *pid);
 
-/* find_pid_ns() as idr_find(); next used number >= @nr (-1: none). */
+/* find_pid_ns() as idr_find(); find_ge_pid() as idr_get_next(): the number
+ * read from the first pid at or after @nr (-1: none). */
 const void *shadowpid_native_find(struct shadowpid_native_ns *ns, int nr);
 /* idr_find(), then the number of the pid found read from it (-1: none). */
 int shadowpid_native_find_nr(struct shadowpid_native_ns *ns, int nr);

@@ -4,12 +4,11 @@
  * calls of kernel/pid.c, filtered by their caller.
  */
 #include <linux/idr.h>
-#include <linux/kallsyms.h>
 #include <linux/kprobes.h>
 #include <linux/pid_namespace.h>
 #include <linux/ptrace.h>
-#include <linux/string.h>
 
+#include "../wrappers/symbol.h"
 #include "probes.h"
 
 /*
@@ -36,32 +35,6 @@ static unsigned long caller_start[CALLERS], caller_end[CALLERS];
 
 static const struct shadowpid_probe_ops *ops;
 static void *ops_data;
-
-/* The [start, end) of function `name`: a kprobe on the name gives an address
- * in it, and sprint_symbol() its offset and size ("name+0x4/0x4e0"). The
- * kprobe is registered disabled: it resolves the name and never touches the
- * text (arming and removing a breakpoint per lookup would be text patching
- * for nothing). */
-static int symbol_range(const char *name, unsigned long *start, unsigned long *end)
-{
-	struct kprobe kp = { .symbol_name = name, .flags = KPROBE_FLAG_DISABLED };
-	char buf[KSYM_SYMBOL_LEN], *plus;
-	unsigned long addr, off, size;
-	int ret;
-
-	ret = register_kprobe(&kp);
-	if (ret)
-		return ret;
-	addr = (unsigned long)kp.addr;
-	unregister_kprobe(&kp);
-	sprint_symbol(buf, addr);
-	plus = strrchr(buf, '+');
-	if (!plus || sscanf(plus, "+%lx/%lx", &off, &size) != 2 || off > addr)
-		return -ENOENT;
-	*start = addr - off;
-	*end = *start + size;
-	return 0;
-}
 
 /* Whether the function entered at `regs` was called from one of `callers`
  * (its return address, at the top of the stack on entry). */
@@ -167,7 +140,7 @@ int shadowpid_probes_register(const struct shadowpid_probe_ops *o, void *data)
 	int ret;
 
 	for (int i = 0; i < CALLERS; i++) {
-		ret = symbol_range(caller_names[i], &caller_start[i], &caller_end[i]);
+		ret = shadowpid_symbol_range(caller_names[i], &caller_start[i], &caller_end[i]);
 		if (ret) {
 			/* An empty range: never matches. */
 			caller_start[i] = caller_end[i] = 0;

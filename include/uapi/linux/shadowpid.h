@@ -15,7 +15,7 @@
 #include <linux/types.h>
 
 /* Bumped on every incompatible change of this file. */
-#define SHADOWPID_ABI_VERSION	4
+#define SHADOWPID_ABI_VERSION	5
 
 /* Free in Documentation/userspace-api/ioctl/ioctl-number.rst of Linux 7.3. */
 #define SHADOWPID_IOC_MAGIC	0xB9
@@ -204,38 +204,42 @@ struct shadowpid_stats {
 };
 
 /*
- * In-kernel benchmark: the shadow allocator against a native-style one built
- * in the module from the 7.3 primitives (IDR under one spinlock, struct pid
- * from a per-depth kmem cache, freed after an RCU grace period): see
- * Documentation/shadowpid/bench.rst.
+ * In-kernel benchmark: three columns timed in the same call, on the same
+ * machine, in the same state. The shadow; the rebuild, a native-style
+ * allocator built in the module from the 7.3 primitives (IDR under one
+ * spinlock, struct pid from a per-depth kmem cache, freed after an RCU grace
+ * period), the controlled column; and the kernel, the running kernel's own
+ * alloc_pid(), free_pid(), find_pid_ns() and find_ge_pid(), called in the
+ * caller's own PID namespace. See Documentation/shadowpid/bench.rst.
  */
 #define SHADOWPID_BENCH_MAX_REPS	16
 
 /**
  * enum shadowpid_bench_figure - what one SHADOWPID_IOC_BENCH measures
  * Each repetition times @iterations operations; the time per operation is
- * reported in picoseconds (ps), for the shadow and the native-style path.
+ * reported in picoseconds (ps), per column.
  * @SHADOWPID_BENCH_NUMBERS:  alloc_pidmap + free_pidmap against
- *                            idr_alloc_cyclic + idr_remove, per pair.
+ *                            idr_alloc_cyclic + idr_remove, per pair (no
+ *                            kernel column: the kernel has no such call).
  * @SHADOWPID_BENCH_FULL:     alloc_pid + free_pid at @depth (1..32), per pair.
- * @SHADOWPID_BENCH_LOOKUP:   find_pid_ns against idr_find, @live pids live.
- * @SHADOWPID_BENCH_WALK:     next_pidmap against idr_get_next over @live
- *                            live pids, per step.
- * @SHADOWPID_BENCH_CONTENTION: alloc_pid + free_pid pairs at depth 1 on
+ * @SHADOWPID_BENCH_LOOKUP:   find_pid_ns, @live pids live, per lookup.
+ * @SHADOWPID_BENCH_WALK:     find_ge_pid over @live live pids, per pid found.
+ * @SHADOWPID_BENCH_CONTENTION: alloc_pid + free_pid pairs at @depth on
  *                            @cpus kernel threads pinned one per CPU in one
  *                            namespace: wall time / all pairs.
  * @SHADOWPID_BENCH_WORST:    @pid_max with every number but one taken: the
  *                            allocation that finds the hole (and the free
  *                            before it), the cursor just past the hole;
  *                            @work = the most pages visited and words
- *                            scanned by one allocation.
- * @SHADOWPID_BENCH_MEMORY:   bytes for @live live pids: @shadow_bytes,
- *                            @native_bytes (no timing).
+ *                            scanned by one allocation (no kernel column).
+ * @SHADOWPID_BENCH_MEMORY:   bytes per live pid with @live live pids (no
+ *                            timing): @shadow_bytes, @rebuild_bytes,
+ *                            @kernel_bytes.
  * @SHADOWPID_BENCH_FLOOR:    an atomic test-and-set + clear pair on one
- *                            word (shadow side only).
+ *                            word (shadow column only).
  * @SHADOWPID_BENCH_OCCUPANCY: alloc + free pairs of numbers with @pid_max
  *                            and @occupancy parts per million of the numbers
- *                            below it taken, scattered.
+ *                            below it taken, scattered (no kernel column).
  * @SHADOWPID_BENCH_LOOKUP_READ: as LOOKUP, and the number of the pid found
  *                            is read from it, as every caller of
  *                            find_pid_ns() goes on to do.
@@ -254,22 +258,59 @@ enum shadowpid_bench_figure {
 };
 
 /**
+ * enum shadowpid_bench_layout - the state of the namespaces a figure runs in
+ *
+ * FULL, LOOKUP, LOOKUP_READ, WALK, CONTENTION and MEMORY first give every
+ * column the numbers the caller's real namespaces hold, level by level
+ * (when the caller is at @depth - 1: the kernel column runs only then), so
+ * that level 0 is the machine's initial namespace as it is. Then @live
+ * pids are added at the most nested level, laid out as follows.
+ * @SHADOWPID_BENCH_DENSE:     @live pids allocated one after the other.
+ * @SHADOWPID_BENCH_SCATTERED: 2 * @live allocated, every other one freed:
+ *                             50 % of a range twice as wide.
+ * @SHADOWPID_BENCH_SWEPT:     MEMORY only: the cursor first swept every
+ *                             number below the namespace's pid_max (each
+ *                             allocated and freed), then @live are added.
+ */
+enum shadowpid_bench_layout {
+	SHADOWPID_BENCH_DENSE		= 0,
+	SHADOWPID_BENCH_SCATTERED	= 1,
+	SHADOWPID_BENCH_SWEPT		= 2,
+};
+
+/* Bits of @columns: which columns ran. */
+#define SHADOWPID_BENCH_SHADOW		(1U << 0)
+#define SHADOWPID_BENCH_REBUILD		(1U << 1)
+#define SHADOWPID_BENCH_KERNEL		(1U << 2)
+
+/**
  * struct shadowpid_bench - SHADOWPID_IOC_BENCH
  * @figure:     enum shadowpid_bench_figure
  * @reps:       repetitions, 1..SHADOWPID_BENCH_MAX_REPS
  * @iterations: operations per repetition, 1..16777216
- * @live:       LOOKUP, LOOKUP_READ, WALK, MEMORY: live pids, 1..1048576
- * @depth:      FULL: namespace depth, 1..SHADOWPID_MAX_LEVEL
+ * @live:       FULL, CONTENTION: pids added before timing, 0..1048576;
+ *              LOOKUP, LOOKUP_READ, WALK, MEMORY: 1..1048576
+ * @depth:      FULL, CONTENTION, LOOKUP, LOOKUP_READ, WALK, MEMORY:
+ *              namespace depth, 1..SHADOWPID_MAX_LEVEL (0 reads as 1)
  * @cpus:       CONTENTION: threads, 1..online CPUs
  * @occupancy:  OCCUPANCY: parts per million of the numbers taken, 0..999999
  * @pid_max:    WORST, OCCUPANCY: pid_max of the namespace, 301..4194304
+ * @layout:     enum shadowpid_bench_layout of the @live pids
+ * @columns:    out: SHADOWPID_BENCH_SHADOW | _REBUILD | _KERNEL, those that
+ *              ran. The kernel column runs where the kernel has the
+ *              function, the caller's PID namespace is at level @depth - 1,
+ *              and the running kernel's alloc_pid() and free_pid() could be
+ *              resolved and called (not under IBT, which seals them).
  * @shadow_ps:  out: per repetition, ps per operation of the shadow
- * @native_ps:  out: the same for the native-style path (0 for FLOOR)
+ * @rebuild_ps: out: the same for the rebuild
+ * @kernel_ps:  out: the same for the running kernel
  * @work:       out: WORST: [0] pages visited, [1] words scanned (the most
  *              of one allocation); others: zero
- * @shadow_bytes: out: MEMORY: bytes of the shadow's pidmap pages, struct
- *              pids and share of the pid hash
- * @native_bytes: out: MEMORY: bytes of the IDR nodes and struct pids
+ * @shadow_bytes: out: MEMORY: bytes per live pid of the shadow: pidmap
+ *              pages, struct pids, task links, its share of the pid hash
+ * @rebuild_bytes: out: MEMORY: the same of the rebuild: IDR nodes, struct pids
+ * @kernel_bytes: out: MEMORY: the same of the running kernel: IDR nodes of
+ *              the namespace, struct pids (its pid cache's object size)
  * Inputs a figure does not read must be zero.  The ioctl sleeps and may take
  * seconds; a signal ends it with EINTR.
  */
@@ -282,11 +323,15 @@ struct shadowpid_bench {
 	__u32 cpus;
 	__u32 occupancy;
 	__u32 pid_max;
+	__u32 layout;
+	__u32 columns;
 	__u64 shadow_ps[SHADOWPID_BENCH_MAX_REPS];
-	__u64 native_ps[SHADOWPID_BENCH_MAX_REPS];
+	__u64 rebuild_ps[SHADOWPID_BENCH_MAX_REPS];
+	__u64 kernel_ps[SHADOWPID_BENCH_MAX_REPS];
 	__u64 work[2];
 	__u64 shadow_bytes;
-	__u64 native_bytes;
+	__u64 rebuild_bytes;
+	__u64 kernel_bytes;
 };
 
 /**

@@ -1,0 +1,132 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * The benchmark's kernel column: the running kernel's own pid functions
+ * (see kernel_pid.h).
+ */
+#include <linux/cpufeature.h>
+#include <linux/err.h>
+#include <linux/pid.h>
+#include <linux/pid_namespace.h>
+#include <linux/rcupdate.h>
+#include <linux/sched.h>
+#include <linux/slab.h>
+
+#include "../wrappers/symbol.h"
+#include "idr_nodes.h"
+#include "kernel_pid.h"
+
+/* The kernel's own functions, typed by the kernel's own declarations. */
+static typeof(&alloc_pid) kernel_alloc_pid;
+static typeof(&free_pid) kernel_free_pid;
+
+int shadowpid_kernel_resolve(void)
+{
+	unsigned long alloc_start, free_start, end;
+	int ret;
+
+#ifdef CONFIG_X86_KERNEL_IBT
+	if (cpu_feature_enabled(X86_FEATURE_IBT))
+		return -EOPNOTSUPP;
+#endif
+	if (kernel_alloc_pid && kernel_free_pid)
+		return 0;
+	ret = shadowpid_symbol_range("alloc_pid", &alloc_start, &end);
+	if (!ret)
+		ret = shadowpid_symbol_range("free_pid", &free_start, &end);
+	if (ret)
+		return ret;
+	/* Racing resolvers store the same values. */
+	WRITE_ONCE(kernel_alloc_pid, (typeof(&alloc_pid))alloc_start);
+	WRITE_ONCE(kernel_free_pid, (typeof(&free_pid))free_start);
+	return 0;
+}
+
+struct pid_namespace *shadowpid_kernel_ns_get(void)
+{
+	struct pid_namespace *ns = task_active_pid_ns(current);
+
+	return ns ? get_pid_ns(ns) : NULL;
+}
+
+void shadowpid_kernel_ns_put(struct pid_namespace *ns)
+{
+	put_pid_ns(ns);
+}
+
+unsigned int shadowpid_kernel_ns_level(const struct pid_namespace *ns)
+{
+	return ns->level;
+}
+
+struct pid_namespace *shadowpid_kernel_ns_at(struct pid_namespace *ns, unsigned int level)
+{
+	while (ns->level > level)
+		ns = ns->parent;
+	return ns;
+}
+
+int shadowpid_kernel_ns_pid_max(const struct pid_namespace *ns)
+{
+	return READ_ONCE(ns->pid_max);
+}
+
+int shadowpid_kernel_ns_cursor(const struct pid_namespace *ns)
+{
+	return idr_get_cursor(&ns->idr);
+}
+
+struct pid *shadowpid_kernel_alloc_pid(struct pid_namespace *ns)
+{
+	return READ_ONCE(kernel_alloc_pid)(ns, NULL, 0);
+}
+
+void shadowpid_kernel_free_pid(struct pid *pid)
+{
+	READ_ONCE(kernel_free_pid)(pid);
+}
+
+int shadowpid_kernel_pid_nr(struct pid *pid, struct pid_namespace *ns)
+{
+	return pid_nr_ns(pid, ns);
+}
+
+int shadowpid_kernel_find(struct pid_namespace *ns, int nr, int read)
+{
+	struct pid *pid;
+	int ret = -1;
+
+	rcu_read_lock();
+	pid = find_pid_ns(nr, ns);
+	if (pid)
+		ret = read ? pid->numbers[ns->level].nr : 1;
+	rcu_read_unlock();
+	return ret;
+}
+
+int shadowpid_kernel_find_ge(struct pid_namespace *ns, int nr)
+{
+	struct pid *pid;
+	int ret = -1;
+
+	rcu_read_lock();
+	pid = find_ge_pid(nr, ns);
+	if (pid)
+		ret = pid->numbers[ns->level].nr;
+	rcu_read_unlock();
+	return ret;
+}
+
+__u64 shadowpid_kernel_pid_bytes(const struct pid *pid)
+{
+	return ksize(pid);
+}
+
+__u64 shadowpid_kernel_idr_bytes(struct pid_namespace *ns)
+{
+	unsigned long nodes;
+
+	rcu_read_lock();
+	nodes = shadowpid_idr_nodes(&ns->idr);
+	rcu_read_unlock();
+	return (__u64)nodes * sizeof(struct xa_node);
+}
