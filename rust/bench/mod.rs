@@ -222,24 +222,27 @@ fn has_kernel_column(figure: u32) -> bool {
 }
 
 impl<'k> State<'k> {
-    /// `depth` levels, each with its init. With `real` (the caller's
-    /// namespace, at level `depth - 1`), every column first holds the
-    /// numbers the real namespaces hold, level by level, with their cursors
-    /// and pid_max (the shadow and the rebuild as numbers without pids
-    /// above the leaf); without, pid_max is `pid_max`. Then `live` pids are
-    /// added at the leaf, laid out by `layout`.
+    /// `depth` levels, each with its init. With `real` (the caller, at
+    /// level `depth - 1`), the shadow and the rebuild first hold the numbers
+    /// the caller's real namespaces hold, level by level, with their cursors
+    /// and pid_max (as numbers without pids: the pids are the kernel's), and
+    /// the kernel column runs in the caller's namespace if `real` allows it;
+    /// without, pid_max is `pid_max`. Then `live` pids are added at the leaf
+    /// of every column, laid out by `layout`.
     fn new(
         depth: u32,
-        real: Option<&'k KernelNs>,
+        real: Option<&'k Caller>,
         pid_max: i32,
         live: u32,
         layout: u32,
     ) -> Result<Self> {
+        let column = real.and_then(|c| c.column.then_some(&c.ns));
+        let real = real.map(|c| &c.ns);
         let max_at = |l: u32| real.map_or(pid_max, |r| r.at(l).pid_max());
         let mut st = Self {
             shadow: Shadow::new(depth, max_at, true)?,
             native: Native::new(depth, max_at, true)?,
-            running: real.map(|r| Running {
+            running: column.map(|r| Running {
                 leaf: r.view(),
                 pids: KVVec::new(),
             }),
@@ -404,16 +407,21 @@ fn number_pairs(out: &mut uapi::shadowpid_bench, shadow: &Shadow, native: &Nativ
     )
 }
 
-/// Figure 1: numbers only, in a fresh namespace of pid_max 32768.
-fn numbers(out: &mut uapi::shadowpid_bench) -> Result {
-    let max = |_| crate::namespace::PID_MAX_DEFAULT;
-    let shadow = Shadow::new(1, max, false)?;
-    let native = Native::new(1, max, false)?;
-    number_pairs(out, &shadow, &native)
+/// Figure 1: numbers only, at the leaf of a figure's state (the kernel has
+/// no such call: no kernel column).
+fn numbers(out: &mut uapi::shadowpid_bench, real: Option<&Caller>) -> Result {
+    let st = State::new(
+        out.depth,
+        real,
+        crate::namespace::PID_MAX_DEFAULT,
+        out.live,
+        out.layout,
+    )?;
+    number_pairs(out, &st.shadow, &st.native)
 }
 
 /// Figure 2: alloc_pid + free_pid at `depth`.
-fn full(out: &mut uapi::shadowpid_bench, real: Option<&KernelNs>) -> Result {
+fn full(out: &mut uapi::shadowpid_bench, real: Option<&Caller>) -> Result {
     let n = out.iterations;
     let st = State::new(
         out.depth,
@@ -476,7 +484,7 @@ fn live_numbers(st: &State<'_>, live: u32) -> Result<[KVVec<i32>; 3]> {
 
 /// Figure 3: find_pid_ns, `live` pids live; with `read`, each column also
 /// reads the number of the pid it found (LOOKUP_READ).
-fn lookup(out: &mut uapi::shadowpid_bench, real: Option<&KernelNs>, read: bool) -> Result {
+fn lookup(out: &mut uapi::shadowpid_bench, real: Option<&Caller>, read: bool) -> Result {
     let (n, live) = (out.iterations, out.live);
     let st = State::new(out.depth, real, PID_MAX_LIMIT, live, out.layout)?;
     let [s_nrs, n_nrs, k_nrs] = live_numbers(&st, live)?;
@@ -547,7 +555,7 @@ fn lookup(out: &mut uapi::shadowpid_bench, real: Option<&KernelNs>, read: bool) 
 
 /// Figure 4: `find_ge_pid()` walks over the leaf, `iterations` walks, per
 /// pid found; every column reads the number from the pid it found.
-fn walk(out: &mut uapi::shadowpid_bench, real: Option<&KernelNs>) -> Result {
+fn walk(out: &mut uapi::shadowpid_bench, real: Option<&Caller>) -> Result {
     let (n, live) = (out.iterations, out.live);
     let st = State::new(out.depth, real, PID_MAX_LIMIT, live, out.layout)?;
     // Each walk finds at least the live pids; per pid found.
@@ -611,7 +619,7 @@ fn walk(out: &mut uapi::shadowpid_bench, real: Option<&KernelNs>) -> Result {
 
 /// Figure 7: bytes for `live` live pids at the leaf, each column counting
 /// everything it allocates for them.
-fn memory(out: &mut uapi::shadowpid_bench, real: Option<&KernelNs>) -> Result {
+fn memory(out: &mut uapi::shadowpid_bench, real: Option<&Caller>) -> Result {
     let live = u64::from(out.live);
     let st = State::new(out.depth, real, PID_MAX_LIMIT, out.live, out.layout)?;
     let ns = st.shadow.leaf();
@@ -880,7 +888,7 @@ fn hammer(h: &Hammer<'_>, cpus: u32) -> Result<i64> {
 }
 
 /// Figure 5: alloc/free pairs on `cpus` pinned threads, one namespace.
-fn contention(out: &mut uapi::shadowpid_bench, real: Option<&KernelNs>) -> Result {
+fn contention(out: &mut uapi::shadowpid_bench, real: Option<&Caller>) -> Result {
     let (n, cpus) = (out.iterations, out.cpus);
     let st = State::new(
         out.depth,
@@ -925,10 +933,8 @@ fn validate(b: &mut uapi::shadowpid_bench) -> Result {
         _ => b.layout <= uapi::SHADOWPID_BENCH_SCATTERED,
     };
     let reads = match b.figure {
-        uapi::SHADOWPID_BENCH_NUMBERS | uapi::SHADOWPID_BENCH_FLOOR => {
-            !(live || depth || cpus || occ || max || layout)
-        }
-        uapi::SHADOWPID_BENCH_FULL => {
+        uapi::SHADOWPID_BENCH_FLOOR => !(live || depth || cpus || occ || max || layout),
+        uapi::SHADOWPID_BENCH_NUMBERS | uapi::SHADOWPID_BENCH_FULL => {
             depth_ok && b.live <= MAX_LIVE && layout_ok && !(cpus || occ || max)
         }
         uapi::SHADOWPID_BENCH_LOOKUP
@@ -956,7 +962,7 @@ fn validate(b: &mut uapi::shadowpid_bench) -> Result {
     {
         return Err(EINVAL);
     }
-    if has_kernel_column(b.figure) {
+    if has_kernel_column(b.figure) || b.figure == uapi::SHADOWPID_BENCH_NUMBERS {
         b.depth = b.depth.max(1);
     }
     Ok(())
@@ -1000,24 +1006,35 @@ pub(crate) unsafe fn exit() {
     unsafe { native::exit() };
 }
 
-/// The caller's namespace, if figure `b` has a kernel column here: the
-/// kernel has the function, the caller is at level `depth - 1`, and the
-/// kernel's `alloc_pid()` and `free_pid()` can be called.
-fn kernel_column(b: &uapi::shadowpid_bench) -> Result<Option<KernelNs>> {
-    if !has_kernel_column(b.figure) {
+/// The caller of a figure whose namespaces match the figure's depth: its
+/// real namespace, whose state every column starts from.
+struct Caller {
+    /// The caller's active namespace, at level `depth - 1`.
+    ns: KernelNs,
+    /// Whether the kernel column runs: the kernel has the figure's function
+    /// and its `alloc_pid()` and `free_pid()` can be called here.
+    column: bool,
+}
+
+/// The caller, if figure `b` starts from real state: it builds its state
+/// with [`State`] and the caller is at level `depth - 1`.
+fn caller(b: &uapi::shadowpid_bench) -> Result<Option<Caller>> {
+    let stateful = has_kernel_column(b.figure) || b.figure == uapi::SHADOWPID_BENCH_NUMBERS;
+    if !stateful {
         return Ok(None);
     }
-    let real = KernelNs::current()?;
-    if real.level() + 1 != b.depth || running::resolve().is_err() {
+    let ns = KernelNs::current()?;
+    if ns.level() + 1 != b.depth {
         return Ok(None);
     }
-    Ok(Some(real))
+    let column = has_kernel_column(b.figure) && running::resolve().is_ok();
+    Ok(Some(Caller { ns, column }))
 }
 
 /// Runs the figure `b` asks for and fills in its outputs.
 fn run(b: &mut uapi::shadowpid_bench) -> Result {
     validate(b)?;
-    let real = kernel_column(b)?;
+    let real = caller(b)?;
     let real = real.as_ref();
     if BUSY.swap(true, Ordering::Acquire) {
         return Err(EBUSY);
@@ -1031,7 +1048,7 @@ fn run(b: &mut uapi::shadowpid_bench) -> Result {
     b.rebuild_bytes = 0;
     b.kernel_bytes = 0;
     let result = match b.figure {
-        uapi::SHADOWPID_BENCH_NUMBERS => numbers(b),
+        uapi::SHADOWPID_BENCH_NUMBERS => numbers(b, real),
         uapi::SHADOWPID_BENCH_FULL => full(b, real),
         uapi::SHADOWPID_BENCH_LOOKUP => lookup(b, real, false),
         uapi::SHADOWPID_BENCH_LOOKUP_READ => lookup(b, real, true),

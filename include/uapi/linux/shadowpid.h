@@ -219,8 +219,9 @@ struct shadowpid_stats {
  * Each repetition times @iterations operations; the time per operation is
  * reported in picoseconds (ps), per column.
  * @SHADOWPID_BENCH_NUMBERS:  alloc_pidmap + free_pidmap against
- *                            idr_alloc_cyclic + idr_remove, per pair (no
- *                            kernel column: the kernel has no such call).
+ *                            idr_alloc_cyclic + idr_remove at @depth's
+ *                            leaf, per pair (no kernel column: the kernel
+ *                            has no such call).
  * @SHADOWPID_BENCH_FULL:     alloc_pid + free_pid at @depth (1..32), per pair.
  * @SHADOWPID_BENCH_LOOKUP:   find_pid_ns, @live pids live, per lookup.
  * @SHADOWPID_BENCH_WALK:     find_ge_pid over @live live pids, per pid found.
@@ -232,7 +233,7 @@ struct shadowpid_stats {
  *                            before it), the cursor just past the hole;
  *                            @work = the most pages visited and words
  *                            scanned by one allocation (no kernel column).
- * @SHADOWPID_BENCH_MEMORY:   bytes per live pid with @live live pids (no
+ * @SHADOWPID_BENCH_MEMORY:   bytes for @live live pids at the leaf (no
  *                            timing): @shadow_bytes, @rebuild_bytes,
  *                            @kernel_bytes.
  * @SHADOWPID_BENCH_FLOOR:    an atomic test-and-set + clear pair on one
@@ -260,11 +261,14 @@ enum shadowpid_bench_figure {
 /**
  * enum shadowpid_bench_layout - the state of the namespaces a figure runs in
  *
- * FULL, LOOKUP, LOOKUP_READ, WALK, CONTENTION and MEMORY first give every
- * column the numbers the caller's real namespaces hold, level by level
- * (when the caller is at @depth - 1: the kernel column runs only then), so
- * that level 0 is the machine's initial namespace as it is. Then @live
- * pids are added at the most nested level, laid out as follows.
+ * NUMBERS, FULL, LOOKUP, LOOKUP_READ, WALK, CONTENTION and MEMORY build
+ * @depth namespaces, each with its init. When the caller's PID namespace is
+ * at level @depth - 1, the shadow and the rebuild first take the numbers
+ * the caller's real namespaces hold, level by level, with their cursors and
+ * pid_max, so that level 0 is the machine's initial namespace as it is (and
+ * only then does the kernel column run, in the caller's namespace). Then
+ * @live pids are added at the most nested level of every column, laid out
+ * as follows.
  * @SHADOWPID_BENCH_DENSE:     @live pids allocated one after the other.
  * @SHADOWPID_BENCH_SCATTERED: 2 * @live allocated, every other one freed:
  *                             50 % of a range twice as wide.
@@ -288,10 +292,12 @@ enum shadowpid_bench_layout {
  * @figure:     enum shadowpid_bench_figure
  * @reps:       repetitions, 1..SHADOWPID_BENCH_MAX_REPS
  * @iterations: operations per repetition, 1..16777216
- * @live:       FULL, CONTENTION: pids added before timing, 0..1048576;
+ * @live:       NUMBERS, FULL, CONTENTION: pids added before timing,
+ *              0..1048576;
  *              LOOKUP, LOOKUP_READ, WALK, MEMORY: 1..1048576
- * @depth:      FULL, CONTENTION, LOOKUP, LOOKUP_READ, WALK, MEMORY:
- *              namespace depth, 1..SHADOWPID_MAX_LEVEL (0 reads as 1)
+ * @depth:      NUMBERS, FULL, CONTENTION, LOOKUP, LOOKUP_READ, WALK,
+ *              MEMORY: namespace depth, 1..SHADOWPID_MAX_LEVEL (0 reads
+ *              as 1)
  * @cpus:       CONTENTION: threads, 1..online CPUs
  * @occupancy:  OCCUPANCY: parts per million of the numbers taken, 0..999999
  * @pid_max:    WORST, OCCUPANCY: pid_max of the namespace, 301..4194304
@@ -306,11 +312,13 @@ enum shadowpid_bench_layout {
  * @kernel_ps:  out: the same for the running kernel
  * @work:       out: WORST: [0] pages visited, [1] words scanned (the most
  *              of one allocation); others: zero
- * @shadow_bytes: out: MEMORY: bytes per live pid of the shadow: pidmap
- *              pages, struct pids, task links, its share of the pid hash
- * @rebuild_bytes: out: MEMORY: the same of the rebuild: IDR nodes, struct pids
- * @kernel_bytes: out: MEMORY: the same of the running kernel: IDR nodes of
- *              the namespace, struct pids (its pid cache's object size)
+ * @shadow_bytes: out: MEMORY: bytes the shadow spends on the @live pids:
+ *              the leaf's pidmap pages, struct pids, the task link each
+ *              attached pid allocates, and the pid hash's buckets
+ * @rebuild_bytes: out: MEMORY: the same of the rebuild: the leaf IDR's
+ *              nodes, struct pids
+ * @kernel_bytes: out: MEMORY: the same of the running kernel: the leaf
+ *              IDR's nodes, struct pids (slab objects of its pid cache)
  * Inputs a figure does not read must be zero.  The ioctl sleeps and may take
  * seconds; a signal ends it with EINTR.
  */
