@@ -559,7 +559,13 @@ fn walk(out: &mut uapi::shadowpid_bench, real: Option<&Caller>) -> Result {
     let (n, live) = (out.iterations, out.live);
     let st = State::new(out.depth, real, PID_MAX_LIMIT, live, out.layout)?;
     // Each walk finds at least the live pids; per pid found.
-    let check = |seen: u64| if seen < u64::from(n) * u64::from(live) { Err(EUCLEAN) } else { Ok(()) };
+    let check = |seen: u64| {
+        if seen < u64::from(n) * u64::from(live) {
+            Err(EUCLEAN)
+        } else {
+            Ok(())
+        }
+    };
     let leaf = st.running.as_ref().map(|k| k.leaf);
     let mut kernel_rep = || {
         let mut seen = 0u64;

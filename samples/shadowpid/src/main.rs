@@ -184,6 +184,10 @@ enum Command {
         /// The SVG to write.
         #[arg(short, long)]
         output: std::path::PathBuf,
+        /// Draw figure 5's scaling with CPUs instead of the columns against
+        /// the state of the namespace.
+        #[arg(long)]
+        scaling: bool,
     },
     /// Replay real process creation in real PID namespaces on the shadow
     /// and compare, number for number (run it as root, in a test guest).
@@ -443,14 +447,23 @@ fn run(cli: Cli) -> io::Result<bool> {
             }
             let sane = shadowpid::bench::sane(&report);
             if !sane {
-                eprintln!("bench: a figure is missing, not positive, or has no ratio");
+                eprintln!("bench: a figure or a column is missing, or not positive");
             }
             return Ok(sane);
         }
-        Command::Plot { input, output } => {
+        Command::Plot {
+            input,
+            output,
+            scaling,
+        } => {
             let report: shadowpid::bench::Report =
                 serde_json::from_str(&std::fs::read_to_string(input)?).map_err(io::Error::other)?;
-            std::fs::write(output, shadowpid::bench::plot(&report))?;
+            let svg = if scaling {
+                shadowpid::bench::plot_scaling(&report)
+            } else {
+                shadowpid::bench::plot(&report)
+            };
+            std::fs::write(output, svg)?;
             return Ok(true);
         }
         Command::Fuzz {

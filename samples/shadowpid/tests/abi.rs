@@ -111,6 +111,7 @@ fn struct_layouts_match_c() {
     compare(
         "bench",
         &layout!(shadowpid_bench: figure, reps, iterations, live, depth, cpus, occupancy,
-            pid_max, shadow_ps, native_ps, work, shadow_bytes, native_bytes),
+            pid_max, layout, columns, shadow_ps, rebuild_ps, kernel_ps, work, shadow_bytes,
+            rebuild_bytes, kernel_bytes),
     );
 }

@@ -1,24 +1,25 @@
 // SPDX-License-Identifier: GPL-2.0
 //! `shadowpid bench`: the in-kernel benchmark (`SHADOWPID_IOC_BENCH`) driven
-//! figure by figure, summarised (median, min, max of the repetitions; the
-//! shadow/native ratio of the medians), checked against the targets, and
-//! the real native `alloc_pid()`/`free_pid()` timed by the function_graph
-//! tracer during a fork/exit storm in a fresh PID namespace.
+//! figure by figure, in named states: three columns (the shadow, the rebuild
+//! of 7.3's allocator, the running kernel's own functions), summarised
+//! (median, min, max of the repetitions; the ratios of the medians), and
+//! checked against the targets. Every request that has a kernel column is
+//! made from a process in a PID namespace at the figure's depth ([`level`]).
 //!
-//! `shadowpid plot` draws the latency against occupancy from the JSON.
+//! `shadowpid plot` draws the columns against the population, and the
+//! scaling with CPUs, from the JSON.
 
+mod level;
 mod stats;
 mod svg;
 mod table;
 mod targets;
-mod trace;
 
 pub use self::{
     stats::Stat,
-    svg::plot,
-    table::{sane, table},
+    svg::{plot, plot_scaling},
+    table::{sane, scaling, table},
     targets::Target,
-    trace::Traced,
 };
 
 use crate::{abi, Device};
@@ -30,7 +31,8 @@ use std::{fs, io};
 pub struct Config {
     /// Repetitions of every timed figure (at least 5 for the real run).
     pub reps: u32,
-    /// A short pass that only proves every figure works (make check).
+    /// A short pass that only proves every figure and column works (make
+    /// check).
     pub smoke: bool,
     /// Figures to run (1..10); all if empty.
     pub only: Vec<u32>,
@@ -39,28 +41,35 @@ pub struct Config {
 /// One measured row.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Row {
-    /// Figure number of the issue (1..8; 9 is the occupancy sweep, 10 the
-    /// lookups that read the pid found).
+    /// Figure number (1..8; 9 is the occupancy sweep, 10 the lookups that
+    /// read the pid found).
     pub figure: u32,
     /// What was measured.
     pub name: String,
-    /// Its parameters, e.g. "live=32768".
+    /// Its parameters and state, e.g. "depth=1 pop=32768 scattered".
     pub params: String,
-    /// Unit of the stats: "ns/op", "ns/pair", "ns/step", "bytes/pid".
+    /// Unit of the stats: "ns/pair", "ns/op", "ns/pid", "bytes/pid".
     pub unit: String,
     /// The shadow.
     pub shadow: Option<Stat>,
-    /// The native-style path.
-    pub native: Option<Stat>,
-    /// shadow median / native median.
-    pub ratio: Option<f64>,
-    /// Raw picoseconds per repetition, shadow.
+    /// The rebuild of 7.3's allocator in the module (the controlled column).
+    pub rebuild: Option<Stat>,
+    /// The running kernel's own functions; none where it has no such
+    /// function (or could not be called).
+    pub kernel: Option<Stat>,
+    /// shadow median / rebuild median.
+    pub ratio_rebuild: Option<f64>,
+    /// shadow median / kernel median.
+    pub ratio_kernel: Option<f64>,
+    /// Raw picoseconds per repetition, per column.
     pub shadow_ps: Vec<u64>,
-    /// Raw picoseconds per repetition, native.
-    pub native_ps: Vec<u64>,
+    /// The rebuild's.
+    pub rebuild_ps: Vec<u64>,
+    /// The kernel's.
+    pub kernel_ps: Vec<u64>,
     /// WORST: most pages visited and words scanned by one allocation.
     pub work: [u64; 2],
-    /// OCCUPANCY: parts per million taken; LOOKUP/WALK/MEMORY: live pids.
+    /// The figure's variable: live pids, CPUs, depth or occupancy (ppm).
     pub x: u64,
 }
 
@@ -79,12 +88,37 @@ pub struct Report {
     pub smoke: bool,
     /// Buckets of the module's pid hash (its `pidhash_shift`).
     pub hash_buckets: u32,
+    /// Processes (pids) in the initial namespace before the run: the state
+    /// "as is" starts from.
+    pub initial_pids: u32,
+    /// pid_max of the initial namespace (raised for the requests whose
+    /// population needs it, and put back after each).
+    pub pid_max: u32,
     /// Every row.
     pub rows: Vec<Row>,
     /// Targets and whether they were met.
     pub targets: Vec<Target>,
-    /// The traced native allocator.
-    pub traced: Option<Traced>,
+}
+
+/// A state the figures run in: pids added at the leaf, and their layout.
+#[derive(Clone, Copy)]
+struct Population {
+    /// Live pids added.
+    live: u32,
+    /// `enum shadowpid_bench_layout`.
+    layout: u32,
+}
+
+impl Population {
+    /// Its name in a row's params.
+    fn name(self) -> String {
+        match (self.live, self.layout) {
+            (0, _) => "as is".into(),
+            (n, abi::SHADOWPID_BENCH_SCATTERED) => format!("+{n} scattered 50%"),
+            (n, abi::SHADOWPID_BENCH_SWEPT) => format!("+{n} after a full sweep"),
+            (n, _) => format!("+{n} dense"),
+        }
+    }
 }
 
 /// Inputs of one figure.
@@ -102,9 +136,12 @@ struct Ask {
     occupancy: u32,
     /// pid_max.
     pid_max: u32,
+    /// Layout of the live pids.
+    layout: u32,
 }
 
-/// Runs figure `figure` with `ask` and `reps`.
+/// Runs figure `figure` with `ask` and `reps`, from a process at level
+/// `depth - 1` when the figure has a depth.
 fn measure(dev: &Device, figure: u32, reps: u32, ask: Ask) -> io::Result<abi::shadowpid_bench> {
     let mut b = abi::shadowpid_bench {
         figure,
@@ -115,10 +152,22 @@ fn measure(dev: &Device, figure: u32, reps: u32, ask: Ask) -> io::Result<abi::sh
         cpus: ask.cpus,
         occupancy: ask.occupancy,
         pid_max: ask.pid_max,
+        layout: ask.layout,
         ..Default::default()
     };
-    dev.bench_raw(&mut b)?;
-    Ok(b)
+    // Room at level 0 for a large population (every number of a nested
+    // namespace is also one of the initial namespace's), for this request
+    // only: the other states keep the machine's own pid_max.
+    let room = u64::from(ask.live) * 2 + 4096;
+    let _pid_max = if room > u64::from(PidMax::get()?) {
+        Some(PidMax::raise(abi::SHADOWPID_PID_MAX_LIMIT)?)
+    } else {
+        None
+    };
+    level::at(ask.depth.saturating_sub(1), move || {
+        dev.bench_raw(&mut b)?;
+        Ok(b)
+    })
 }
 
 /// A row from a timed answer.
@@ -131,27 +180,117 @@ fn row(
     x: u64,
 ) -> Row {
     let n = b.reps as usize;
-    let shadow_ps = b.shadow_ps[..n].to_vec();
-    let native_ps: Vec<u64> = if b.native_ps[..n].iter().all(|&p| p == 0) {
-        vec![]
-    } else {
-        b.native_ps[..n].to_vec()
+    let column = |bit: u32, ps: &[u64]| {
+        if b.columns & bit != 0 {
+            ps[..n].to_vec()
+        } else {
+            vec![]
+        }
     };
-    let shadow = Stat::of(&shadow_ps);
-    let native = Stat::of(&native_ps);
+    let shadow_ps = column(abi::SHADOWPID_BENCH_SHADOW, &b.shadow_ps);
+    let rebuild_ps = column(abi::SHADOWPID_BENCH_REBUILD, &b.rebuild_ps);
+    let kernel_ps = column(abi::SHADOWPID_BENCH_KERNEL, &b.kernel_ps);
+    let (shadow, rebuild, kernel) = (
+        Stat::of(&shadow_ps),
+        Stat::of(&rebuild_ps),
+        Stat::of(&kernel_ps),
+    );
     Row {
         figure,
         name: name.into(),
         params,
         unit: unit.into(),
-        ratio: shadow.zip(native).map(|(s, n)| s.median / n.median),
+        ratio_rebuild: shadow.zip(rebuild).map(|(s, r)| s.median / r.median),
+        ratio_kernel: shadow.zip(kernel).map(|(s, k)| s.median / k.median),
         shadow,
-        native,
+        rebuild,
+        kernel,
         shadow_ps,
-        native_ps,
+        rebuild_ps,
+        kernel_ps,
         work: b.work,
         x,
     }
+}
+
+/// A row of bytes per live pid from a MEMORY answer.
+fn memory_row(b: &abi::shadowpid_bench, params: String, live: u32) -> Row {
+    let per = |bit: u32, bytes: u64| {
+        (b.columns & bit != 0).then(|| {
+            let v = bytes as f64 / f64::from(live);
+            Stat {
+                median: v,
+                min: v,
+                max: v,
+            }
+        })
+    };
+    let shadow = per(abi::SHADOWPID_BENCH_SHADOW, b.shadow_bytes);
+    let rebuild = per(abi::SHADOWPID_BENCH_REBUILD, b.rebuild_bytes);
+    let kernel = per(abi::SHADOWPID_BENCH_KERNEL, b.kernel_bytes);
+    Row {
+        figure: 7,
+        name: "memory: pidmap pages+pids+task links+hash / IDR nodes+pids".into(),
+        params,
+        unit: "bytes/pid".into(),
+        ratio_rebuild: shadow.zip(rebuild).map(|(s, r)| s.median / r.median),
+        ratio_kernel: shadow.zip(kernel).map(|(s, k)| s.median / k.median),
+        shadow,
+        rebuild,
+        kernel,
+        shadow_ps: vec![],
+        rebuild_ps: vec![],
+        kernel_ps: vec![],
+        work: [b.shadow_bytes, b.rebuild_bytes],
+        x: live.into(),
+    }
+}
+
+/// pid_max of the initial namespace, raised for a run and put back after.
+struct PidMax {
+    /// What it was.
+    before: u32,
+}
+
+impl PidMax {
+    /// The sysctl.
+    const PATH: &'static str = "/proc/sys/kernel/pid_max";
+
+    /// Reads it.
+    fn get() -> io::Result<u32> {
+        fs::read_to_string(Self::PATH)?
+            .trim()
+            .parse()
+            .map_err(io::Error::other)
+    }
+
+    /// Raises it to at least `to`, until the value is dropped.
+    fn raise(to: u32) -> io::Result<Self> {
+        let before = Self::get()?;
+        if to > before {
+            fs::write(Self::PATH, to.to_string())?;
+        }
+        Ok(Self { before })
+    }
+}
+
+impl Drop for PidMax {
+    fn drop(&mut self) {
+        let _ = fs::write(Self::PATH, self.before.to_string());
+    }
+}
+
+/// Tasks (processes and threads: each holds a pid) of the initial
+/// namespace now, as its `/proc` lists them.
+fn initial_pids() -> u32 {
+    let Ok(procs) = fs::read_dir("/proc") else {
+        return 0;
+    };
+    procs
+        .filter_map(Result::ok)
+        .filter(|e| e.file_name().to_string_lossy().parse::<u32>().is_ok())
+        .map(|e| fs::read_dir(e.path().join("task")).map_or(0, |t| t.count() as u32))
+        .sum()
 }
 
 /// The CPUs online in this machine.
@@ -165,193 +304,155 @@ pub fn run(cfg: Config, mut progress: impl FnMut(&str)) -> io::Result<Report> {
     let reps = cfg.reps;
     let wanted = |figure: u32| cfg.only.is_empty() || cfg.only.contains(&figure);
     let big = |full: u32, smoke: u32| if cfg.smoke { smoke } else { full };
-    let lives: &[u32] = if cfg.smoke {
-        &[1000]
+    let (dense, scattered) = (abi::SHADOWPID_BENCH_DENSE, abi::SHADOWPID_BENCH_SCATTERED);
+    let pop = |live, layout| Population { live, layout };
+    // The states of the issue: the initial namespace as it is, then pids
+    // added to it (1,000; 32,768 dense and 50 % scattered; 1M).
+    let grown: Vec<Population> = if cfg.smoke {
+        vec![pop(1000, dense), pop(1000, scattered)]
     } else {
-        &[1000, 32768, 1 << 20]
+        vec![
+            pop(1000, dense),
+            pop(32768, dense),
+            pop(32768, scattered),
+            pop(1 << 20, dense),
+        ]
     };
-    let pid_max = big(abi::SHADOWPID_PID_MAX_LIMIT, abi::SHADOWPID_PID_MAX_DEFAULT);
+    let mut states = vec![pop(0, dense)];
+    states.extend(grown.iter().copied());
+    let initial_pids = initial_pids();
+    let pid_max = PidMax::get()?;
+    let params = |depth: u32, p: Population| format!("depth={depth} pop={}", p.name());
     let mut rows = vec![];
 
-    if wanted(1) {
-        progress("1 numbers");
-        let b = measure(
-            &dev,
-            abi::SHADOWPID_BENCH_NUMBERS,
-            reps,
-            Ask {
-                iterations: big(200_000, 2_000),
-                ..Default::default()
-            },
-        )?;
-        rows.push(row(
-            1,
-            "alloc_pidmap+free_pidmap / idr_alloc_cyclic+idr_remove",
-            "pid_max=32768".into(),
-            "ns/pair",
-            &b,
-            0,
-        ));
+    for &p in states.iter().filter(|_| wanted(1)) {
+        progress(&format!("1 numbers, {}", p.name()));
+        let ask = Ask {
+            iterations: big(200_000, 2_000),
+            depth: 1,
+            live: p.live,
+            layout: p.layout,
+            ..Default::default()
+        };
+        let b = measure(&dev, abi::SHADOWPID_BENCH_NUMBERS, reps, ask)?;
+        let name = "alloc_pidmap+free_pidmap / idr_alloc_cyclic+idr_remove";
+        rows.push(row(1, name, params(1, p), "ns/pair", &b, p.live.into()));
     }
-    for depth in [1, 4].into_iter().filter(|_| wanted(2)) {
-        progress(&format!("2 full depth {depth}"));
-        let b = measure(
-            &dev,
-            abi::SHADOWPID_BENCH_FULL,
-            reps,
-            Ask {
-                iterations: big(100_000, 1_000),
-                depth,
-                ..Default::default()
-            },
-        )?;
+    // Depth 1 in every state; depth 4 (from a process three namespaces
+    // down) as the machine is.
+    let full_runs = states.iter().map(|&p| (1, p)).chain([(4, pop(0, dense))]);
+    for (depth, p) in full_runs.filter(|_| wanted(2)) {
+        progress(&format!(
+            "2 alloc_pid+free_pid, depth {depth}, {}",
+            p.name()
+        ));
+        let ask = Ask {
+            iterations: big(100_000, 1_000),
+            depth,
+            live: p.live,
+            layout: p.layout,
+            ..Default::default()
+        };
+        let b = measure(&dev, abi::SHADOWPID_BENCH_FULL, reps, ask)?;
+        let x = if depth == 1 { p.live } else { depth };
         rows.push(row(
             2,
             "alloc_pid+free_pid",
-            format!("depth={depth}"),
+            params(depth, p),
             "ns/pair",
             &b,
-            depth.into(),
+            x.into(),
         ));
     }
     // Figure 3, and 10: the same lookups, each reading the pid it found.
     let lookups = [
-        (3, abi::SHADOWPID_BENCH_LOOKUP, "find_pid_ns / idr_find"),
+        (3, abi::SHADOWPID_BENCH_LOOKUP, "find_pid_ns"),
         (
             10,
             abi::SHADOWPID_BENCH_LOOKUP_READ,
-            "find_pid_ns / idr_find, then read the pid",
+            "find_pid_ns, then read the pid",
         ),
     ];
     for (figure, code, name) in lookups.into_iter().filter(|l| wanted(l.0)) {
-        for &live in lives {
-            progress(&format!("{figure} {name}, {live} live"));
-            let b = measure(
-                &dev,
-                code,
-                reps,
-                Ask {
-                    iterations: big(200_000, 2_000),
-                    live,
-                    ..Default::default()
-                },
-            )?;
-            rows.push(row(
-                figure,
-                name,
-                format!("live={live}"),
-                "ns/op",
-                &b,
-                live.into(),
-            ));
+        for &p in &grown {
+            progress(&format!("{figure} {name}, {}", p.name()));
+            let ask = Ask {
+                iterations: big(200_000, 2_000),
+                depth: 1,
+                live: p.live,
+                layout: p.layout,
+                ..Default::default()
+            };
+            let b = measure(&dev, code, reps, ask)?;
+            rows.push(row(figure, name, params(1, p), "ns/op", &b, p.live.into()));
         }
     }
-    for &live in lives.iter().filter(|_| wanted(4)) {
-        progress(&format!("4 walk, {live} live"));
-        let b = measure(
-            &dev,
-            abi::SHADOWPID_BENCH_WALK,
-            reps,
-            Ask {
-                iterations: (big(2_000_000, 2_000) / live).max(1),
-                live,
-                ..Default::default()
-            },
-        )?;
-        rows.push(row(
-            4,
-            "next_pidmap / idr_get_next",
-            format!("live={live}"),
-            "ns/step",
-            &b,
-            live.into(),
-        ));
+    for &p in grown.iter().filter(|_| wanted(4)) {
+        progress(&format!("4 walk, {}", p.name()));
+        let ask = Ask {
+            iterations: (big(2_000_000, 2_000) / p.live).max(1),
+            depth: 1,
+            live: p.live,
+            layout: p.layout,
+            ..Default::default()
+        };
+        let b = measure(&dev, abi::SHADOWPID_BENCH_WALK, reps, ask)?;
+        let name = "find_ge_pid walk (pid read from the pid found)";
+        rows.push(row(4, name, params(1, p), "ns/pid", &b, p.live.into()));
     }
-    for cpus in (1..=online_cpus().min(2)).filter(|_| wanted(5)) {
-        progress(&format!("5 contention, {cpus} CPUs"));
-        let b = measure(
-            &dev,
-            abi::SHADOWPID_BENCH_CONTENTION,
-            reps,
-            Ask {
+    // Scaling: 1 and 2 CPUs for every column, as the machine is and with
+    // the largest scattered state.
+    let scaled = [pop(0, dense), grown[grown.len().min(3) - 1]];
+    for p in scaled.into_iter().filter(|_| wanted(5)) {
+        for cpus in 1..=online_cpus().min(2) {
+            progress(&format!("5 contention, {cpus} CPUs, {}", p.name()));
+            let ask = Ask {
                 iterations: big(100_000, 1_000),
+                depth: 1,
                 cpus,
+                live: p.live,
+                layout: p.layout,
                 ..Default::default()
-            },
-        )?;
-        rows.push(row(
-            5,
-            "alloc_pid+free_pid, pinned kthreads",
-            format!("cpus={cpus}"),
-            "ns/pair (wall)",
-            &b,
-            cpus.into(),
-        ));
+            };
+            let b = measure(&dev, abi::SHADOWPID_BENCH_CONTENTION, reps, ask)?;
+            let params = format!("cpus={cpus} {}", params(1, p));
+            let name = "alloc_pid+free_pid, pinned kthreads";
+            rows.push(row(5, name, params, "ns/pair (wall)", &b, cpus.into()));
+        }
     }
     if wanted(6) {
-        progress("6 worst case");
-        let b = measure(
-            &dev,
-            abi::SHADOWPID_BENCH_WORST,
-            reps,
-            Ask {
-                iterations: big(200, 10),
-                pid_max,
-                ..Default::default()
-            },
-        )?;
-        rows.push(row(
-            6,
-            "all but one taken: free+alloc that finds it",
-            format!("pid_max={pid_max}"),
-            "ns/pair",
-            &b,
-            pid_max.into(),
-        ));
-    }
-    for &live in lives.iter().filter(|_| wanted(7)) {
-        progress(&format!("7 memory, {live} live"));
-        let b = measure(
-            &dev,
-            abi::SHADOWPID_BENCH_MEMORY,
-            1,
-            Ask {
-                iterations: 1,
-                live,
-                ..Default::default()
-            },
-        )?;
-        let per = |bytes: u64| Stat {
-            median: bytes as f64 / f64::from(live),
-            min: bytes as f64 / f64::from(live),
-            max: bytes as f64 / f64::from(live),
+        progress("6 worst case (an extreme)");
+        let ask = Ask {
+            iterations: big(200, 10),
+            pid_max: big(abi::SHADOWPID_PID_MAX_LIMIT, abi::SHADOWPID_PID_MAX_DEFAULT),
+            ..Default::default()
         };
-        let (s, n) = (per(b.shadow_bytes), per(b.native_bytes));
-        rows.push(Row {
-            figure: 7,
-            name: "memory: pidmap+pids+hash / IDR nodes+pids".into(),
-            params: format!("live={live}"),
-            unit: "bytes/pid".into(),
-            ratio: Some(s.median / n.median),
-            shadow: Some(s),
-            native: Some(n),
-            shadow_ps: vec![],
-            native_ps: vec![],
-            work: [b.shadow_bytes, b.native_bytes],
-            x: live.into(),
-        });
+        let b = measure(&dev, abi::SHADOWPID_BENCH_WORST, reps, ask)?;
+        let name = "extreme: all but one taken, free+alloc that finds it";
+        let params = format!("pid_max={}", ask.pid_max);
+        rows.push(row(6, name, params, "ns/pair", &b, ask.pid_max.into()));
+    }
+    let mut memory_states = grown.clone();
+    memory_states.push(pop(1, abi::SHADOWPID_BENCH_SWEPT));
+    for &p in memory_states.iter().filter(|_| wanted(7)) {
+        progress(&format!("7 memory, {}", p.name()));
+        let ask = Ask {
+            iterations: 1,
+            depth: 1,
+            live: p.live,
+            layout: p.layout,
+            ..Default::default()
+        };
+        let b = measure(&dev, abi::SHADOWPID_BENCH_MEMORY, 1, ask)?;
+        rows.push(memory_row(&b, params(1, p), p.live));
     }
     if wanted(8) {
         progress("8 floor");
-        let b = measure(
-            &dev,
-            abi::SHADOWPID_BENCH_FLOOR,
-            reps,
-            Ask {
-                iterations: big(1_000_000, 10_000),
-                ..Default::default()
-            },
-        )?;
+        let ask = Ask {
+            iterations: big(1_000_000, 10_000),
+            ..Default::default()
+        };
+        let b = measure(&dev, abi::SHADOWPID_BENCH_FLOOR, reps, ask)?;
         rows.push(row(
             8,
             "atomic test-and-set + clear",
@@ -368,35 +469,32 @@ pub fn run(cfg: Config, mut progress: impl FnMut(&str)) -> io::Result<Report> {
     };
     for &occupancy in levels.iter().filter(|_| wanted(9)) {
         progress(&format!("9 occupancy {occupancy} ppm"));
-        let b = measure(
-            &dev,
-            abi::SHADOWPID_BENCH_OCCUPANCY,
-            reps,
-            Ask {
-                iterations: big(20_000, 500),
-                occupancy,
-                pid_max,
-                ..Default::default()
-            },
-        )?;
+        let pid_max = big(abi::SHADOWPID_PID_MAX_LIMIT, abi::SHADOWPID_PID_MAX_DEFAULT);
+        let ask = Ask {
+            iterations: big(20_000, 500),
+            occupancy,
+            pid_max,
+            ..Default::default()
+        };
+        let b = measure(&dev, abi::SHADOWPID_BENCH_OCCUPANCY, reps, ask)?;
+        let what = if occupancy == 0 {
+            "extreme: empty; "
+        } else {
+            ""
+        };
+        let params = format!(
+            "{what}{:.4}% taken, pid_max={pid_max}",
+            f64::from(occupancy) / 10_000.0
+        );
         rows.push(row(
             9,
             "alloc+free at occupancy",
-            format!(
-                "{:.4}% taken, pid_max={pid_max}",
-                f64::from(occupancy) / 10_000.0
-            ),
+            params,
             "ns/pair",
             &b,
             occupancy.into(),
         ));
     }
-    let traced = if cfg.smoke || !cfg.only.is_empty() {
-        None
-    } else {
-        progress("native alloc_pid/free_pid under function_graph");
-        Some(trace::trace_native(2000))
-    };
     let targets = targets::targets(&rows);
     Ok(Report {
         kernel: fs::read_to_string("/proc/sys/kernel/osrelease")
@@ -410,15 +508,17 @@ pub fn run(cfg: Config, mut progress: impl FnMut(&str)) -> io::Result<Report> {
         reps,
         smoke: cfg.smoke,
         hash_buckets: dev.stats_raw(abi::SHADOWPID_ROOT_NS)?.hash_buckets,
+        initial_pids,
+        pid_max,
         rows,
         targets,
-        traced,
     })
 }
 
-/// A row of `figure` with `params` and the given medians, for the tests.
+/// A row of `figure` with `params` and the given medians (shadow, and
+/// kernel where `kernel` is not zero, else the rebuild), for the tests.
 #[cfg(test)]
-fn fake(figure: u32, params: &str, shadow: f64, native: f64) -> Row {
+fn fake(figure: u32, params: &str, shadow: f64, kernel: f64) -> Row {
     let stat = |median| {
         Some(Stat {
             median,
@@ -432,10 +532,13 @@ fn fake(figure: u32, params: &str, shadow: f64, native: f64) -> Row {
         params: params.into(),
         unit: String::new(),
         shadow: stat(shadow),
-        native: stat(native),
-        ratio: Some(shadow / native),
+        rebuild: stat(kernel),
+        kernel: (kernel != 0.0).then(|| stat(kernel)).flatten(),
+        ratio_rebuild: Some(shadow / kernel),
+        ratio_kernel: Some(shadow / kernel),
         shadow_ps: vec![],
-        native_ps: vec![],
+        rebuild_ps: vec![],
+        kernel_ps: vec![],
         work: [0; 2],
         x: 0,
     }

@@ -1,0 +1,182 @@
+// SPDX-License-Identifier: GPL-2.0
+//! Running a benchmark request from a process at a given PID namespace
+//! level: the kernel column times the running kernel's functions in the
+//! caller's own namespace, so the caller must be where the figure is.
+
+use crate::abi;
+use std::{fs, io, mem::size_of};
+
+/// The level of this process's PID namespace (0: the initial one): the
+/// number of ids on the `NSpid:` line of `/proc/self/status`, less one.
+pub fn current() -> io::Result<u32> {
+    let status = fs::read_to_string("/proc/self/status")?;
+    status
+        .lines()
+        .find_map(|l| l.strip_prefix("NSpid:"))
+        .map(|ids| ids.split_whitespace().count().saturating_sub(1) as u32)
+        .ok_or_else(|| io::Error::other("/proc/self/status has no NSpid line"))
+}
+
+/// `f()`, run by a process at namespace level `level` (not above this
+/// one's): this process if it is there, else the last of a chain of
+/// children, each the init of a new PID namespace (`unshare(CLONE_NEWPID)`
+/// and a fork per level). The request travels back through a pipe.
+pub fn at(
+    level: u32,
+    f: impl FnOnce() -> io::Result<abi::shadowpid_bench>,
+) -> io::Result<abi::shadowpid_bench> {
+    let here = current()?;
+    if level == here {
+        return f();
+    }
+    if level < here {
+        return Err(io::Error::other(format!(
+            "asked for PID namespace level {level} from level {here}"
+        )));
+    }
+    let mut fds = [0; 2];
+    // SAFETY: `fds` has room for the two descriptors.
+    if unsafe { libc::pipe2(fds.as_mut_ptr(), libc::O_CLOEXEC) } != 0 {
+        return Err(io::Error::last_os_error());
+    }
+    let (rd, wr) = (fds[0], fds[1]);
+    // SAFETY: the child only makes system calls and runs `f` (no locks of
+    // this process are held: the CLI is single-threaded here).
+    match unsafe { libc::fork() } {
+        -1 => {
+            let e = io::Error::last_os_error();
+            // SAFETY: our descriptors.
+            unsafe { (libc::close(rd), libc::close(wr)) };
+            Err(e)
+        }
+        0 => {
+            // SAFETY: ours.
+            unsafe { libc::close(rd) };
+            let code = descend(here, level, wr, f);
+            // SAFETY: the child ends here, without unwinding into main.
+            unsafe { libc::_exit(code) }
+        }
+        child => {
+            // SAFETY: ours.
+            unsafe { libc::close(wr) };
+            let mut buf = vec![];
+            let read = read_all(rd, &mut buf);
+            // SAFETY: ours.
+            unsafe { libc::close(rd) };
+            let mut status = 0;
+            // SAFETY: our child.
+            unsafe { libc::waitpid(child, &mut status, 0) };
+            read?;
+            decode(&buf)
+        }
+    }
+}
+
+/// In the first child: goes down to `level` and runs `f` there; what the
+/// chain exits with.
+fn descend(
+    mut here: u32,
+    level: u32,
+    wr: i32,
+    f: impl FnOnce() -> io::Result<abi::shadowpid_bench>,
+) -> i32 {
+    while here < level {
+        // SAFETY: plain system calls.
+        let child = unsafe {
+            if libc::unshare(libc::CLONE_NEWPID) != 0 {
+                let e = io::Error::last_os_error()
+                    .raw_os_error()
+                    .unwrap_or(libc::EIO);
+                send(wr, Err(e));
+                return 1;
+            }
+            libc::fork()
+        };
+        match child {
+            -1 => {
+                send(
+                    wr,
+                    Err(io::Error::last_os_error()
+                        .raw_os_error()
+                        .unwrap_or(libc::EIO)),
+                );
+                return 1;
+            }
+            0 => here += 1,
+            child => {
+                // The init of the level below waits for it, then goes.
+                let mut status = 0;
+                // SAFETY: our child.
+                unsafe { libc::waitpid(child, &mut status, 0) };
+                return 0;
+            }
+        }
+    }
+    send(wr, f().map_err(|e| e.raw_os_error().unwrap_or(libc::EIO)));
+    0
+}
+
+/// Writes the answer: an errno (0: none), then the request.
+fn send(wr: i32, r: Result<abi::shadowpid_bench, i32>) {
+    let (errno, b) = match r {
+        Ok(b) => (0, b),
+        Err(e) => (e, abi::shadowpid_bench::default()),
+    };
+    let mut out = errno.to_ne_bytes().to_vec();
+    // SAFETY: a plain C struct of integers, read as bytes.
+    out.extend_from_slice(unsafe {
+        std::slice::from_raw_parts(
+            (&raw const b).cast::<u8>(),
+            size_of::<abi::shadowpid_bench>(),
+        )
+    });
+    let mut off = 0;
+    while off < out.len() {
+        // SAFETY: `out[off..]` is valid for reading.
+        let n = unsafe { libc::write(wr, out[off..].as_ptr().cast(), out.len() - off) };
+        if n <= 0 {
+            return;
+        }
+        off += n as usize;
+    }
+}
+
+/// Reads `fd` to its end.
+fn read_all(fd: i32, buf: &mut Vec<u8>) -> io::Result<()> {
+    let mut chunk = [0u8; 4096];
+    loop {
+        // SAFETY: `chunk` is valid for writing.
+        let n = unsafe { libc::read(fd, chunk.as_mut_ptr().cast(), chunk.len()) };
+        match n {
+            0 => return Ok(()),
+            n if n < 0 => {
+                let e = io::Error::last_os_error();
+                if e.kind() != io::ErrorKind::Interrupted {
+                    return Err(e);
+                }
+            }
+            n => buf.extend_from_slice(&chunk[..n as usize]),
+        }
+    }
+}
+
+/// The answer [`send`] wrote.
+fn decode(buf: &[u8]) -> io::Result<abi::shadowpid_bench> {
+    let size = size_of::<abi::shadowpid_bench>();
+    if buf.len() != 4 + size {
+        return Err(io::Error::other(
+            "the namespace chain died before answering",
+        ));
+    }
+    let errno = i32::from_ne_bytes([buf[0], buf[1], buf[2], buf[3]]);
+    if errno != 0 {
+        return Err(io::Error::from_raw_os_error(errno));
+    }
+    let mut b = abi::shadowpid_bench::default();
+    // SAFETY: `buf[4..]` holds exactly one struct's bytes, and every bit
+    // pattern is a valid struct of integers.
+    unsafe {
+        std::ptr::copy_nonoverlapping(buf[4..].as_ptr(), (&raw mut b).cast::<u8>(), size);
+    }
+    Ok(b)
+}
