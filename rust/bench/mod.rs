@@ -299,8 +299,10 @@ impl<'k> State<'k> {
             }
         }
         let cursor = real.cursor();
-        shadow.last_pid.store(cursor - 1, Ordering::Relaxed);
-        native.set_cursor(cursor);
+        if cursor > 0 {
+            shadow.last_pid.store(cursor - 1, Ordering::Relaxed);
+            native.set_cursor(cursor);
+        }
         Ok(())
     }
 
