@@ -288,6 +288,10 @@ impl MiscDevice for UniverseFile {
             uapi::SHADOWPID_IOC_OP => me.ioctl_op(user),
             uapi::SHADOWPID_IOC_BATCH => me.ioctl_batch(user),
             uapi::SHADOWPID_IOC_STATS => me.ioctl_stats(user),
+            // The mirror's hooks fire on the IDR calls of the rebuild and
+            // the kernel's columns, never on the shadow's: no benchmark
+            // while it is attached.
+            uapi::SHADOWPID_IOC_BENCH if crate::mirror::attached() => Err(EBUSY),
             uapi::SHADOWPID_IOC_BENCH => crate::bench::ioctl(user),
             uapi::SHADOWPID_IOC_MIRROR => crate::mirror::ioctl(me.owner_id(), user),
             _ => Err(ENOTTY),

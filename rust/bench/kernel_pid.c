@@ -28,7 +28,7 @@ int shadowpid_kernel_resolve(void)
 	if (cpu_feature_enabled(X86_FEATURE_IBT))
 		return -EOPNOTSUPP;
 #endif
-	if (kernel_alloc_pid && kernel_free_pid)
+	if (READ_ONCE(kernel_alloc_pid) && READ_ONCE(kernel_free_pid))
 		return 0;
 	ret = shadowpid_symbol_range("alloc_pid", &alloc_start, &end);
 	if (!ret)
@@ -77,7 +77,13 @@ int shadowpid_kernel_ns_cursor(const struct pid_namespace *ns)
 
 struct pid *shadowpid_kernel_alloc_pid(struct pid_namespace *ns)
 {
-	return READ_ONCE(kernel_alloc_pid)(ns, NULL, 0);
+	typeof(&alloc_pid) fn = READ_ONCE(kernel_alloc_pid);
+
+	/* Not resolved (shadowpid_kernel_resolve() failed or never ran): say
+	 * so rather than call nothing. */
+	if (!fn || !READ_ONCE(kernel_free_pid))
+		return ERR_PTR(-ENOENT);
+	return fn(ns, NULL, 0);
 }
 
 void shadowpid_kernel_free_pid(struct pid *pid)
@@ -98,7 +104,7 @@ int shadowpid_kernel_find(struct pid_namespace *ns, int nr, int read)
 	rcu_read_lock();
 	pid = find_pid_ns(nr, ns);
 	if (pid)
-		ret = read ? pid->numbers[ns->level].nr : 1;
+		ret = read ? pid_nr_ns(pid, ns) : 1;
 	rcu_read_unlock();
 	return ret;
 }
@@ -111,7 +117,7 @@ int shadowpid_kernel_find_ge(struct pid_namespace *ns, int nr)
 	rcu_read_lock();
 	pid = find_ge_pid(nr, ns);
 	if (pid)
-		ret = pid->numbers[ns->level].nr;
+		ret = pid_nr_ns(pid, ns);
 	rcu_read_unlock();
 	return ret;
 }

@@ -39,7 +39,7 @@ struct pid_namespace *shadowpid_kernel_ns_at(struct pid_namespace *ns, unsigned 
 int shadowpid_kernel_ns_pid_max(const struct pid_namespace *ns);
 int shadowpid_kernel_ns_cursor(const struct pid_namespace *ns);
 
-/* alloc_pid(@ns, NULL, 0): a pid, or an ERR_PTR. */
+/* alloc_pid(@ns, NULL, 0): a pid, or an ERR_PTR (-ENOENT if not resolved). */
 struct pid *shadowpid_kernel_alloc_pid(struct pid_namespace *ns);
 /* free_pid(@pid): its numbers go back at once, the object after a grace period. */
 void shadowpid_kernel_free_pid(struct pid *pid);
@@ -48,10 +48,12 @@ int shadowpid_kernel_pid_nr(struct pid *pid, struct pid_namespace *ns);
 
 /*
  * find_pid_ns(@nr, @ns) under rcu_read_lock(): with @read, the number of the
- * pid found read back from it (its upid in @ns), else 1; -1 if none.
+ * pid found read back from it (pid_nr_ns(), as callers do), else 1; -1 if
+ * none.
  */
 int shadowpid_kernel_find(struct pid_namespace *ns, int nr, int read);
-/* find_ge_pid(@nr, @ns) under rcu_read_lock(): the pid's number in @ns, or -1. */
+/* find_ge_pid(@nr, @ns) under rcu_read_lock(): the pid's number in @ns
+ * (pid_nr_ns()), or -1. */
 int shadowpid_kernel_find_ge(struct pid_namespace *ns, int nr);
 
 /* Bytes of the slab object of @pid (ksize()). */

@@ -42,6 +42,9 @@ static BUSY: AtomicBool = AtomicBool::new(false);
 const MAX_ITERATIONS: u32 = 1 << 24;
 /// Most live pids for LOOKUP, WALK and MEMORY.
 const MAX_LIVE: u32 = 1 << 20;
+/// Most steps of one WALK repetition (iterations x live): its timed loop
+/// checks no signal, so a repetition stays within seconds.
+const MAX_WALK_STEPS: u64 = 1 << 26;
 
 /// Monotonic nanoseconds.
 fn now() -> i64 {
@@ -177,6 +180,10 @@ impl Drop for Native {
         while let Some(pid) = self.pids.pop() {
             drop(pid);
         }
+        // The pids' deferred frees use their namespace's cache, and level 0
+        // is not counted by its pids (as 7.3's initial namespace): let them
+        // finish before the chain goes.
+        kernel::sync::rcu::rcu_barrier();
     }
 }
 
@@ -253,13 +260,26 @@ impl<'k> State<'k> {
                 st.copy_level(r.at(level), level as usize)?;
             }
         }
-        if layout == uapi::SHADOWPID_BENCH_SWEPT {
-            st.sweep()?;
-        }
         let (keep_every, total) = match layout {
             uapi::SHADOWPID_BENCH_SCATTERED => (2, 2 * live),
             _ => (1, live),
         };
+        if let Some(r) = column {
+            // The kernel column takes real numbers at every level, the
+            // initial namespace's included: never so many that the
+            // machine's own forks would run out (ENOSPC instead).
+            for level in 0..depth {
+                let ns = r.at(level);
+                let held = ns.numbers().count() as u64;
+                let room = (ns.pid_max() as u64).saturating_sub(held);
+                if u64::from(total) + u64::from(RESERVED_PIDS as u32) + 1024 > room {
+                    return Err(ENOSPC);
+                }
+            }
+        }
+        if layout == uapi::SHADOWPID_BENCH_SWEPT {
+            st.sweep()?;
+        }
         for i in 0..total {
             if i % 65536 == 0 {
                 interrupted()?;
@@ -522,7 +542,7 @@ fn lookup(out: &mut uapi::shadowpid_bench, real: Option<&Caller>, read: bool) ->
                 let nr = pick(&mut seq_s, &s_nrs);
                 let guard = rcu::read_lock();
                 match pid::find_pid_ns(nr, ns, &guard) {
-                    Some(pid) if read => missed += u32::from(pid.leaf_nr() != nr),
+                    Some(pid) if read => missed += u32::from(pid.nr_ns(ns) != nr),
                     Some(_) => {}
                     None => missed += 1,
                 }
@@ -599,7 +619,7 @@ fn walk(out: &mut uapi::shadowpid_bench, real: Option<&Caller>) -> Result {
                         break;
                     };
                     seen += 1;
-                    nr = pid.leaf_nr() + 1;
+                    nr = pid.nr_ns(ns) + 1;
                 }
             }
             let elapsed = now() - t;
@@ -765,27 +785,33 @@ struct Hammer<'a> {
     error: AtomicI32,
 }
 
-/// A column of the contention figure.
+/// A column of the contention figure: the namespace its threads allocate in.
 #[derive(Clone, Copy)]
 enum Side<'a> {
-    /// The shadow.
-    Shadow(&'a Shadow),
-    /// The rebuild.
-    Native(&'a Native),
+    /// The shadow's leaf.
+    Shadow(&'a ARef<PidNamespace>),
+    /// The rebuild's leaf.
+    Native(&'a NativeNs),
     /// The running kernel, in the caller's namespace.
     Running(KernelNsView<'a>),
 }
+
+// The threads share a `Hammer` through a raw pointer: it must be `Sync`.
+const _: () = {
+    const fn assert_sync<T: Sync>() {}
+    assert_sync::<Hammer<'static>>();
+};
 
 impl Hammer<'_> {
     /// One thread's work: `iterations` alloc_pid + free_pid pairs.
     fn work(&self) -> Result {
         for _ in 0..self.iterations {
             match self.side {
-                Side::Shadow(s) => {
-                    let pid = s.alloc_pid()?;
+                Side::Shadow(ns) => {
+                    let pid = pid::alloc_pid(ns, &[])?;
                     pid::free_pid(&pid)?;
                 }
-                Side::Native(n) => drop(n.leaf().alloc_pid()?),
+                Side::Native(ns) => drop(ns.alloc_pid()?),
                 Side::Running(k) => drop(k.alloc_pid()?),
             }
         }
@@ -923,8 +949,8 @@ fn contention(out: &mut uapi::shadowpid_bench, real: Option<&Caller>) -> Result 
     let mut kernel_rep = || leaf.map_or(Err(EINVAL), |l| run(Side::Running(l)));
     alternate(
         out,
-        &mut || run(Side::Shadow(&st.shadow)),
-        &mut || run(Side::Native(&st.native)),
+        &mut || run(Side::Shadow(st.shadow.leaf())),
+        &mut || run(Side::Native(st.native.leaf())),
         leaf.map(|_| &mut kernel_rep as Rep<'_>),
     )
 }
@@ -964,7 +990,11 @@ fn validate(b: &mut uapi::shadowpid_bench) -> Result {
         }
         _ => false,
     };
+    // A walk's timed loop checks no signal: bound its steps.
+    let walk_ok = b.figure != uapi::SHADOWPID_BENCH_WALK
+        || u64::from(b.iterations) * u64::from(b.live) <= MAX_WALK_STEPS;
     if !reads
+        || !walk_ok
         || !(1..=uapi::SHADOWPID_BENCH_MAX_REPS).contains(&b.reps)
         || !(1..=MAX_ITERATIONS).contains(&b.iterations)
     {

@@ -205,7 +205,11 @@ struct shadowpid_native_pid *shadowpid_native_alloc_pid(struct shadowpid_native_
 	if (!pid)
 		return ERR_PTR(-ENOMEM);
 
-	refcount_inc(&ns->count);
+	/* 7.3's get_pid_ns() leaves the initial namespace's count alone
+	 * (ns_common.h: initial namespaces are never freed); the rebuild's
+	 * level 0 stands for it. */
+	if (ns->level)
+		refcount_inc(&ns->count);
 	pid->level = ns->level;
 	refcount_set(&pid->count, 1);
 	spin_lock_init(&pid->lock);
@@ -273,7 +277,8 @@ out_free:
 	}
 	spin_unlock(&native_pidmap_lock);
 	idr_preload_end();
-	shadowpid_native_ns_put(ns);
+	if (ns->level)
+		shadowpid_native_ns_put(ns);
 	kmem_cache_free(ns->pid_cachep, pid);
 	return ERR_PTR(retval);
 }
@@ -284,7 +289,8 @@ static void native_put_pid(struct shadowpid_native_pid *pid)
 
 	if (refcount_dec_and_test(&pid->count)) {
 		kmem_cache_free(ns->pid_cachep, pid);
-		shadowpid_native_ns_put(ns);
+		if (ns->level)
+			shadowpid_native_ns_put(ns);
 	}
 }
 
@@ -318,13 +324,25 @@ const void *shadowpid_native_find(struct shadowpid_native_ns *ns, int nr)
 	return pid;
 }
 
+/* 7.3's pid_nr_ns(): the number of @pid seen from @ns (0: none). */
+static int native_pid_nr_ns(const struct shadowpid_native_pid *pid,
+			    const struct shadowpid_native_ns *ns)
+{
+	const struct shadowpid_native_upid *upid;
+
+	if (ns->level > pid->level)
+		return 0;
+	upid = &pid->numbers[ns->level];
+	return upid->ns == ns ? upid->nr : 0;
+}
+
 int shadowpid_native_find_nr(struct shadowpid_native_ns *ns, int nr)
 {
 	const struct shadowpid_native_pid *pid;
 
 	rcu_read_lock();
 	pid = idr_find(&ns->idr, nr);
-	nr = pid ? READ_ONCE(pid->numbers[pid->level].nr) : -1;
+	nr = pid ? native_pid_nr_ns(pid, ns) : -1;
 	rcu_read_unlock();
 	return nr;
 }
@@ -335,7 +353,7 @@ int shadowpid_native_next(struct shadowpid_native_ns *ns, int nr)
 
 	rcu_read_lock();
 	pid = idr_get_next(&ns->idr, &nr);
-	nr = pid ? READ_ONCE(pid->numbers[pid->level].nr) : -1;
+	nr = pid ? native_pid_nr_ns(pid, ns) : -1;
 	rcu_read_unlock();
 	return nr;
 }

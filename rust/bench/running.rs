@@ -123,8 +123,8 @@ impl<'a> KernelNsView<'a> {
 
     /// `alloc_pid(ns, NULL, 0)`: a number at this level and every one above.
     pub(crate) fn alloc_pid(self) -> Result<KernelPid<'a>> {
-        // SAFETY: live for `'a`; `resolve()` succeeded before any namespace
-        // view was handed out (the benchmark checks it first).
+        // SAFETY: live for `'a`; the C side answers ENOENT if the kernel's
+        // functions were not resolved.
         let pid = from_err_ptr(unsafe { c::shadowpid_kernel_alloc_pid(self.ptr) })?;
         // INVARIANT: a new pid, ours, used by no task.
         Ok(KernelPid {

@@ -424,6 +424,11 @@ pub(crate) fn pages() -> u64 {
     s.shadows.iter().map(|sh| u64::from(sh.map.pages())).sum()
 }
 
+/// Whether the mirror is attached (to any file).
+pub(crate) fn attached() -> bool {
+    ATTACHED.lock().is_some()
+}
+
 /// The file `owner` is closed: detaches the mirror if it is attached there.
 pub(crate) fn file_closed(owner: usize) {
     let _ = detach(owner);

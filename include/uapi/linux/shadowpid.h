@@ -319,8 +319,12 @@ enum shadowpid_bench_layout {
  *              nodes, struct pids
  * @kernel_bytes: out: MEMORY: the same of the running kernel: the leaf
  *              IDR's nodes, struct pids (slab objects of its pid cache)
- * Inputs a figure does not read must be zero.  The ioctl sleeps and may take
- * seconds; a signal ends it with EINTR.
+ * Inputs a figure does not read must be zero; a WALK's @iterations x @live
+ * is at most 2^26.  The ioctl sleeps and may take seconds; a signal ends it
+ * with EINTR. EBUSY while another benchmark runs or the live mirror is
+ * attached (its hooks would time themselves on two columns of three);
+ * ENOSPC if the kernel column would leave fewer than 1,324 numbers free at
+ * a level of the caller's real namespaces.
  */
 struct shadowpid_bench {
 	__u32 figure;

@@ -63,12 +63,38 @@ pub fn at(
             let read = read_all(rd, &mut buf);
             // SAFETY: ours.
             unsafe { libc::close(rd) };
-            let mut status = 0;
-            // SAFETY: our child.
-            unsafe { libc::waitpid(child, &mut status, 0) };
+            reap(child);
             read?;
             decode(&buf)
         }
+    }
+}
+
+/// Waits for `child` to end (through signals).
+fn reap(child: libc::pid_t) {
+    let mut status = 0;
+    // SAFETY: our child; `status` is valid for writing.
+    while unsafe { libc::waitpid(child, &mut status, 0) } < 0
+        && io::Error::last_os_error().kind() == io::ErrorKind::Interrupted
+    {}
+}
+
+/// Makes this process die with its parent: a chain member is the init of
+/// its namespace, which ignores the signals a terminal sends, so when the
+/// CLI goes (Ctrl-C) every member below it gets SIGKILL from its parent's
+/// exit (sent from outside its namespace: delivered), and the request in
+/// the last one ends with EINTR. False if the parent is gone already.
+fn die_with_parent(parent: libc::pid_t) -> bool {
+    // SAFETY: plain system calls.
+    unsafe {
+        libc::prctl(
+            libc::PR_SET_PDEATHSIG,
+            libc::SIGKILL as libc::c_ulong,
+            0,
+            0,
+            0,
+        ) == 0
+            && libc::getppid() == parent
     }
 }
 
@@ -80,7 +106,12 @@ fn descend(
     wr: i32,
     f: impl FnOnce() -> io::Result<abi::shadowpid_bench>,
 ) -> i32 {
+    // SAFETY: a plain system call.
+    let mut parent = unsafe { libc::getppid() };
     while here < level {
+        if !die_with_parent(parent) {
+            return 1;
+        }
         // SAFETY: plain system calls.
         let child = unsafe {
             if libc::unshare(libc::CLONE_NEWPID) != 0 {
@@ -102,15 +133,22 @@ fn descend(
                 );
                 return 1;
             }
-            0 => here += 1,
+            0 => {
+                here += 1;
+                // Seen from its new namespace the parent has no pid
+                // (getppid() is 0): compare with that (a parent gone
+                // before the prctl is then missed: a narrow window).
+                parent = 0;
+            }
             child => {
                 // The init of the level below waits for it, then goes.
-                let mut status = 0;
-                // SAFETY: our child.
-                unsafe { libc::waitpid(child, &mut status, 0) };
+                reap(child);
                 return 0;
             }
         }
+    }
+    if !die_with_parent(parent) {
+        return 1;
     }
     send(wr, f().map_err(|e| e.raw_os_error().unwrap_or(libc::EIO)));
     0
