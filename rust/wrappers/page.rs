@@ -35,7 +35,18 @@ pub(crate) struct ZeroedPage {
 #[inline(never)]
 extern "C" fn shadowpid_zeroed_page_alloc() -> usize {
     // SAFETY: plain page allocation; callers are in process context.
-    unsafe { bindings::get_zeroed_page_noprof(bindings::GFP_KERNEL) }
+    let page = unsafe { bindings::get_zeroed_page_noprof(bindings::GFP_KERNEL) };
+    stay_on_the_stack();
+    page
+}
+
+/// Keeps the call before it from being a tail call: compiled as `jmp`, it
+/// would leave no frame of the named function on the stack while the page
+/// allocator runs, and the stack-trace filter would never match (the page
+/// fault test then injects nothing, as it did).
+#[inline(always)]
+fn stay_on_the_stack() {
+    core::sync::atomic::compiler_fence(Ordering::SeqCst);
 }
 
 /// `get_zeroed_page(GFP_ATOMIC)` for the live mirror, whose handlers run
@@ -45,7 +56,9 @@ extern "C" fn shadowpid_zeroed_page_alloc() -> usize {
 #[inline(never)]
 extern "C" fn shadowpid_zeroed_page_alloc_atomic() -> usize {
     // SAFETY: plain page allocation; GFP_ATOMIC never sleeps.
-    unsafe { bindings::get_zeroed_page_noprof(bindings::GFP_ATOMIC) }
+    let page = unsafe { bindings::get_zeroed_page_noprof(bindings::GFP_ATOMIC) };
+    stay_on_the_stack();
+    page
 }
 
 impl ZeroedPage {
