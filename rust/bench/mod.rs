@@ -326,47 +326,41 @@ impl<'k> State<'k> {
         Ok(())
     }
 
-    /// Every column's leaf cursor sweeps every number up to its pid_max
-    /// (each taken and given back) and wraps: pages and nodes that stay.
+    /// Every column's leaf cursor goes once all the way round its pid_max
+    /// (each number taken and given back, from the cursor up to pid_max,
+    /// then from the wrap back to where it started): what stays is what a
+    /// namespace keeps after a long life of forks.
     fn sweep(&mut self) -> Result {
-        let mut last = 0;
-        loop {
+        let shadow = || -> Result<i32> {
             let pid = self.shadow.alloc_pid()?;
-            let nr = pid.leaf_nr();
+            let nr = pid.nr_ns(self.shadow.leaf());
             pid::free_pid(&pid)?;
-            if nr < last {
-                break;
-            }
-            last = nr;
-            if nr % 65536 == 0 {
-                interrupted()?;
-            }
-        }
-        let mut last = 0;
-        loop {
-            let nr = self.native.leaf().alloc_pid()?.nr();
-            if nr < last {
-                break;
-            }
-            last = nr;
-            if nr % 65536 == 0 {
-                interrupted()?;
-            }
-        }
+            Ok(nr)
+        };
+        full_circle(shadow)?;
+        full_circle(|| Ok(self.native.leaf().alloc_pid()?.nr()))?;
         if let Some(k) = self.running.as_ref() {
-            let mut last = 0;
-            loop {
-                let nr = k.leaf.alloc_pid()?.nr();
-                if nr < last {
-                    break;
-                }
-                last = nr;
-                if nr % 65536 == 0 {
-                    interrupted()?;
-                }
-            }
+            full_circle(|| Ok(k.leaf.alloc_pid()?.nr()))?;
         }
         Ok(())
+    }
+}
+
+/// Takes and gives back numbers with `pair` (which returns the number it
+/// had) until the cursor has wrapped and come back to where it started.
+fn full_circle(mut pair: impl FnMut() -> Result<i32>) -> Result {
+    let first = pair()?;
+    let (mut last, mut wrapped) = (first, false);
+    loop {
+        let nr = pair()?;
+        wrapped |= nr < last;
+        if wrapped && nr >= first {
+            return Ok(());
+        }
+        last = nr;
+        if nr % 65536 == 0 {
+            interrupted()?;
+        }
     }
 }
 

@@ -272,9 +272,11 @@ enum shadowpid_bench_figure {
  * @SHADOWPID_BENCH_DENSE:     @live pids allocated one after the other.
  * @SHADOWPID_BENCH_SCATTERED: 2 * @live allocated, every other one freed:
  *                             50 % of a range twice as wide.
- * @SHADOWPID_BENCH_SWEPT:     MEMORY only: the cursor first swept every
- *                             number below the namespace's pid_max (each
- *                             allocated and freed), then @live are added.
+ * @SHADOWPID_BENCH_SWEPT:     MEMORY only: the cursor first goes once all
+ *                             the way round the namespace's pid_max (each
+ *                             number allocated and freed, from the cursor
+ *                             to pid_max, then from the wrap back to where
+ *                             it started), then @live are added.
  */
 enum shadowpid_bench_layout {
 	SHADOWPID_BENCH_DENSE		= 0,
