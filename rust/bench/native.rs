@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
 
-//! The benchmark's native-style reference allocator, safely.
+//! The benchmark's rebuild of 7.3's allocator (the controlled column), safely.
 //!
 //! `native_idr.c` rebuilds the number and `struct pid` path of Linux 7.3's
 //! `kernel/pid.c` from the same kernel primitives (IDR, one spinlock, kmem

@@ -157,8 +157,9 @@ enum Command {
         #[arg(long, default_value_t = 1)]
         seed: u64,
     },
-    /// The in-kernel benchmark: the shadow beside a native-style allocator
-    /// built from 7.3's primitives, every figure, with the targets.
+    /// The in-kernel benchmark: the shadow beside a rebuild of 7.3's
+    /// allocator and the running kernel's own functions, every figure in
+    /// named states, with the targets (run it as root, in a test guest).
     Bench {
         /// Repetitions per figure (the median of at least 5 is reported).
         #[arg(long, default_value_t = 5)]
