@@ -140,6 +140,19 @@ struct Ask {
     layout: u32,
 }
 
+impl Ask {
+    /// `iterations` operations at `depth`, with the state `p`.
+    fn in_state(p: Population, depth: u32, iterations: u32) -> Self {
+        Self {
+            iterations,
+            depth,
+            live: p.live,
+            layout: p.layout,
+            ..Default::default()
+        }
+    }
+}
+
 /// Runs figure `figure` with `ask` and `reps`, from a process at level
 /// `depth - 1` when the figure has a depth.
 fn measure(dev: &Device, figure: u32, reps: u32, ask: Ask) -> io::Result<abi::shadowpid_bench> {
@@ -332,13 +345,7 @@ pub fn run(cfg: Config, mut progress: impl FnMut(&str)) -> io::Result<Report> {
 
     for &p in states.iter().filter(|_| wanted(1)) {
         progress(&format!("1 numbers, {}", p.name()));
-        let ask = Ask {
-            iterations: big(200_000, 2_000),
-            depth: 1,
-            live: p.live,
-            layout: p.layout,
-            ..Default::default()
-        };
+        let ask = Ask::in_state(p, 1, big(200_000, 2_000));
         let b = measure(&dev, abi::SHADOWPID_BENCH_NUMBERS, reps, ask)?;
         let name = "alloc_pidmap+free_pidmap / idr_alloc_cyclic+idr_remove";
         rows.push(row(1, name, params(1, p), "ns/pair", &b, p.live.into()));
@@ -351,13 +358,7 @@ pub fn run(cfg: Config, mut progress: impl FnMut(&str)) -> io::Result<Report> {
             "2 alloc_pid+free_pid, depth {depth}, {}",
             p.name()
         ));
-        let ask = Ask {
-            iterations: big(100_000, 1_000),
-            depth,
-            live: p.live,
-            layout: p.layout,
-            ..Default::default()
-        };
+        let ask = Ask::in_state(p, depth, big(100_000, 1_000));
         let b = measure(&dev, abi::SHADOWPID_BENCH_FULL, reps, ask)?;
         let x = if depth == 1 { p.live } else { depth };
         rows.push(row(
@@ -381,26 +382,14 @@ pub fn run(cfg: Config, mut progress: impl FnMut(&str)) -> io::Result<Report> {
     for (figure, code, name) in lookups.into_iter().filter(|l| wanted(l.0)) {
         for &p in &grown {
             progress(&format!("{figure} {name}, {}", p.name()));
-            let ask = Ask {
-                iterations: big(200_000, 2_000),
-                depth: 1,
-                live: p.live,
-                layout: p.layout,
-                ..Default::default()
-            };
+            let ask = Ask::in_state(p, 1, big(200_000, 2_000));
             let b = measure(&dev, code, reps, ask)?;
             rows.push(row(figure, name, params(1, p), "ns/op", &b, p.live.into()));
         }
     }
     for &p in grown.iter().filter(|_| wanted(4)) {
         progress(&format!("4 walk, {}", p.name()));
-        let ask = Ask {
-            iterations: (big(2_000_000, 2_000) / p.live).max(1),
-            depth: 1,
-            live: p.live,
-            layout: p.layout,
-            ..Default::default()
-        };
+        let ask = Ask::in_state(p, 1, (big(2_000_000, 2_000) / p.live).max(1));
         let b = measure(&dev, abi::SHADOWPID_BENCH_WALK, reps, ask)?;
         let name = "find_ge_pid walk (pid read from the pid found)";
         rows.push(row(4, name, params(1, p), "ns/pid", &b, p.live.into()));
@@ -412,12 +401,8 @@ pub fn run(cfg: Config, mut progress: impl FnMut(&str)) -> io::Result<Report> {
         for cpus in 1..=online_cpus().min(2) {
             progress(&format!("5 contention, {cpus} CPUs, {}", p.name()));
             let ask = Ask {
-                iterations: big(100_000, 1_000),
-                depth: 1,
                 cpus,
-                live: p.live,
-                layout: p.layout,
-                ..Default::default()
+                ..Ask::in_state(p, 1, big(100_000, 1_000))
             };
             let b = measure(&dev, abi::SHADOWPID_BENCH_CONTENTION, reps, ask)?;
             let params = format!("cpus={cpus} {}", params(1, p));
@@ -446,13 +431,7 @@ pub fn run(cfg: Config, mut progress: impl FnMut(&str)) -> io::Result<Report> {
     }
     for &p in memory_states.iter().filter(|_| wanted(7)) {
         progress(&format!("7 memory, {}", p.name()));
-        let ask = Ask {
-            iterations: 1,
-            depth: 1,
-            live: p.live,
-            layout: p.layout,
-            ..Default::default()
-        };
+        let ask = Ask::in_state(p, 1, 1);
         let b = measure(&dev, abi::SHADOWPID_BENCH_MEMORY, 1, ask)?;
         rows.push(memory_row(&b, params(1, p), p.live));
     }
