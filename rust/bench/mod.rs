@@ -254,25 +254,22 @@ impl<'k> State<'k> {
                 pids: KVVec::new(),
             }),
         };
-        if let Some(r) = real {
-            for level in 0..depth {
-                interrupted()?;
-                st.copy_level(r.at(level), level as usize)?;
-            }
-        }
         let (keep_every, total) = match layout {
             uapi::SHADOWPID_BENCH_SCATTERED => (2, 2 * live),
             _ => (1, live),
         };
-        if let Some(r) = column {
-            // The kernel column takes real numbers at every level, the
-            // initial namespace's included: never so many that the
-            // machine's own forks would run out (ENOSPC instead).
+        if let Some(r) = real {
             for level in 0..depth {
+                interrupted()?;
                 let ns = r.at(level);
-                let held = ns.numbers().count() as u64;
+                let held = st.copy_level(ns, level as usize)?;
+                // The kernel column takes real numbers at every level, the
+                // initial namespace's included: never so many that the
+                // machine's own forks would run out (ENOSPC instead).
                 let room = (ns.pid_max() as u64).saturating_sub(held);
-                if u64::from(total) + u64::from(RESERVED_PIDS as u32) + 1024 > room {
+                if column.is_some()
+                    && u64::from(total) + u64::from(RESERVED_PIDS as u32) + 1024 > room
+                {
                     return Err(ENOSPC);
                 }
             }
@@ -306,10 +303,13 @@ impl<'k> State<'k> {
     }
 
     /// The numbers of the real namespace `real` and its cursor, copied into
-    /// level `level` of the shadow and the rebuild.
-    fn copy_level(&self, real: KernelNsView<'_>, level: usize) -> Result {
+    /// level `level` of the shadow and the rebuild; returns how many it
+    /// holds.
+    fn copy_level(&self, real: KernelNsView<'_>, level: usize) -> Result<u64> {
         let (shadow, native) = (&self.shadow.chain[level], &self.native.chain[level]);
+        let mut held = 0;
         for nr in real.numbers() {
+            held += 1;
             // Taken already (by one of our inits): the same state.
             shadow.pidmap.alloc_exact(nr)?;
             match native.take_nr(nr) {
@@ -323,7 +323,7 @@ impl<'k> State<'k> {
             shadow.last_pid.store(cursor - 1, Ordering::Relaxed);
             native.set_cursor(cursor);
         }
-        Ok(())
+        Ok(held)
     }
 
     /// Every column's leaf cursor goes once all the way round its pid_max
