@@ -11,11 +11,35 @@
 //! leaves the unlinked entry's `next` intact for a reader standing on it.
 //! The memory of an unlinked entry may be reused only after a grace period
 //! (see `pid::free_pid`).
+//!
+//! Beyond 2.6.24, and only when the `pidhash_resize` parameter asks for it,
+//! the table follows the number of hashed entries: it is replaced by one of
+//! about 1.5 buckets per entry when the load passes 3/4 or falls under 3/10
+//! (`lib/rhashtable.c`'s thresholds), by a work item, while lookups go on
+//! without a lock. The move is rhashtable's:
+//! - the new table is hung off the old one as its `future`, where inserts
+//!   go from then on;
+//! - entries move one at a time under `pidmap_lock`, each chain's tail
+//!   first, linked into the new table before they are unlinked from the
+//!   old, so a lookup meets every entry in one table or the other;
+//! - a chain ends in a marker naming its bucket, not in null: a reader that
+//!   stood on a moving tail and was carried into a chain of the new table
+//!   ends on a foreign marker and walks its own chain again;
+//! - a reader that finds nothing in a table looks in its `future`;
+//! - once every entry moved, the new table is published and the old one is
+//!   freed a grace period later.
+//!
+//! Without the parameter, no count is kept and no table ever has a future:
+//! the hot path is 2.6.24's.
 
-use crate::{namespace::PidNamespace, pidmap_env::PidmapGuard};
+use crate::{
+    namespace::PidNamespace,
+    pidmap_env::{self, PidmapGuard},
+    wrappers::work::{StaticWork, StaticWorkFn},
+};
 use core::{
     ptr::{self, NonNull},
-    sync::atomic::{AtomicPtr, AtomicU32, Ordering},
+    sync::atomic::{AtomicBool, AtomicPtr, AtomicU32, Ordering},
 };
 use kernel::{prelude::*, sync::rcu};
 
@@ -26,12 +50,31 @@ pub(crate) const MAX_SHIFT: u32 = 12;
 /// Most hash bits the `pidhash_shift` parameter may ask for (a million
 /// buckets, 8 MiB): past 2.6.24's limit, for a million live pids.
 pub(crate) const PARAM_MAX_SHIFT: u32 = 20;
+/// Most hash bits a resize may reach: one bucket per number a namespace
+/// can hold (`PID_MAX_LIMIT`), 32 MiB.
+pub(crate) const RESIZE_MAX_SHIFT: u32 = 22;
+/// Buckets moved per hold of `pidmap_lock` during a resize: allocations wait
+/// for a batch at most.
+const MOVE_BATCH: usize = 64;
 
-/// The buckets, `2^SHIFT` of them, owned by the [`Table`] of the loaded
-/// module: published before the device exists, gone after it.
-static BUCKETS: AtomicPtr<AtomicPtr<HashEntry>> = AtomicPtr::new(ptr::null_mut());
-/// `pidhash_shift`: log2 of the buckets.
-static SHIFT: AtomicU32 = AtomicU32::new(MIN_SHIFT);
+/// The table lookups start from: published before the device exists, freed
+/// after it is gone; replaced only by a resize.
+static CURRENT: AtomicPtr<Buckets> = AtomicPtr::new(ptr::null_mut());
+/// Whether the table resizes (the `pidhash_resize` parameter), set once at
+/// load.
+static RESIZABLE: AtomicBool = AtomicBool::new(false);
+/// Entries hashed, counted only when [`RESIZABLE`]; changed only under
+/// `pidmap_lock` (plain load and store, no read-modify-write).
+static HASHED: AtomicU32 = AtomicU32::new(0);
+/// The work item that resizes the table.
+static RESIZER: StaticWork<Resizer> = StaticWork::new();
+
+kernel::sync::global_lock! {
+    // SAFETY: `Table::new()` initialises it in the module initializer, before
+    // the device that leads to every other use exists.
+    /// Serialises resizes: one table has at most one future.
+    unsafe(uninit) static RESIZE_LOCK: Mutex<()> = ();
+}
 
 /// The part of a `struct upid` the hash sees: its key and its chain links.
 ///
@@ -46,7 +89,7 @@ pub(crate) struct HashEntry {
     pub(crate) nr: i32,
     /// The namespace the number belongs to.
     ns: NonNull<PidNamespace>,
-    /// Next entry of the chain (null at its end); read under RCU.
+    /// Next entry of the chain, or the chain's end marker; read under RCU.
     next: AtomicPtr<HashEntry>,
     /// The pointer that points at this entry: the bucket head or the
     /// previous entry's `next`.
@@ -76,6 +119,20 @@ impl HashEntry {
     }
 }
 
+/// The end marker of the chain that starts at `head`: its address with the
+/// low bit set (entries are aligned, so no entry has such an address).
+fn end_of(head: &AtomicPtr<HashEntry>) -> *mut HashEntry {
+    ptr::from_ref(head)
+        .cast_mut()
+        .cast::<HashEntry>()
+        .wrapping_byte_add(1)
+}
+
+/// Whether a link is a chain's end marker rather than an entry.
+fn is_end(link: *mut HashEntry) -> bool {
+    link.addr() & 1 != 0
+}
+
 /// 2.6.24's `pidhash_init()`: `fls(megabytes * 4)` clamped to [4, 12].
 pub(crate) fn shift_for_memory(bytes: u64) -> u32 {
     let megabytes = bytes >> 20;
@@ -83,75 +140,186 @@ pub(crate) fn shift_for_memory(bytes: u64) -> u32 {
     fls.clamp(MIN_SHIFT, MAX_SHIFT)
 }
 
-/// The pid hash's buckets, allocated when the module loads and freed when it
-/// unloads.
+/// The size a resizable table should have for `n` entries, given its
+/// `shift` now: the same while the load is within [3/10, 3/4], else about
+/// 1.5 buckets per entry (`rhashtable`'s rule), within
+/// [`MIN_SHIFT`]..=[`RESIZE_MAX_SHIFT`].
+fn target_shift(n: u32, shift: u32) -> u32 {
+    let (n, size) = (u64::from(n), 1u64 << shift);
+    if n * 4 <= size * 3 && n * 10 >= size * 3 {
+        return shift;
+    }
+    let want = (n * 3 / 2).max(1).next_power_of_two().trailing_zeros();
+    want.clamp(MIN_SHIFT, RESIZE_MAX_SHIFT)
+}
+
+/// One table: `2^shift` chain heads, and the table a resize is moving its
+/// entries to.
 ///
 /// # Invariants
 ///
-/// While a `Table` exists, [`BUCKETS`] points to its `2^SHIFT` buckets,
-/// allocated as a `KVVec` of capacity `cap`.
-pub(crate) struct Table {
-    /// Capacity of the vector the buckets came from.
-    cap: usize,
+/// Each head is the first entry of its chain or the chain's end marker
+/// ([`end_of`] the head). `future` is null, or a table being filled by a
+/// resize; it is set and cleared only under `pidmap_lock`.
+struct Buckets {
+    /// log2 of the number of heads.
+    shift: u32,
+    /// Where entries are moving to, during a resize.
+    future: AtomicPtr<Buckets>,
+    /// The chain heads; never resized, so their addresses are stable.
+    heads: KVVec<AtomicPtr<HashEntry>>,
 }
+
+impl Buckets {
+    /// A table of `2^shift` empty chains.
+    fn new(shift: u32) -> Result<KBox<Self>> {
+        let n = 1usize << shift;
+        let mut heads = KVVec::with_capacity(n, GFP_KERNEL)?;
+        for _ in 0..n {
+            heads.push(AtomicPtr::new(ptr::null_mut()), GFP_KERNEL)?;
+        }
+        // The vector has its final size: the markers name stable addresses.
+        for head in heads.iter() {
+            head.store(end_of(head), Ordering::Relaxed);
+        }
+        // INVARIANT: every chain is empty (its own end marker); no future.
+        Ok(KBox::new(
+            Self {
+                shift,
+                future: AtomicPtr::new(ptr::null_mut()),
+                heads,
+            },
+            GFP_KERNEL,
+        )?)
+    }
+
+    /// `pid_hashfn(nr, ns)`: `hash_long(nr + ns, shift)`.
+    fn head(&self, nr: i32, ns: &PidNamespace) -> &AtomicPtr<HashEntry> {
+        let key = (nr as u64).wrapping_add(ptr::from_ref(ns) as u64);
+        &self.heads[(key.wrapping_mul(GOLDEN_RATIO_64) >> (64 - self.shift)) as usize]
+    }
+
+    /// The table entries move to, if a resize runs.
+    fn future<'a>(&self, _rcu: &'a rcu::Guard) -> Option<&'a Buckets> {
+        // SAFETY: a future table becomes the current one and is freed no
+        // earlier than a grace period after it stops being current, so it
+        // outlives the read-side critical section `_rcu` holds open.
+        unsafe { self.future.load(Ordering::Acquire).as_ref() }
+    }
+
+    /// Bytes of the heads.
+    fn bytes(&self) -> u64 {
+        (size_of::<AtomicPtr<HashEntry>>() << self.shift) as u64
+    }
+}
+
+/// The table lookups start from, valid for the read-side critical section
+/// `_rcu` holds open.
+fn current<'a>(_rcu: &'a rcu::Guard) -> &'a Buckets {
+    // SAFETY: `Table` publishes a table before the device that leads to
+    // every caller exists and frees the last one after it is gone; a resize
+    // frees a replaced table only a grace period after replacing it.
+    unsafe { &*CURRENT.load(Ordering::Acquire) }
+}
+
+/// The table changes go to: the future one while a resize runs.
+fn newest(_pidmap_lock: &PidmapGuard) -> &Buckets {
+    // SAFETY: the current table and its future are replaced and freed only
+    // under `pidmap_lock` (the guard proves it held) or a grace period
+    // after that, which cannot end while this CPU holds a spinlock.
+    unsafe {
+        let current = &*CURRENT.load(Ordering::Relaxed);
+        current
+            .future
+            .load(Ordering::Relaxed)
+            .as_ref()
+            .unwrap_or(current)
+    }
+}
+
+/// The pid hash of the loaded module: its table, and its resizes.
+///
+/// # Invariants
+///
+/// While a `Table` exists, [`CURRENT`] points to a table allocated by
+/// [`Buckets::new`] and leaked, and [`RESIZER`] is initialised.
+pub(crate) struct Table(());
 
 impl Table {
     /// `2^shift` empty buckets (`shift` clamped to
-    /// [`MIN_SHIFT`]..=[`PARAM_MAX_SHIFT`]).
+    /// [`MIN_SHIFT`]..=[`PARAM_MAX_SHIFT`]); with `resizable`, the table
+    /// then follows the number of entries.
     ///
     /// # Safety
     ///
     /// Called once, from the module initializer, before any other use of
     /// this file; the table lives until after the last use.
-    pub(crate) unsafe fn new(shift: u32) -> Result<Self> {
-        let shift = shift.clamp(MIN_SHIFT, PARAM_MAX_SHIFT);
-        let n = 1usize << shift;
-        let mut buckets = KVVec::with_capacity(n, GFP_KERNEL)?;
-        for _ in 0..n {
-            buckets.push(AtomicPtr::new(ptr::null_mut()), GFP_KERNEL)?;
+    pub(crate) unsafe fn new(shift: u32, resizable: bool) -> Result<Self> {
+        let buckets = Buckets::new(shift.clamp(MIN_SHIFT, PARAM_MAX_SHIFT))?;
+        // SAFETY: once, before any use (the caller's guarantee).
+        unsafe {
+            RESIZE_LOCK.init();
+            RESIZER.init(c"shadowpid_pidhash_resize", kernel::static_lock_class!());
         }
-        let (addr, _, cap) = buckets.into_raw_parts();
-        SHIFT.store(shift, Ordering::Relaxed);
-        // INVARIANT: the buckets are published, and owned by the table.
-        BUCKETS.store(addr, Ordering::Release);
-        Ok(Self { cap })
+        RESIZABLE.store(resizable, Ordering::Relaxed);
+        // INVARIANT: a table is published, and the resizer is set up.
+        CURRENT.store(KBox::into_raw(buckets), Ordering::Release);
+        Ok(Self(()))
     }
 }
 
 impl Drop for Table {
     fn drop(&mut self) {
-        let addr = BUCKETS.swap(ptr::null_mut(), Ordering::AcqRel);
-        // SAFETY: the vector `new` took apart (type invariant); the module
-        // is going, so nothing hashes or looks up any more.
-        drop(unsafe { KVVec::from_raw_parts(addr, buckets() as usize, self.cap) });
+        // SAFETY: initialised (type invariant); the module is going, so
+        // nothing hashes or unhashes, hence nothing queues the resizer.
+        unsafe { RESIZER.cancel_sync() };
+        let addr = CURRENT.swap(ptr::null_mut(), Ordering::AcqRel);
+        // SAFETY: the table `new` or the last resize leaked (type
+        // invariant), with no future: a resize clears it before it
+        // returns, and none runs any more. Nothing looks up any more.
+        drop(unsafe { KBox::from_raw(addr) });
     }
 }
 
-/// The buckets.
-fn table() -> &'static [AtomicPtr<HashEntry>] {
-    // SAFETY: `Table` publishes `2^SHIFT` buckets before the device that
-    // leads to every caller exists, and frees them after it is gone.
-    unsafe { core::slice::from_raw_parts(BUCKETS.load(Ordering::Acquire), buckets() as usize) }
-}
-
-/// Buckets in use.
+/// Buckets of the current table.
 pub(crate) fn buckets() -> u32 {
-    1 << SHIFT.load(Ordering::Relaxed)
+    1 << current(&rcu::read_lock()).shift
 }
 
-/// Bytes of the buckets in use (one pointer each).
+/// Bytes of the buckets in use: the current table's, and its future's
+/// while a resize runs.
 pub(crate) fn table_bytes() -> u64 {
-    u64::from(buckets()) * size_of::<usize>() as u64
+    let rcu = rcu::read_lock();
+    let t = current(&rcu);
+    t.bytes() + t.future(&rcu).map_or(0, Buckets::bytes)
 }
 
 /// `GOLDEN_RATIO_64` of `<linux/hash.h>`.
 const GOLDEN_RATIO_64: u64 = 0x61c8_8646_80b5_83eb;
 
-/// `pid_hashfn(nr, ns)`: `hash_long(nr + ns, pidhash_shift)`.
-fn bucket(nr: i32, ns: &PidNamespace) -> &'static AtomicPtr<HashEntry> {
-    let key = (nr as u64).wrapping_add(ptr::from_ref(ns) as u64);
-    let bits = SHIFT.load(Ordering::Relaxed);
-    &table()[(key.wrapping_mul(GOLDEN_RATIO_64) >> (64 - bits)) as usize]
+/// `hlist_add_head_rcu()` into `head`'s chain.
+///
+/// # Safety
+///
+/// `entry` is valid, not in any chain (or being moved: see [`move_chain`]),
+/// and `head` belongs to a live table.
+unsafe fn link(entry: &HashEntry, head: &AtomicPtr<HashEntry>, _pidmap_lock: &PidmapGuard) {
+    let first = head.load(Ordering::Relaxed);
+    entry.next.store(first, Ordering::Relaxed);
+    entry
+        .pprev
+        .store(ptr::from_ref(head).cast_mut(), Ordering::Relaxed);
+    if !is_end(first) {
+        // SAFETY: an entry in a chain is valid ([`insert`]'s contract), and
+        // links change only under `pidmap_lock`, which the guard proves held.
+        unsafe {
+            (*first)
+                .pprev
+                .store(ptr::from_ref(&entry.next).cast_mut(), Ordering::Relaxed)
+        };
+    }
+    // Publish: a reader that sees the entry sees it filled in.
+    head.store(ptr::from_ref(entry).cast_mut(), Ordering::Release);
 }
 
 /// `hlist_add_head_rcu()`: links `entry` at the head of its chain.
@@ -160,22 +328,13 @@ fn bucket(nr: i32, ns: &PidNamespace) -> &'static AtomicPtr<HashEntry> {
 ///
 /// `entry` is not hashed, and stays at its address and valid until a grace
 /// period after [`remove`] unlinks it.
-pub(crate) unsafe fn insert(entry: &HashEntry, _pidmap_lock: &PidmapGuard) {
-    let head = bucket(entry.nr, entry.ns());
-    let first = head.load(Ordering::Relaxed);
-    entry.next.store(first, Ordering::Relaxed);
-    entry
-        .pprev
-        .store(ptr::from_ref(head).cast_mut(), Ordering::Relaxed);
-    // SAFETY: a hashed entry is valid (this function's contract), and links
-    // change only under `pidmap_lock`, which the guard proves held.
-    if let Some(first) = unsafe { first.as_ref() } {
-        first
-            .pprev
-            .store(ptr::from_ref(&entry.next).cast_mut(), Ordering::Relaxed);
+pub(crate) unsafe fn insert(entry: &HashEntry, pidmap_lock: &PidmapGuard) {
+    let t = newest(pidmap_lock);
+    // SAFETY: not hashed (the caller's guarantee), into the newest table.
+    unsafe { link(entry, t.head(entry.nr, entry.ns()), pidmap_lock) };
+    if RESIZABLE.load(Ordering::Relaxed) {
+        counted(1, t);
     }
-    // Publish: a reader that sees the entry sees it filled in.
-    head.store(ptr::from_ref(entry).cast_mut(), Ordering::Release);
 }
 
 /// `hlist_del_rcu()`: unlinks `entry` in O(1); a reader standing on it
@@ -184,56 +343,223 @@ pub(crate) unsafe fn insert(entry: &HashEntry, _pidmap_lock: &PidmapGuard) {
 /// # Safety
 ///
 /// `entry` was hashed by [`insert`] and is not unlinked yet.
-pub(crate) unsafe fn remove(entry: &HashEntry, _pidmap_lock: &PidmapGuard) {
+pub(crate) unsafe fn remove(entry: &HashEntry, pidmap_lock: &PidmapGuard) {
     let next = entry.next.load(Ordering::Relaxed);
     let pprev = entry.pprev.load(Ordering::Relaxed);
-    // SAFETY: a hashed entry's `pprev` points to the bucket head or to the
-    // `next` of a hashed entry, valid under the lock (the guard proves it
-    // held, and `insert`'s contract keeps hashed entries valid).
+    // SAFETY: a hashed entry's `pprev` points to a head of a live table or
+    // to the `next` of a hashed entry, valid under the lock (the guard
+    // proves it held, and `insert`'s contract keeps hashed entries valid).
     unsafe { (*pprev).store(next, Ordering::Release) };
-    // SAFETY: as above, `next` is null or a hashed entry.
-    if let Some(next) = unsafe { next.as_ref() } {
-        next.pprev.store(pprev, Ordering::Relaxed);
+    if !is_end(next) {
+        // SAFETY: as above, `next` is a hashed entry.
+        unsafe { (*next).pprev.store(pprev, Ordering::Relaxed) };
     }
     entry.pprev.store(ptr::null_mut(), Ordering::Relaxed);
+    if RESIZABLE.load(Ordering::Relaxed) {
+        counted(-1, newest(pidmap_lock));
+    }
 }
 
-/// Walks the chain from `head` under the RCU read lock.
+/// Counts an entry in or out of a resizable table whose newest part is
+/// `t`, and asks for a resize when the load leaves its bounds.
+fn counted(delta: i32, t: &Buckets) {
+    // Only under `pidmap_lock` (the callers hold it): no lost update.
+    let n = HASHED.load(Ordering::Relaxed).wrapping_add_signed(delta);
+    HASHED.store(n, Ordering::Relaxed);
+    if target_shift(n, t.shift) != t.shift {
+        // SAFETY: `Table` set the resizer up, and cancels it only when
+        // nothing hashes any more.
+        unsafe { RESIZER.schedule() };
+    }
+}
+
+/// Moves every entry of the chain at `head` (an old table's) into `new`,
+/// the tail first.
+///
+/// Each entry is linked into `new` before the old chain lets go of it: a
+/// lookup meets it in one table or the other at every moment. A reader
+/// standing on it follows its new `next` into `new`, reaches a marker that
+/// is not its chain's, and walks its chain again. Moving tails, not heads,
+/// sends only readers already at the end of the chain round again.
+fn move_chain(head: &AtomicPtr<HashEntry>, new: &Buckets, pidmap_lock: &PidmapGuard) {
+    let mut tail = head.load(Ordering::Relaxed);
+    if is_end(tail) {
+        return;
+    }
+    loop {
+        // SAFETY: an entry in a chain is valid, and links change only under
+        // `pidmap_lock`, which the guard proves held.
+        let next = unsafe { (*tail).next.load(Ordering::Relaxed) };
+        if is_end(next) {
+            break;
+        }
+        tail = next;
+    }
+    let end = end_of(head);
+    loop {
+        // SAFETY: as above.
+        let entry = unsafe { &*tail };
+        let pprev = entry.pprev.load(Ordering::Relaxed);
+        // SAFETY: hashed, hence valid until a grace period after it is
+        // unhashed, which `remove` does in whichever table it is then.
+        unsafe { link(entry, new.head(entry.nr, entry.ns()), pidmap_lock) };
+        // The old chain now ends before it. Release: a reader that sees the
+        // marker sees the entry in `new`.
+        // SAFETY: `pprev` points to `head` or to a hashed entry's `next`.
+        unsafe { (*pprev).store(end, Ordering::Release) };
+        if ptr::eq(pprev, head) {
+            return;
+        }
+        // The entry whose `next` `pprev` is: the one before, now the tail.
+        tail = pprev
+            .wrapping_byte_sub(core::mem::offset_of!(HashEntry, next))
+            .cast::<HashEntry>();
+    }
+}
+
+/// Replaces the current table by one of `2^target(shift)` buckets, `shift`
+/// being the current table's, moving every entry while lookups go on;
+/// returns after the old table is freed, with whether it was replaced
+/// (not when the target is its size). ENOMEM leaves the table as it was.
+fn rehash(target: impl FnOnce(u32) -> u32) -> Result<bool> {
+    let _serial = RESIZE_LOCK.lock();
+    // SAFETY: the current table is freed only by a rehash, and the mutex
+    // held keeps any other from running.
+    let old = unsafe { &*CURRENT.load(Ordering::Acquire) };
+    let shift = target(old.shift);
+    if shift == old.shift {
+        return Ok(false);
+    }
+    let new = KBox::into_raw(Buckets::new(shift)?);
+    {
+        // From here, inserts go to the new table.
+        let _guard = pidmap_env::lock();
+        old.future.store(new, Ordering::Release);
+    }
+    // SAFETY: published as the future above; freed by nobody but a later
+    // rehash, which the mutex keeps out.
+    let new_ref = unsafe { &*new };
+    for batch in old.heads.chunks(MOVE_BATCH) {
+        let guard = pidmap_env::lock();
+        for head in batch {
+            move_chain(head, new_ref, &guard);
+        }
+    }
+    {
+        let _guard = pidmap_env::lock();
+        CURRENT.store(new, Ordering::Release);
+        old.future.store(ptr::null_mut(), Ordering::Relaxed);
+    }
+    // Readers that started from the old table are gone after this; it is
+    // empty and nobody links into it any more.
+    rcu::synchronize_rcu();
+    // SAFETY: leaked by `Buckets::new` (via `Table::new` or a rehash) and
+    // no longer reachable.
+    drop(unsafe { KBox::from_raw(ptr::from_ref(old).cast_mut()) });
+    Ok(true)
+}
+
+/// The job of [`RESIZER`]: resize until the table fits the count.
+struct Resizer;
+
+impl StaticWorkFn for Resizer {
+    fn run() {
+        // Entries come and go meanwhile: again until the table fits.
+        loop {
+            match rehash(|shift| target_shift(HASHED.load(Ordering::Relaxed), shift)) {
+                Ok(true) => {}
+                Ok(false) => return,
+                // The table stays, lookups get slower; the next insert or
+                // remove past the bounds tries again.
+                Err(_) => {
+                    kernel::pr_warn_once!("pid hash: no memory to resize\n");
+                    return;
+                }
+            }
+        }
+    }
+}
+
+/// Waits for a resize that is queued or running to finish: figures taken
+/// afterwards see a table that fits the count.
+pub(crate) fn settle() {
+    if RESIZABLE.load(Ordering::Relaxed) {
+        // SAFETY: `Table` set the resizer up before the device that leads
+        // to every caller existed, and cancels it after.
+        unsafe { RESIZER.flush() };
+    }
+}
+
+/// Walks the chain from `head` under the RCU read lock: its entries, and at
+/// the end whether the walk ended on the chain's own marker (false when a
+/// moved entry carried it into another chain).
 fn chain<'g>(
-    head: &AtomicPtr<HashEntry>,
+    head: &'g AtomicPtr<HashEntry>,
     _rcu: &'g rcu::Guard,
-) -> impl Iterator<Item = &'g HashEntry> {
+) -> impl Iterator<Item = Result<&'g HashEntry, bool>> {
     let mut cur = head.load(Ordering::Acquire);
+    let mut done = false;
     core::iter::from_fn(move || {
-        // SAFETY: an entry reached from a bucket under the RCU read lock is
+        if done {
+            return None;
+        }
+        if is_end(cur) {
+            done = true;
+            return Some(Err(cur == end_of(head)));
+        }
+        // SAFETY: an entry reached from a head under the RCU read lock is
         // reused no earlier than a grace period after it was unlinked, and
         // the guard keeps this read-side critical section open for 'g.
-        let entry = unsafe { cur.as_ref()? };
+        let entry = unsafe { &*cur };
         cur = entry.next.load(Ordering::Acquire);
-        Some(entry)
+        Some(Ok(entry))
     })
 }
 
 /// `find_pid_ns()`'s lookup: the entry of `(nr, ns)`, if hashed.
 pub(crate) fn find<'g>(nr: i32, ns: &PidNamespace, rcu: &'g rcu::Guard) -> Option<&'g HashEntry> {
-    chain(bucket(nr, ns), rcu).find(|e| e.nr == nr && ptr::eq(e.ns(), ns))
+    let mut t = current(rcu);
+    loop {
+        let head = t.head(nr, ns);
+        'walk: loop {
+            for link in chain(head, rcu) {
+                match link {
+                    Ok(e) if e.nr == nr && ptr::eq(e.ns(), ns) => return Some(e),
+                    Ok(_) => {}
+                    Err(true) => break 'walk,
+                    // Carried into another chain: walk this one again.
+                    Err(false) => continue 'walk,
+                }
+            }
+        }
+        t = t.future(rcu)?;
+    }
 }
 
 /// Entries hashed now, and the length of the longest chain: a walk of the
-/// whole table, for statistics (the hot path keeps no count).
+/// whole table (and of its future during a resize), for statistics (the
+/// hot path keeps no count). Under RCU, not the lock: while a resize moves
+/// entries, one may be counted twice or not at all.
 pub(crate) fn census() -> (u32, u32) {
     let rcu = rcu::read_lock();
-    table().iter().fold((0, 0), |(total, longest), head| {
-        let n = chain(head, &rcu).count() as u32;
-        (total + n, longest.max(n))
-    })
+    let mut tables = Some(current(&rcu));
+    let (mut total, mut longest) = (0, 0);
+    while let Some(t) = tables {
+        for head in t.heads.iter() {
+            let n = chain(head, &rcu).filter(Result::is_ok).count() as u32;
+            total += n;
+            longest = longest.max(n);
+        }
+        tables = t.future(&rcu);
+    }
+    (total, longest)
 }
 
-/// KUnit: the table size rule, and O(1) removal.
+/// KUnit: the table size rules, O(1) removal, and resizes that lose no
+/// entry.
 #[kernel::prelude::kunit_tests(shadowpid_hash)]
 mod tests {
     use super::*;
-    use crate::pidmap_env;
 
     /// 2.6.24: 16 buckets for tiny machines, 4096 from 1 GiB up.
     #[test]
@@ -242,6 +568,62 @@ mod tests {
         assert_eq!(shift_for_memory(256 << 20), 11);
         assert_eq!(shift_for_memory(1 << 30), MAX_SHIFT);
         assert_eq!(shift_for_memory(24 << 30), MAX_SHIFT);
+    }
+
+    /// The resizable table keeps its size while the load is within
+    /// [3/10, 3/4], and otherwise goes to about 1.5 buckets per entry.
+    #[test]
+    fn resize_rule() {
+        assert_eq!(target_shift(12, 4), 4); // 12/16 = 3/4
+        assert_eq!(target_shift(13, 4), 5); // 13 * 1.5 = 19 -> 32
+        assert_eq!(target_shift(0, 4), MIN_SHIFT);
+        assert_eq!(target_shift(1229, 12), 12); // 1229/4096 > 3/10
+        assert_eq!(target_shift(1228, 12), 11); // 1842 -> 2048
+        assert_eq!(target_shift(1_000_000, 12), 21); // 1.5M -> 2M
+        assert_eq!(target_shift(u32::MAX, 12), RESIZE_MAX_SHIFT);
+    }
+
+    /// A rehash moves every entry, growing and shrinking: each is found
+    /// again, itself, and counted once.
+    #[test]
+    fn rehash_moves_every_entry() {
+        const N: usize = 5000;
+        let ns = PidNamespace::create(None).unwrap();
+        let mut entries = KVVec::with_capacity(N, GFP_KERNEL).unwrap();
+        for nr in 1..=N as i32 {
+            // SAFETY: `ns` outlives the entries (dropped after them).
+            let e = unsafe { HashEntry::new(nr, &ns) };
+            entries.push(e, GFP_KERNEL).unwrap();
+        }
+        let before = current(&rcu::read_lock()).shift;
+        let (base, _) = census();
+        {
+            let g = pidmap_env::lock();
+            for e in entries.iter() {
+                // SAFETY: not hashed; the vector never moves its entries and
+                // they are unhashed below, under the lock, before it drops
+                // them (no reader can reach them: no pid has these keys).
+                unsafe { insert(e, &g) };
+            }
+        }
+        for shift in [MIN_SHIFT, 14, before] {
+            assert!(rehash(|_| shift).unwrap() || shift == before);
+            // Unless the resizer (`pidhash_resize=1`) has moved on since.
+            if !RESIZABLE.load(Ordering::Relaxed) {
+                assert_eq!(buckets(), 1 << shift);
+            }
+            let rcu = rcu::read_lock();
+            for e in entries.iter() {
+                assert!(find(e.nr, &ns, &rcu).is_some_and(|f| ptr::eq(f, e)));
+            }
+            drop(rcu);
+            assert_eq!(census().0, base + N as u32);
+        }
+        let g = pidmap_env::lock();
+        for e in entries.iter() {
+            // SAFETY: hashed above, removed once.
+            unsafe { remove(e, &g) };
+        }
     }
 
     /// Removing the oldest entries of a long chain (its tail) costs what

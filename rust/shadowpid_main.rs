@@ -47,6 +47,10 @@ module! {
             default: 0,
             description: "log2 of the pid hash buckets, 4..20 (0: from memory, as 2.6.24, at most 12)",
         },
+        pidhash_resize: bool {
+            default: false,
+            description: "Resize the pid hash with the number of pids, lookups staying lockless (beyond 2.6.24)",
+        },
         max_pids: u32 {
             default: 1048576,
             description: "Live pids (and tasks, and held references) per open file",
@@ -100,12 +104,17 @@ impl kernel::InPlaceModule for ShadowPidModule {
                     pidmap_env::init();
                     pid::init();
                     mirror::init();
-                    hash::Table::new(shift)?
+                    hash::Table::new(shift, module_parameters::pidhash_resize.value())?
                 };
                 pr_info!(
-                    "ABI version {}, pid hash {} buckets\n",
+                    "ABI version {}, pid hash {} buckets{}\n",
                     uapi::SHADOWPID_ABI_VERSION,
-                    hash::buckets()
+                    hash::buckets(),
+                    if module_parameters::pidhash_resize.value() {
+                        ", resizable"
+                    } else {
+                        ""
+                    }
                 );
                 table
             },

@@ -13,3 +13,4 @@ pub(crate) mod page;
 pub(crate) mod percpu_counter;
 pub(crate) mod rcu;
 pub(crate) mod slab;
+pub(crate) mod work;

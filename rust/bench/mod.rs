@@ -299,6 +299,9 @@ impl<'k> State<'k> {
                 }
             }
         }
+        // A resizable pid hash (`pidhash_resize=1`) fits the count before
+        // anything is timed: the steady state, not a resize in flight.
+        crate::hash::settle();
         Ok(st)
     }
 

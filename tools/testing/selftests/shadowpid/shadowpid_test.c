@@ -809,4 +809,135 @@ TEST(attach_right_after_alloc)
 	close(a.fd);
 }
 
+#define ANCHORS 2048
+#define LOOKERS 2
+#define CHURN 60000
+
+/* One looker: its own universe, ANCHORS pids that live all along. */
+struct looker {
+	int fd;
+	volatile int *stop;
+	long found, missed;
+};
+
+static void *look_up_anchors(void *arg)
+{
+	struct looker *l = arg;
+	int nr = 1;
+
+	while (!*l->stop) {
+		if (do_op(l->fd, SHADOWPID_OP_FIND, 0, nr, 0, 0, 0, NULL))
+			l->missed++;
+		else
+			l->found++;
+		nr = nr % ANCHORS + 1;
+	}
+	return NULL;
+}
+
+/* SHADOWPID_OP_ALLOC (nr 0) or SHADOWPID_OP_FREE of nrs[0..n) in ns 0, as one
+ * batch; returns how many succeeded, the numbers allocated in nrs. */
+static int churn_batch(int fd, __u32 code, int *nrs, int n)
+{
+	struct shadowpid_op *ops = calloc(n, sizeof(*ops));
+	struct shadowpid_batch b = { .ops = (unsigned long)ops, .count = n };
+	int ok = 0;
+
+	if (!ops)
+		return -ENOMEM;
+	for (int i = 0; i < n; i++) {
+		ops[i].op = code;
+		ops[i].nr = code == SHADOWPID_OP_FREE ? nrs[i] : 0;
+	}
+	if (!ioctl(fd, SHADOWPID_IOC_BATCH, &b))
+		for (int i = 0; i < n; i++)
+			if (!ops[i].result) {
+				ok++;
+				nrs[i] = ops[i].value;
+			}
+	free(ops);
+	return ok;
+}
+
+/* Polls the module-wide hash size until pred(buckets) holds; returns it,
+ * or 0 after 60 s. */
+static __u32 wait_buckets(int fd, int (*pred)(__u32))
+{
+	struct shadowpid_stats st;
+
+	for (int i = 0; i < 6000; i++) {
+		memset(&st, 0, sizeof(st));
+		if (ioctl(fd, SHADOWPID_IOC_STATS, &st))
+			return 0;
+		if (pred(st.hash_buckets))
+			return st.hash_buckets;
+		usleep(10000);
+	}
+	return 0;
+}
+
+static int grown(__u32 buckets) { return buckets >= 65536; }
+static int shrunk(__u32 buckets) { return buckets <= 8192; }
+
+/*
+ * pidhash_resize=1: the pid hash grows and shrinks with the number of pids
+ * while other threads look up pids that stay live all along, locklessly.
+ * A lookup that missed an entry being moved from the old table to the new
+ * one (or walked off into another chain and stopped there) would miss.
+ */
+TEST(pid_hash_resizes_under_lookups)
+{
+	const char *ko = getenv("SHADOWPID_KO");
+	struct looker l[LOOKERS];
+	volatile int stop = 0;
+	pthread_t t[LOOKERS];
+	int *nrs, fd, cycles = 3;
+	long found = 0, missed = 0;
+
+	if (!ko)
+		SKIP(return, "SHADOWPID_KO (path of shadowpid.ko) not set");
+	nrs = calloc(CHURN, sizeof(*nrs));
+	ASSERT_NE(NULL, nrs);
+	ASSERT_EQ(0, reload(ko, "pidhash_resize=1"));
+	for (int i = 0; i < LOOKERS; i++) {
+		l[i] = (struct looker){ .fd = open_dev(), .stop = &stop };
+		ASSERT_LE(0, l[i].fd);
+		for (int nr = 1; nr <= ANCHORS; nr++)
+			ASSERT_EQ(nr, alloc(l[i].fd, 0));
+	}
+	fd = open_dev();
+	ASSERT_LE(0, fd);
+	/* The churn's own init first: freeing it would close the namespace. */
+	ASSERT_EQ(1, alloc(fd, 0));
+	ASSERT_EQ(0, set(fd, SHADOWPID_OP_SET_PID_MAX, 0, SHADOWPID_PID_MAX_LIMIT));
+	for (int i = 0; i < LOOKERS; i++)
+		ASSERT_EQ(0, pthread_create(&t[i], NULL, look_up_anchors, &l[i]));
+	for (int c = 0; c < cycles; c++) {
+		__u32 big, small;
+
+		ASSERT_EQ(CHURN, churn_batch(fd, SHADOWPID_OP_ALLOC, nrs, CHURN));
+		big = wait_buckets(fd, grown);
+		ASSERT_EQ(CHURN, churn_batch(fd, SHADOWPID_OP_FREE, nrs, CHURN));
+		small = wait_buckets(fd, shrunk);
+		TH_LOG("cycle %d: grew to %u buckets, shrank to %u", c, big, small);
+		EXPECT_LE(65536, big);
+		EXPECT_NE(0, small);
+	}
+	stop = 1;
+	for (int i = 0; i < LOOKERS; i++) {
+		pthread_join(t[i], NULL);
+		found += l[i].found;
+		missed += l[i].missed;
+		EXPECT_EQ(0, do_op(l[i].fd, SHADOWPID_OP_CHECK, 0, 0, 0, 0, 0, NULL));
+		close(l[i].fd);
+	}
+	TH_LOG("%ld lookups found their pid, %ld missed", found, missed);
+	EXPECT_EQ(0, missed);
+	EXPECT_LT(0, found);
+	EXPECT_EQ(0, do_op(fd, SHADOWPID_OP_CHECK, 0, 0, 0, 0, 0, NULL));
+	close(fd);
+	free(nrs);
+	ASSERT_EQ(0, reload(ko, ""));
+}
+
 TEST_HARNESS_MAIN
