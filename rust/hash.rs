@@ -159,8 +159,9 @@ fn target_shift(n: u32, shift: u32) -> u32 {
 /// # Invariants
 ///
 /// Each head is the first entry of its chain or the chain's end marker
-/// ([`end_of`] the head). `future` is null, or a table being filled by a
-/// resize; it is set and cleared only under `pidmap_lock`.
+/// ([`end_of`] the head). `future` is null, or the table a resize moves
+/// the entries to; it is set once, under `pidmap_lock`, and never cleared
+/// (the table is replaced by its future, then freed).
 struct Buckets {
     /// log2 of the number of heads.
     shift: u32,
@@ -275,8 +276,8 @@ impl Drop for Table {
         unsafe { RESIZER.cancel_sync() };
         let addr = CURRENT.swap(ptr::null_mut(), Ordering::AcqRel);
         // SAFETY: the table `new` or the last resize leaked (type
-        // invariant), with no future: a resize clears it before it
-        // returns, and none runs any more. Nothing looks up any more.
+        // invariant), with no future: no resize runs any more, and one
+        // that ran made its future current. Nothing looks up any more.
         drop(unsafe { KBox::from_raw(addr) });
     }
 }
@@ -448,10 +449,10 @@ fn rehash(target: impl FnOnce(u32) -> u32) -> Result<bool> {
     {
         let _guard = pidmap_env::lock();
         CURRENT.store(new, Ordering::Release);
-        old.future.store(ptr::null_mut(), Ordering::Relaxed);
     }
-    // Readers that started from the old table are gone after this; it is
-    // empty and nobody links into it any more.
+    // The old table keeps its future: a reader that started from it and
+    // found its chains emptied must still be led to the new one. Such
+    // readers are gone after this; nobody links into it any more.
     rcu::synchronize_rcu();
     // SAFETY: leaked by `Buckets::new` (via `Table::new` or a rehash) and
     // no longer reachable.
