@@ -633,10 +633,13 @@ mod tests {
                 assert_eq!(buckets(), 1 << shift);
             }
             let rcu = rcu::read_lock();
-            for e in entries.iter() {
-                assert!(find(e.nr, &ns, &rcu).is_some_and(|f| ptr::eq(f, e)));
-            }
+            let all = entries
+                .iter()
+                .all(|e| find(e.nr, &ns, &rcu).is_some_and(|f| ptr::eq(f, e)));
+            // Asserted outside the read-side critical section: a failed
+            // assert ends the test's thread.
             drop(rcu);
+            assert!(all);
             // A resize in flight may count an entry twice or not at all.
             if !RESIZABLE.load(Ordering::Relaxed) {
                 assert_eq!(census().0, base + N as u32);
