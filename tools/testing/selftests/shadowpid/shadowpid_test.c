@@ -879,65 +879,93 @@ static __u32 wait_buckets(int fd, int (*pred)(__u32))
 static int grown(__u32 buckets) { return buckets >= 65536; }
 static int shrunk(__u32 buckets) { return buckets <= 8192; }
 
+/* The module reloaded with pidhash_resize=1, lookers, and a churning file. */
+FIXTURE(resize) {
+	const char *ko;
+	struct looker l[LOOKERS];
+	pthread_t t[LOOKERS];
+	int started, fd, *nrs;
+	volatile int stop;
+};
+
+FIXTURE_SETUP(resize)
+{
+	self->ko = getenv("SHADOWPID_KO");
+	self->fd = -1;
+	for (int i = 0; i < LOOKERS; i++)
+		self->l[i].fd = -1;
+	if (!self->ko)
+		SKIP(return, "SHADOWPID_KO (path of shadowpid.ko) not set");
+	self->nrs = calloc(CHURN, sizeof(*self->nrs));
+	ASSERT_NE(NULL, self->nrs);
+	ASSERT_EQ(0, reload(self->ko, "pidhash_resize=1"));
+}
+
+/* Even after a failed assert: the lookers stop, the files close, and the
+ * module is back to its defaults for the tests after this one. */
+FIXTURE_TEARDOWN(resize)
+{
+	self->stop = 1;
+	for (int i = 0; i < self->started; i++)
+		pthread_join(self->t[i], NULL);
+	for (int i = 0; i < LOOKERS; i++)
+		if (self->l[i].fd >= 0)
+			close(self->l[i].fd);
+	if (self->fd >= 0)
+		close(self->fd);
+	free(self->nrs);
+	if (self->ko)
+		EXPECT_EQ(0, reload(self->ko, ""));
+}
+
 /*
  * pidhash_resize=1: the pid hash grows and shrinks with the number of pids
  * while other threads look up pids that stay live all along, locklessly.
  * A lookup that missed an entry being moved from the old table to the new
  * one (or walked off into another chain and stopped there) would miss.
+ * Minutes under KASAN and TCG, hence the timeout.
  */
-TEST(pid_hash_resizes_under_lookups)
+TEST_F_TIMEOUT(resize, pid_hash_resizes_under_lookups, 600)
 {
-	const char *ko = getenv("SHADOWPID_KO");
-	struct looker l[LOOKERS];
-	volatile int stop = 0;
-	pthread_t t[LOOKERS];
-	int *nrs, fd, cycles = 3;
 	long found = 0, missed = 0;
 
-	if (!ko)
-		SKIP(return, "SHADOWPID_KO (path of shadowpid.ko) not set");
-	nrs = calloc(CHURN, sizeof(*nrs));
-	ASSERT_NE(NULL, nrs);
-	ASSERT_EQ(0, reload(ko, "pidhash_resize=1"));
 	for (int i = 0; i < LOOKERS; i++) {
-		l[i] = (struct looker){ .fd = open_dev(), .stop = &stop };
-		ASSERT_LE(0, l[i].fd);
+		self->l[i] = (struct looker){ .fd = open_dev(), .stop = &self->stop };
+		ASSERT_LE(0, self->l[i].fd);
 		for (int nr = 1; nr <= ANCHORS; nr++)
-			ASSERT_EQ(nr, alloc(l[i].fd, 0));
+			ASSERT_EQ(nr, alloc(self->l[i].fd, 0));
 	}
-	fd = open_dev();
-	ASSERT_LE(0, fd);
+	self->fd = open_dev();
+	ASSERT_LE(0, self->fd);
 	/* The churn's own init first: freeing it would close the namespace. */
-	ASSERT_EQ(1, alloc(fd, 0));
-	ASSERT_EQ(0, set(fd, SHADOWPID_OP_SET_PID_MAX, 0, SHADOWPID_PID_MAX_LIMIT));
-	for (int i = 0; i < LOOKERS; i++)
-		ASSERT_EQ(0, pthread_create(&t[i], NULL, look_up_anchors, &l[i]));
-	for (int c = 0; c < cycles; c++) {
+	ASSERT_EQ(1, alloc(self->fd, 0));
+	ASSERT_EQ(0, set(self->fd, SHADOWPID_OP_SET_PID_MAX, 0, SHADOWPID_PID_MAX_LIMIT));
+	for (; self->started < LOOKERS; self->started++)
+		ASSERT_EQ(0, pthread_create(&self->t[self->started], NULL, look_up_anchors,
+					    &self->l[self->started]));
+	for (int c = 0; c < 3; c++) {
 		__u32 big, small;
 
-		ASSERT_EQ(CHURN, churn_batch(fd, SHADOWPID_OP_ALLOC, nrs, CHURN));
-		big = wait_buckets(fd, grown);
-		ASSERT_EQ(CHURN, churn_batch(fd, SHADOWPID_OP_FREE, nrs, CHURN));
-		small = wait_buckets(fd, shrunk);
+		ASSERT_EQ(CHURN, churn_batch(self->fd, SHADOWPID_OP_ALLOC, self->nrs, CHURN));
+		big = wait_buckets(self->fd, grown);
+		ASSERT_EQ(CHURN, churn_batch(self->fd, SHADOWPID_OP_FREE, self->nrs, CHURN));
+		small = wait_buckets(self->fd, shrunk);
 		TH_LOG("cycle %d: grew to %u buckets, shrank to %u", c, big, small);
 		EXPECT_LE(65536, big);
 		EXPECT_NE(0, small);
 	}
-	stop = 1;
+	self->stop = 1;
+	for (; self->started > 0; self->started--)
+		pthread_join(self->t[self->started - 1], NULL);
 	for (int i = 0; i < LOOKERS; i++) {
-		pthread_join(t[i], NULL);
-		found += l[i].found;
-		missed += l[i].missed;
-		EXPECT_EQ(0, do_op(l[i].fd, SHADOWPID_OP_CHECK, 0, 0, 0, 0, 0, NULL));
-		close(l[i].fd);
+		found += self->l[i].found;
+		missed += self->l[i].missed;
+		EXPECT_EQ(0, do_op(self->l[i].fd, SHADOWPID_OP_CHECK, 0, 0, 0, 0, 0, NULL));
 	}
 	TH_LOG("%ld lookups found their pid, %ld missed", found, missed);
 	EXPECT_EQ(0, missed);
 	EXPECT_LT(0, found);
-	EXPECT_EQ(0, do_op(fd, SHADOWPID_OP_CHECK, 0, 0, 0, 0, 0, NULL));
-	close(fd);
-	free(nrs);
-	ASSERT_EQ(0, reload(ko, ""));
+	EXPECT_EQ(0, do_op(self->fd, SHADOWPID_OP_CHECK, 0, 0, 0, 0, 0, NULL));
 }
 
 TEST_HARNESS_MAIN
