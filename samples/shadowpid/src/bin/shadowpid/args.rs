@@ -9,7 +9,8 @@ use std::path::PathBuf;
 /// What follows every page of help and the man page.
 const AFTER_HELP: &str = "\
 Exit status: 0 when everything agreed; 1 on a mismatch, a failed check, an \
-error, or a script line that failed; 2 on a usage error; 128+N when signal N \
+error, an operation's errno, or a script line that did not parse (with \
+--stop-on-error: that failed); 2 on a usage error; 128+N when signal N \
 (SIGINT, SIGTERM, SIGHUP) ended a command. faults, bench and the mirror \
 commands put back every kernel setting they changed, and detach the mirror, \
 before they exit on a signal; a second signal ends them at once.";
