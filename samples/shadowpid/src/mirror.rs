@@ -26,6 +26,9 @@ pub struct Divergence {
     pub shadow: Option<i32>,
     /// The kernel's number, or -errno.
     pub kernel: i32,
+    /// The errno's name when the kernel's allocation failed.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub kernel_errno: Option<String>,
 }
 
 /// What the mirror counted since it was attached.
@@ -122,6 +125,7 @@ impl From<&abi::shadowpid_mirror> for Report {
                     cursor: d.cursor,
                     shadow: (d.shadow_nr >= 0).then_some(d.shadow_nr),
                     kernel: d.kernel_nr,
+                    kernel_errno: (d.kernel_nr < 0).then(|| errno_name(-d.kernel_nr)),
                 })
                 .collect(),
         }
@@ -156,11 +160,7 @@ impl fmt::Display for Report {
             self.missed[0], self.missed[1], self.missed[2], self.missed[3]
         )?;
         for d in &self.divergences {
-            let kernel = if d.kernel < 0 {
-                errno_name(-d.kernel).to_string()
-            } else {
-                d.kernel.to_string()
-            };
+            let kernel = d.kernel_errno.clone().unwrap_or(d.kernel.to_string());
             writeln!(
                 f,
                 "divergence:  ns {} (level {}), cursor {}: 2.6.24 {}, kernel {}",

@@ -127,19 +127,26 @@ pkill -9 -f mirror_workload.sh; pkill -9 stress-ng; sleep 1
 grep -q '"attached": false' "$out" && no_probe_left && "$cli" mirror run -- true >/dev/null
 ktap_result $? sigkill_detaches
 
+# interrupted SIG CMD...: runs CMD (in the background, its output in $out)
+# until the mirror is attached, then sends it SIG; its exit status.
+interrupted() {
+	local sig=$1
+	shift
+	"$@" >"$out" 2>&1 &
+	local pid=$!
+	wait_attached || { kill -9 $pid; return 255; }
+	kill -"$sig" $pid
+	wait $pid
+}
+
 # SIGTERM to 'mirror run': passed on to its command; once that has ended,
 # the mirror is detached (said so), the report printed, status 143; no
 # probe is left, and the command is gone.
-"$cli" mirror run -- sleep 600 >"$out" 2>&1 &
-pid=$!
-rc=0
-wait_attached || rc=1
-kill -TERM $pid
-wait $pid
+interrupted TERM "$cli" mirror run -- sleep 600
 status=$?
 sed 's/^/# sigterm: /' "$out" | tail -n 12
 child=$(sed -n 's/^mirror run: SIGTERM: passed on to sleep (pid \([0-9]*\))$/\1/p' "$out")
-[ $rc -eq 0 ] && [ $status -eq 143 ] && [ -n "$child" ] && ! kill -0 "$child" 2>/dev/null &&
+[ $status -eq 143 ] && [ -n "$child" ] && ! kill -0 "$child" 2>/dev/null &&
 	grep -q '^mirror: SIGTERM: detached the mirror (its kprobes are removed)$' "$out" &&
 	grep -q '^mirror: [0-9]* compared, 0 diverged, 0 missed' "$out" &&
 	grep -qx 'shadowpid: interrupted by SIGTERM' "$out" && detached_clean
@@ -147,15 +154,10 @@ ktap_result $? sigterm_run_detaches_and_says
 
 # SIGINT to 'mirror cost' while it has the mirror attached: it stops,
 # detached (said so), status 130, no probe left.
-"$cli" mirror cost --forks 3000 --threads 3000 --reps 1 >"$out" 2>&1 &
-pid=$!
-rc=0
-wait_attached || rc=1
-kill -INT $pid
-wait $pid
+interrupted INT "$cli" mirror cost --forks 3000 --threads 3000 --reps 1
 status=$?
 sed 's/^/# sigint: /' "$out" | tail -n 5
-[ $rc -eq 0 ] && [ $status -eq 130 ] &&
+[ $status -eq 130 ] &&
 	grep -q '^mirror: SIGINT: detached the mirror (its kprobes are removed)$' "$out" &&
 	grep -qx 'shadowpid: interrupted by SIGINT' "$out" && detached_clean
 ktap_result $? sigint_cost_detaches_and_says
