@@ -89,11 +89,12 @@ impl Knobs {
     pub fn restore(&mut self) -> io::Result<()> {
         let signal = interrupt::requested();
         if let (Some(sig), false) = (signal, self.changed.is_empty()) {
+            let n = self.changed.len();
             eprintln!(
-                "{}: {}: putting back the {} kernel settings it changed:",
+                "{}: {}: putting back the {n} kernel setting{} it changed:",
                 self.who,
                 interrupt::signal_name(sig),
-                self.changed.len()
+                if n == 1 { "" } else { "s" }
             );
         }
         let mut first_error = None;

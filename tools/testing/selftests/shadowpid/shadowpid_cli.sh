@@ -131,7 +131,7 @@ progress stress "$cli" stress --threads 1 --ops 3000 || rc=1
 progress fuzz "$cli" fuzz --threads 1 --seconds 2 || rc=1
 progress compare "$cli" compare --no-builtin --random 1 --steps 100 || rc=1
 progress bench "$cli" bench --smoke --only 1,8 || rc=1
-progress "mirror watch" timeout -s INT 2 "$cli" mirror watch --interval 200 || rc=1
+progress "mirror watch" timeout --preserve-status -s INT 2 "$cli" mirror watch --interval 200 || rc=1
 if [ $has_faults = 1 ]; then
 	progress faults "$cli" faults --target slab --allocs 3000 || rc=1
 else
@@ -206,7 +206,8 @@ status=$?
 sed 's/^/# bench: /' "$tmp/err" | tail -n 5
 echo "# bench: pid_max raised to $raised, $(cat /proc/sys/kernel/pid_max) after the signal, status $status"
 [ $rc -eq 0 ] && [ $status -eq 130 ] && [ "$(cat /proc/sys/kernel/pid_max)" = 32768 ] &&
-	grep -q "^bench:   /proc/sys/kernel/pid_max: 32768 (was $raised during the run)" "$tmp/err"
+	grep -qx "bench: SIGINT: putting back the 1 kernel setting it changed:" "$tmp/err" &&
+	grep -qx "bench:   /proc/sys/kernel/pid_max: 32768 (was $raised during the run)" "$tmp/err"
 ktap_result $? bench_interrupted_pid_max_restored
 echo "$pid_max" >/proc/sys/kernel/pid_max
 

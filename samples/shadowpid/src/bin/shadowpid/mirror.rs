@@ -92,11 +92,15 @@ fn run_attached(m: Mirror<'_>, command: &[String], json: bool) -> anyhow::Result
         }
     };
     if !json {
+        let how = match interrupt::requested() {
+            Some(sig) => format!(" (stopped by {})", interrupt::signal_name(sig)),
+            None if !ok => " (failed)".into(),
+            None => String::new(),
+        };
         println!(
-            "mirror: {:.1} s of {}{}",
+            "mirror: {:.1} s of {}{how}",
             start.elapsed().as_secs_f64(),
-            command.join(" "),
-            if ok { "" } else { " (failed)" }
+            command.join(" ")
         );
     }
     print_report(&report, json)?;
