@@ -27,7 +27,7 @@
 //! closed, the module's caches and pidmap pages must be back to zero.
 //!
 //! Every knob is put back to what it held before the run (a
-//! [`Knobs`]), however the run ends: a signal (SIGINT, SIGTERM, SIGHUP;
+//! [`Knobs`]), however the run ends: a signal (SIGINT, SIGTERM, SIGQUIT, SIGHUP;
 //! see [`crate::interrupt`]) stops it between two operations, and what it
 //! put back is said.
 

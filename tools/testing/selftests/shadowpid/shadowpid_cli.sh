@@ -152,9 +152,9 @@ sed 's/^/# watch: /' "$tmp/err"
 	[ "$(grep -c '^mirror: [0-9]* compared' "$tmp/out")" -ge 3 ] && ! grep -qa $'\e' "$tmp/out"
 ktap_result $? mirror_watch_interrupted
 
-# faults, interrupted (SIGTERM for slab, SIGINT for page): every knob and
-# cache flag as it was before, including ones set away from the defaults
-# here, and each one it put back said.
+# faults, interrupted (SIGTERM for slab, SIGINT for page; each sent twice
+# at once): every knob and cache flag as it was before, including ones set
+# away from the defaults here, and each one it put back said.
 # interrupted_faults TARGET SIG STATUS DIR: faults on TARGET (whose knobs
 # are in $fi/DIR), signalled with SIG once armed, exits with STATUS.
 interrupted_faults() {
@@ -163,6 +163,9 @@ interrupted_faults() {
 	local pid=$!
 	wait_for 60 grep -qx 10 "$fi/$dir/probability" || { kill -9 $pid; return 1; }
 	sleep 1
+	# Twice at once, as timeout(1) does: still one interruption, put back
+	# in full.
+	kill -"$sig" $pid
 	kill -"$sig" $pid
 	wait $pid
 	local rc=$?

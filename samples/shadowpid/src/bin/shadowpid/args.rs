@@ -11,9 +11,10 @@ const AFTER_HELP: &str = "\
 Exit status: 0 when everything agreed; 1 on a mismatch, a failed check, an \
 error, an operation's errno, or a script line that did not parse (with \
 --stop-on-error: that failed); 2 on a usage error; 128+N when signal N \
-(SIGINT, SIGTERM, SIGHUP) ended a command. faults, bench and the mirror \
+(SIGINT, SIGTERM, SIGQUIT, SIGHUP) ended a command. faults, bench and the mirror \
 commands put back every kernel setting they changed, and detach the mirror, \
-before they exit on a signal; a second signal ends them at once.";
+before they exit on a signal; another signal, a second or more after the \
+first, ends them at once.";
 
 /// Drive the shadow PID allocator of /dev/shadowpid.
 ///
@@ -79,7 +80,7 @@ pub struct CompareArgs {
 pub enum MirrorCommand {
     /// Attach the mirror, run CMD, detach, print what it saw. Exits non-zero
     /// if a fork diverged, an event was missed, or CMD failed. A signal
-    /// (SIGINT, SIGTERM, SIGHUP) is passed on to CMD; once CMD has ended
+    /// (SIGINT, SIGTERM, SIGQUIT, SIGHUP) is passed on to CMD; once CMD has ended
     /// the mirror is detached and the report printed.
     Run {
         /// The command and its arguments.

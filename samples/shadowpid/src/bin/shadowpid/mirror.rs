@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
 //! `shadowpid mirror ...`. The commands that attach the mirror (`run`,
-//! `cost`) and `watch` catch SIGINT, SIGTERM and SIGHUP: `run` passes the
+//! `cost`) and `watch` catch SIGINT, SIGTERM, SIGQUIT and SIGHUP: `run` passes the
 //! signal on to its command and, once that has ended, detaches and reports;
 //! `cost` stops with the mirror detached; `watch` (which only reads the
 //! report) stops. Each says what it did, and exits 128 + the signal
