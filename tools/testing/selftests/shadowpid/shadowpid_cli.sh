@@ -141,15 +141,19 @@ ktap_result $rc progress_at_a_terminal_only
 
 # mirror watch only reads: a signal ends it (status 0), saying so; in a
 # pipe, one summary line a refresh.
+# refreshes N: watch's summary lines so far.
+refreshes() {
+	[ "$(grep -c '^mirror: [0-9]* compared' "$tmp/out")" -ge "$1" ]
+}
 "$cli" mirror watch --interval 100 >"$tmp/out" 2>"$tmp/err" &
 pid=$!
-sleep 1
+wait_for 60 refreshes 3
 kill -INT $pid
 wait $pid
 rc=$?
 sed 's/^/# watch: /' "$tmp/err"
-[ $rc -eq 0 ] && grep -q '^mirror watch: SIGINT: stopped' "$tmp/err" &&
-	[ "$(grep -c '^mirror: [0-9]* compared' "$tmp/out")" -ge 3 ] && ! grep -qa $'\e' "$tmp/out"
+[ $rc -eq 0 ] && grep -q '^mirror watch: SIGINT: stopped' "$tmp/err" && refreshes 3 &&
+	! grep -qa $'\e' "$tmp/out"
 ktap_result $? mirror_watch_interrupted
 
 # faults, interrupted (SIGTERM for slab, SIGINT for page; each sent twice
