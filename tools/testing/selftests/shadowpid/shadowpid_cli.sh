@@ -7,7 +7,7 @@
 # drawn at a terminal (a pseudo-terminal, script(1)) and never in a pipe;
 # and interrupted, every kernel setting it changed put back: faults'
 # fault-injection knobs (on a kernel that has them, the debug one) and
-# bench's pid_max. The mirror's interrupts are shadowpid_mirror.sh's (its
+# bench's pid_max; --json everywhere, errno names. The mirror's interrupts are shadowpid_mirror.sh's (its
 # boot runs on one TCG thread). KTAP out, one test per case.
 . "$(dirname "$0")/ktap_lib.sh"
 skip_unless_ready
@@ -67,7 +67,7 @@ knobs() {
 has_faults=0
 [ -e $fi/failslab ] && [ -e $fi/fail_page_alloc ] && has_faults=1
 
-ktap_plan 9
+ktap_plan 10
 
 # Without the module: every command says so, once, before any output
 # (compare used to print its banner, then one error per scenario). Then
@@ -217,6 +217,29 @@ echo "# bench: pid_max raised to $raised, $(cat /proc/sys/kernel/pid_max) after 
 	grep -qx "bench:   /proc/sys/kernel/pid_max: 32768 (was $raised during the run)" "$tmp/err"
 ktap_result $? bench_interrupted_pid_max_restored
 echo "$pid_max" >/proc/sys/kernel/pid_max
+
+# --json: every command that prints results prints JSON on stdout (a
+# document, or one object a line), errnos by name. (Nothing here attaches
+# the mirror: that needs the mirror's boot, on one TCG thread.)
+json_ok() {
+	"$@" 2>/dev/null </dev/null | python3 -c '
+import json, sys
+text = sys.stdin.read()
+try:
+    json.loads(text)
+except ValueError:
+    [json.loads(line) for line in text.splitlines()]
+assert text.strip()
+'
+}
+rc=0
+for cmd in version "alloc 0" "free 0 9" "model-test --ops 2000" "stress --threads 1 --ops 2000" \
+	"fuzz --threads 1 --seconds 1" "compare --no-builtin --random 1 --steps 50" "mirror status"; do
+	# shellcheck disable=SC2086
+	json_ok "$cli" $cmd --json || { echo "# $cmd --json: not JSON"; rc=1; }
+done
+[ "$("$cli" free 0 9 --json)" = '{"op":"free 0 9","answer":"err","errno":"ESRCH"}' ] || rc=1
+ktap_result $rc json_everywhere
 
 # Errno names everywhere: fuzz's errno table (ENODEV of mmap was E19).
 "$cli" fuzz --threads 1 --seconds 3 >"$tmp/out" 2>&1
