@@ -3,17 +3,33 @@
 
 use crate::{
     abi,
+    error::{DeviceError, MODULE_DIR},
     ops::{Op, Outcome},
 };
 use std::{
     fs::{File, OpenOptions},
     io,
     os::fd::AsRawFd,
-    path::Path,
+    path::{Path, PathBuf},
+    sync::OnceLock,
 };
 
 /// The device node the module registers.
 pub const DEVICE_PATH: &str = "/dev/shadowpid";
+
+/// The node this process opens, if not [`DEVICE_PATH`] (`--device`).
+static PATH: OnceLock<PathBuf> = OnceLock::new();
+
+/// Makes every later [`Device::open`] of this process open `path`; the
+/// first call wins.
+pub fn use_path(path: PathBuf) {
+    let _ = PATH.set(path);
+}
+
+/// The node [`Device::open`] opens.
+pub fn path() -> &'static Path {
+    PATH.get().map_or(Path::new(DEVICE_PATH), PathBuf::as_path)
+}
 
 /// An open file of the device, that is, one universe of shadow namespaces.
 #[derive(Debug)]
@@ -22,15 +38,41 @@ pub struct Device {
 }
 
 impl Device {
-    /// Opens `/dev/shadowpid`.
+    /// Opens the device ([`path`]); a failure says why, and what to do
+    /// (a [`DeviceError`] inside the `io::Error`).
     pub fn open() -> io::Result<Self> {
-        Self::open_path(Path::new(DEVICE_PATH))
+        Self::open_path(path())
     }
 
-    /// Opens the device at `path`.
+    /// Opens the device at `path`; a failure is a [`DeviceError`].
     pub fn open_path(path: &Path) -> io::Result<Self> {
-        let file = OpenOptions::new().read(true).write(true).open(path)?;
-        Ok(Self { file })
+        match OpenOptions::new().read(true).write(true).open(path) {
+            Ok(file) => Ok(Self { file }),
+            Err(e) => {
+                let loaded = Path::new(MODULE_DIR).exists();
+                Err(DeviceError::open(path.to_path_buf(), e, loaded).into())
+            }
+        }
+    }
+
+    /// Opens the device ([`path`]) and checks that it is a shadowpid device
+    /// of this tool's ABI version: what every command does first, so that
+    /// a missing module or privilege fails once, before any output.
+    pub fn open_checked() -> io::Result<Self> {
+        let dev = Self::open()?;
+        let module = dev.version().map_err(|source| DeviceError::NotShadowpid {
+            path: path().to_path_buf(),
+            source,
+        })?;
+        if module != abi::SHADOWPID_ABI_VERSION {
+            return Err(DeviceError::AbiMismatch {
+                path: path().to_path_buf(),
+                module,
+                tool: abi::SHADOWPID_ABI_VERSION,
+            }
+            .into());
+        }
+        Ok(dev)
     }
 
     /// The file descriptor, for callers that make raw calls on it.
@@ -76,11 +118,19 @@ impl Device {
     /// Runs `ops` with `SHADOWPID_IOC_BATCH`, in chunks the ABI accepts;
     /// returns how many ran (all, unless a signal came).
     pub fn batch_raw(&self, ops: &mut [abi::shadowpid_op]) -> io::Result<usize> {
+        self.batch_flags(ops, 0)
+    }
+
+    /// [`Device::batch_raw`] with the batch's `flags`: with
+    /// `SHADOWPID_BATCH_STOP_ON_ERROR` it also stops after the first
+    /// operation that answers an errno (counted in what it returns).
+    fn batch_flags(&self, ops: &mut [abi::shadowpid_op], flags: u32) -> io::Result<usize> {
         let mut done = 0;
         for chunk in ops.chunks_mut(abi::SHADOWPID_BATCH_MAX as usize) {
             let mut b = abi::shadowpid_batch {
                 ops: chunk.as_mut_ptr() as u64,
                 count: chunk.len() as u32,
+                flags,
                 ..Default::default()
             };
             // SAFETY: SHADOWPID_IOC_BATCH takes a `struct shadowpid_batch`
@@ -128,6 +178,23 @@ impl Device {
 
     /// Runs many operations, batching the runs between `stats` lines.
     pub fn run_all(&self, ops: &[Op]) -> io::Result<Vec<Outcome>> {
+        self.run_ops(ops, false)
+    }
+
+    /// Runs operations in order until one answers an errno: the answers up
+    /// to and including that one (all of them if none failed). A `find`,
+    /// `next` or `task` that finds nothing has not failed.
+    pub fn run_until_error(&self, ops: &[Op]) -> io::Result<Vec<Outcome>> {
+        self.run_ops(ops, true)
+    }
+
+    /// [`Device::run_all`], or [`Device::run_until_error`] if `stop`.
+    fn run_ops(&self, ops: &[Op], stop: bool) -> io::Result<Vec<Outcome>> {
+        let flags = if stop {
+            abi::SHADOWPID_BATCH_STOP_ON_ERROR
+        } else {
+            0
+        };
         let mut out = Vec::with_capacity(ops.len());
         let mut start = 0;
         while start < ops.len() {
@@ -136,21 +203,37 @@ impl Device {
                 .position(|op| op.to_raw().is_none())
                 .map_or(ops.len(), |i| start + i);
             if end == start {
-                out.push(self.run(&ops[start])?);
+                let outcome = self.run(&ops[start])?;
+                let failed = matches!(outcome, Outcome::Err(_));
+                out.push(outcome);
+                if stop && failed {
+                    return Ok(out);
+                }
                 start += 1;
                 continue;
             }
             let mut raw: Vec<_> = ops[start..end].iter().filter_map(Op::to_raw).collect();
-            let done = self.batch_raw(&mut raw)?;
-            if done < raw.len() {
-                return Err(io::Error::from_raw_os_error(libc::EINTR));
+            // The kernel stops at any errno, ESRCH of a lookup too (which
+            // is an answer, `none`): go on after such a one.
+            let mut ran = 0;
+            while ran < raw.len() {
+                let done = self.batch_flags(&mut raw[ran..], flags)?;
+                let answered = ops[start + ran..].iter().zip(&raw[ran..ran + done]);
+                out.extend(answered.map(|(op, r)| op.outcome(r)));
+                ran += done;
+                if ran < raw.len() {
+                    if !stop || done == 0 || raw[ran - 1].result == 0 {
+                        // A signal, not an errno, cut the batch short.
+                        return Err(io::Error::from_raw_os_error(libc::EINTR));
+                    }
+                    if matches!(out.last(), Some(Outcome::Err(_))) {
+                        return Ok(out);
+                    }
+                }
             }
-            out.extend(
-                ops[start..end]
-                    .iter()
-                    .zip(&raw)
-                    .map(|(op, r)| op.outcome(r)),
-            );
+            if stop && matches!(out.last(), Some(Outcome::Err(_))) {
+                return Ok(out);
+            }
             start = end;
         }
         Ok(out)

@@ -25,20 +25,30 @@
 //! the thread, one allocation in every namespace must succeed. Finally every
 //! injected failure must have surfaced as an ENOMEM, and once the universe is
 //! closed, the module's caches and pidmap pages must be back to zero.
+//!
+//! Every knob is put back to what it held before the run (a
+//! [`Knobs`]), however the run ends: a signal (SIGINT, SIGTERM, SIGQUIT, SIGHUP;
+//! see [`crate::interrupt`]) stops it between two operations, and what it
+//! put back is said.
 
 use crate::{
+    interrupt,
+    knobs::Knobs,
     ops::{Op, Outcome},
+    progress::Progress,
     pseudofs,
     random::Rng,
     settle, Device,
 };
+use serde::Serialize;
 use std::{fs, io, path::Path};
 
 /// Where debugfs lives.
 const DEBUGFS: &str = "/sys/kernel/debug";
 
 /// The fault injection point aimed at.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum, Serialize)]
+#[serde(rename_all = "lowercase")]
 pub enum Target {
     /// failslab on the module's kmem caches.
     Slab,
@@ -57,7 +67,7 @@ impl Target {
 }
 
 /// What a fault run did and found.
-#[derive(Debug, Default)]
+#[derive(Debug, Default, Serialize)]
 pub struct Summary {
     /// Allocations attempted (ALLOC operations).
     pub allocs: u64,
@@ -91,7 +101,7 @@ impl Summary {
     }
 }
 
-/// Writes `value` to the debugfs or sysfs file `path`.
+/// Writes `value` to the procfs file `path`.
 fn write(path: &str, value: &str) -> io::Result<()> {
     fs::write(path, value).map_err(|e| io::Error::new(e.kind(), format!("{path}: {e}")))
 }
@@ -146,71 +156,61 @@ fn make_it_fail(on: bool) -> io::Result<()> {
 /// The kernel's countdown of failures still to inject: starts here.
 const TIMES: u64 = 100_000_000;
 
-/// Configures `target` at `probability` percent for this thread; returns the
-/// caches flagged (slab) so that they can be cleared afterwards.
-fn arm(target: Target, probability: u32) -> io::Result<Vec<String>> {
+/// Configures `target` at `probability` percent for this thread, in
+/// `knobs` (which put every knob back as it was).
+fn arm(knobs: &mut Knobs, target: Target, probability: u32) -> io::Result<()> {
     mount_debugfs()?;
     let dir = target.dir();
     if !Path::new(&dir).exists() {
-        return Err(io::Error::other(format!(
-            "{dir} missing: the kernel lacks fault injection (use the debug kernel)"
-        )));
+        return Err(io::Error::new(
+            io::ErrorKind::NotFound,
+            format!("{dir} missing: the kernel lacks fault injection (use the debug kernel: make check-debug)"),
+        ));
     }
-    let mut flagged = vec![];
     match target {
         Target::Slab => {
-            write(&format!("{dir}/cache-filter"), "Y")?;
+            knobs.set(format!("{dir}/cache-filter"), "Y")?;
+            let mut flagged = 0;
             for entry in fs::read_dir("/sys/kernel/slab")? {
                 let path = entry?.path();
                 let name = path.file_name().unwrap_or_default().to_string_lossy();
                 if name.starts_with("shadowpid_") {
-                    let flag = format!("{}/failslab", path.display());
-                    write(&flag, "1")?;
-                    flagged.push(flag);
+                    knobs.set(path.join("failslab"), "1")?;
+                    flagged += 1;
                 }
             }
-            if flagged.is_empty() {
+            if flagged == 0 {
                 return Err(io::Error::other("no shadowpid cache in /sys/kernel/slab"));
             }
         }
         Target::Page => {
             let (start, end) = symbol_range("shadowpid_zeroed_page_alloc")?;
-            write(&format!("{dir}/min-order"), "0")?;
-            write(&format!("{dir}/ignore-gfp-highmem"), "N")?;
-            write(&format!("{dir}/stacktrace-depth"), "32")?;
-            write(&format!("{dir}/require-start"), &start.to_string())?;
-            write(&format!("{dir}/require-end"), &end.to_string())?;
+            knobs.set(format!("{dir}/min-order"), "0")?;
+            knobs.set(format!("{dir}/ignore-gfp-highmem"), "N")?;
+            knobs.set(format!("{dir}/stacktrace-depth"), "32")?;
+            knobs.set(format!("{dir}/require-start"), &start.to_string())?;
+            knobs.set(format!("{dir}/require-end"), &end.to_string())?;
         }
     }
     // GFP_KERNEL allocations may reclaim: both filters skip them by default.
-    write(&format!("{dir}/ignore-gfp-wait"), "N")?;
-    write(&format!("{dir}/task-filter"), "Y")?;
-    write(&format!("{dir}/verbose"), "0")?;
-    write(&format!("{dir}/interval"), "1")?;
-    write(&format!("{dir}/space"), "0")?;
-    write(&format!("{dir}/times"), &TIMES.to_string())?;
-    write(&format!("{dir}/probability"), &probability.to_string())?;
-    Ok(flagged)
+    knobs.set(format!("{dir}/ignore-gfp-wait"), "N")?;
+    knobs.set(format!("{dir}/task-filter"), "Y")?;
+    knobs.set(format!("{dir}/verbose"), "0")?;
+    knobs.set(format!("{dir}/interval"), "1")?;
+    knobs.set(format!("{dir}/space"), "0")?;
+    knobs.set(format!("{dir}/times"), &TIMES.to_string())?;
+    knobs.set(format!("{dir}/probability"), &probability.to_string())?;
+    Ok(())
 }
 
-/// Undoes [`arm`]; returns the failures injected.
-fn disarm(target: Target, flagged: &[String]) -> io::Result<u64> {
-    let dir = target.dir();
+/// Undoes [`arm`]: injection off for this thread, every knob as it was;
+/// returns the failures injected.
+fn disarm(knobs: &mut Knobs, target: Target) -> io::Result<u64> {
     make_it_fail(false)?;
-    write(&format!("{dir}/probability"), "0")?;
-    let left: i64 = fs::read_to_string(format!("{dir}/times"))?
-        .trim()
+    let left: i64 = Knobs::read(format!("{}/times", target.dir()))?
         .parse()
         .map_err(io::Error::other)?;
-    write(&format!("{dir}/times"), "1")?;
-    write(&format!("{dir}/task-filter"), "N")?;
-    if target == Target::Page {
-        write(&format!("{dir}/require-start"), "0")?;
-        write(&format!("{dir}/require-end"), &u64::MAX.to_string())?;
-    }
-    for flag in flagged {
-        write(flag, "0")?;
-    }
+    knobs.restore()?;
     Ok(TIMES - left.max(0) as u64)
 }
 
@@ -329,12 +329,15 @@ pub fn run(target: Target, allocs: u64, probability: u32, seed: u64) -> io::Resu
     {
         sum.unexpected += 1;
     }
-    let flagged = arm(target, probability)?;
-    let result = (|| -> io::Result<()> {
+    let mut knobs = Knobs::new("faults");
+    let line = Progress::bar("faults", allocs, "allocations");
+    let result = arm(&mut knobs, target, probability).and_then(|()| -> io::Result<()> {
         while sum.allocs < allocs {
             make_it_fail(true)?;
             let mut chain = build_chain(&dev, target, depth, &mut sum)?;
             for _ in 0..1000 {
+                interrupt::check()?;
+                line.set_position(sum.allocs);
                 let at = rng.below(chain.len() as u64) as usize;
                 let level = &chain[at];
                 if rng.chance(30) && level.live.len() > 1 {
@@ -362,14 +365,16 @@ pub fn run(target: Target, allocs: u64, probability: u32, seed: u64) -> io::Resu
                         sum.enomem += 1;
                         make_it_fail(false)?;
                         if !verify(&dev, &chain)? {
-                            eprintln!("faults: after {op} -> ENOMEM, the chain is inconsistent");
+                            line.eprintln(&format!(
+                                "faults: after {op} -> ENOMEM, the chain is inconsistent"
+                            ));
                             sum.broken += 1;
                         }
                         make_it_fail(true)?;
                     }
                     Outcome::Err(libc::EEXIST) if target == Target::Page => {}
                     other => {
-                        eprintln!("faults: {op} -> {other}");
+                        line.eprintln(&format!("faults: {op} -> {other}"));
                         sum.unexpected += 1;
                     }
                 }
@@ -398,8 +403,10 @@ pub fn run(target: Target, allocs: u64, probability: u32, seed: u64) -> io::Resu
             }
         }
         Ok(())
-    })();
-    let injected = disarm(target, &flagged);
+    });
+    line.finish();
+    // Put back first, whatever happened (the knobs say it after a signal).
+    let injected = disarm(&mut knobs, target);
     result?;
     sum.injected = injected?;
     for level in &warm {

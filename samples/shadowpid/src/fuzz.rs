@@ -19,7 +19,8 @@
 //! Rust object: a region followed by a `PROT_NONE` guard page, so that an
 //! argument near its end straddles into a fault.
 
-use crate::{abi, random::Rng, Device};
+use crate::{abi, progress::Progress, random::Rng, Device};
+use serde::Serialize;
 use std::{
     collections::BTreeMap,
     io,
@@ -55,13 +56,15 @@ const NO_SUCH_CALL: &[i32] = &[libc::EINVAL, libc::ENODEV, libc::EFAULT];
 const SCRATCH: usize = 64 * 1024;
 
 /// What a fuzz run did and found.
-#[derive(Debug, Default)]
+#[derive(Debug, Default, Serialize)]
 pub struct Summary {
     /// Calls made.
     pub calls: u64,
     /// Calls that succeeded.
     pub ok: u64,
-    /// Failures by errno (of the calls and of the operations inside them).
+    /// Failures by errno (of the calls and of the operations inside them);
+    /// by name in JSON.
+    #[serde(serialize_with = "crate::errno::serialize_counts")]
     pub errnos: BTreeMap<i32, u64>,
     /// Operations the module carried out and answered (in OP and BATCH).
     pub ops: u64,
@@ -241,7 +244,7 @@ fn count(sum: &mut Summary, e: i32, allowed: &[i32], what: &str) {
     *sum.errnos.entry(e).or_default() += 1;
     if !allowed.contains(&e) {
         if sum.unexpected < 10 {
-            eprintln!("fuzz: {what} -> errno {e} ({})", crate::ops::errno_name(e));
+            eprintln!("fuzz: {what} -> {}", crate::errno::errno_name(e));
         }
         sum.unexpected += 1;
     }
@@ -476,9 +479,12 @@ pub fn run(seconds: u64, threads: usize, seed: u64) -> io::Result<Summary> {
         // The watchdog: every thread must get through 256 calls a minute.
         let mut last: Vec<u64> = vec![0; threads];
         let mut still = Instant::now();
+        let line = Progress::bar("fuzz", seconds, "s");
         while start.elapsed() < Duration::from_secs(seconds) {
             thread::sleep(Duration::from_millis(200));
             let now: Vec<u64> = progress.iter().map(|p| p.load(Ordering::Relaxed)).collect();
+            line.set_position(start.elapsed().as_secs());
+            line.set_message(format!("{} calls", now.iter().sum::<u64>() * 256));
             if now.iter().zip(&last).any(|(n, l)| n == l) {
                 if still.elapsed() > Duration::from_secs(60) {
                     // Its call is stuck in the kernel: joining would hang too.
@@ -490,6 +496,7 @@ pub fn run(seconds: u64, threads: usize, seed: u64) -> io::Result<Summary> {
             }
             last = now;
         }
+        line.finish();
         stop.store(true, Ordering::Relaxed);
         workers
             .into_iter()

@@ -1,8 +1,12 @@
 // SPDX-License-Identifier: GPL-2.0
 //! The live mirror (`SHADOWPID_IOC_MIRROR`): attach it, run a workload,
 //! read what it saw. See Documentation/shadowpid/mirror.rst.
+//!
+//! An [`Attachment`] detaches it when it goes, and says so after a signal
+//! ([`crate::interrupt`]): the commands that attach it stop at SIGINT,
+//! SIGTERM or SIGHUP with the mirror detached and its kprobes removed.
 
-use crate::{abi, ops::errno_name, Device};
+use crate::{abi, errno::errno_name, interrupt, progress::Progress, Device};
 use serde::Serialize;
 use std::{
     fmt, io,
@@ -22,6 +26,9 @@ pub struct Divergence {
     pub shadow: Option<i32>,
     /// The kernel's number, or -errno.
     pub kernel: i32,
+    /// The errno's name when the kernel's allocation failed.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub kernel_errno: Option<String>,
 }
 
 /// What the mirror counted since it was attached.
@@ -118,6 +125,7 @@ impl From<&abi::shadowpid_mirror> for Report {
                     cursor: d.cursor,
                     shadow: (d.shadow_nr >= 0).then_some(d.shadow_nr),
                     kernel: d.kernel_nr,
+                    kernel_errno: (d.kernel_nr < 0).then(|| errno_name(-d.kernel_nr)),
                 })
                 .collect(),
         }
@@ -152,11 +160,7 @@ impl fmt::Display for Report {
             self.missed[0], self.missed[1], self.missed[2], self.missed[3]
         )?;
         for d in &self.divergences {
-            let kernel = if d.kernel < 0 {
-                errno_name(-d.kernel).to_string()
-            } else {
-                d.kernel.to_string()
-            };
+            let kernel = d.kernel_errno.clone().unwrap_or(d.kernel.to_string());
             writeln!(
                 f,
                 "divergence:  ns {} (level {}), cursor {}: 2.6.24 {}, kernel {}",
@@ -172,6 +176,7 @@ impl fmt::Display for Report {
 }
 
 /// The live mirror, through an open device file.
+#[derive(Clone, Copy)]
 pub struct Mirror<'a> {
     /// The file it is attached through (or asked through).
     dev: &'a Device,
@@ -205,6 +210,15 @@ impl<'a> Mirror<'a> {
         self.cmd(abi::SHADOWPID_MIRROR_DETACH, 0)
     }
 
+    /// Attaches it until the [`Attachment`] returned goes.
+    pub fn attached(&self) -> io::Result<Attachment<'a>> {
+        self.attach()?;
+        Ok(Attachment {
+            mirror: *self,
+            attached: true,
+        })
+    }
+
     /// Its report.
     pub fn status(&self) -> io::Result<Report> {
         self.cmd(abi::SHADOWPID_MIRROR_STATUS, 0)
@@ -214,6 +228,50 @@ impl<'a> Mirror<'a> {
     /// `ns_inode` diverges once.
     pub fn perturb(&self, ns_inode: u32) -> io::Result<Report> {
         self.cmd(abi::SHADOWPID_MIRROR_PERTURB, ns_inode.into())
+    }
+}
+
+/// The mirror attached through this process's file, detached when this
+/// goes (the file's release would detach it too, whatever ends the
+/// process); after a signal, it says so on stderr.
+pub struct Attachment<'a> {
+    /// The mirror.
+    mirror: Mirror<'a>,
+    /// Not detached yet.
+    attached: bool,
+}
+
+impl Attachment<'_> {
+    /// Detaches it now: the report as it was detached.
+    pub fn detach(mut self) -> io::Result<Report> {
+        self.attached = false;
+        let report = self.mirror.detach();
+        Self::say(&report);
+        report
+    }
+
+    /// After a signal, says that it was detached.
+    fn say(detached: &io::Result<Report>) {
+        if let Some(sig) = interrupt::requested() {
+            match detached {
+                Ok(_) => eprintln!(
+                    "mirror: {}: detached the mirror (its kprobes are removed)",
+                    interrupt::signal_name(sig)
+                ),
+                Err(e) => eprintln!(
+                    "mirror: {}: detaching the mirror failed: {e} (closing the file detaches it)",
+                    interrupt::signal_name(sig)
+                ),
+            }
+        }
+    }
+}
+
+impl Drop for Attachment<'_> {
+    fn drop(&mut self) {
+        if self.attached {
+            Self::say(&self.mirror.detach());
+        }
     }
 }
 
@@ -301,6 +359,7 @@ impl fmt::Display for Cost {
 fn forks(n: u32) -> io::Result<f64> {
     let start = Instant::now();
     for _ in 0..n {
+        interrupt::check()?;
         // SAFETY: the child only calls `_exit`, async-signal-safe.
         let pid = unsafe { libc::fork() };
         if pid < 0 {
@@ -322,6 +381,7 @@ fn forks(n: u32) -> io::Result<f64> {
 fn threads(n: u32) -> io::Result<f64> {
     let start = Instant::now();
     for _ in 0..n {
+        interrupt::check()?;
         std::thread::Builder::new()
             .stack_size(64 << 10)
             .spawn(|| {})?
@@ -333,17 +393,23 @@ fn threads(n: u32) -> io::Result<f64> {
 
 /// Measures fork and thread creation with the mirror detached and attached
 /// in turn (`reps` times each, alternating, so that drift falls on both).
+/// A signal stops it, the mirror detached.
 pub fn cost(m: &Mirror<'_>, nforks: u32, nthreads: u32, reps: u32) -> io::Result<Cost> {
     let reps = reps.max(1);
     let (mut fd, mut fa, mut td, mut ta) = (vec![], vec![], vec![], vec![]);
     let mut report = Report::default();
+    let line = Progress::bar("mirror cost", u64::from(reps) * 2, "sides");
     for _ in 0..reps {
+        line.set_message("detached");
         fd.push(forks(nforks)?);
         td.push(threads(nthreads)?);
-        m.attach()?;
+        line.inc(1);
+        line.set_message("attached");
+        let attachment = m.attached()?;
         let attached = (|| Ok::<_, io::Error>((forks(nforks)?, threads(nthreads)?)))();
         let r = m.status();
-        m.detach()?;
+        attachment.detach()?;
+        line.inc(1);
         let (f, t) = attached?;
         fa.push(f);
         ta.push(t);

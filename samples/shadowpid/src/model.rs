@@ -495,17 +495,13 @@ impl Model {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::ops::{parse_line, Line};
 
     fn run(script: &str) -> Vec<String> {
         let mut m = Model::new(Limits::default());
-        script
-            .lines()
-            .filter_map(|l| match parse_line(l) {
-                Line::Op(op) => Some(m.run(&op).to_string()),
-                Line::Nothing => None,
-                Line::Malformed => Some("err EINVAL".into()),
-            })
+        crate::script::run(script, false, &mut m)
+            .unwrap()
+            .iter()
+            .map(ToString::to_string)
             .collect()
     }
 

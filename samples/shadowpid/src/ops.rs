@@ -23,9 +23,14 @@
 //! stats NS                 -> stats key=value ...
 //! on any error             -> err ENAME
 //! ```
+//!
+//! A line that does not parse is no operation: [`parse_line`] says why
+//! ([`ParseError`]), and `shadowpid script` prints that, with the line's
+//! number, where the answer would have been.
 
-use crate::abi;
-use std::fmt;
+use crate::{abi, errno::errno_name};
+use serde::{Serialize, Serializer};
+use std::{collections::BTreeMap, fmt};
 
 /// A pid link type.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -182,6 +187,43 @@ impl fmt::Display for Outcome {
     }
 }
 
+/// As JSON: `{"answer": "pid", "numbers": [301, 1]}`, `{"answer": "err",
+/// "errno": "EAGAIN"}`, ...: the kind of answer, then its values.
+impl Serialize for Outcome {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        /// The JSON shape of each answer.
+        #[derive(Serialize)]
+        #[serde(tag = "answer", rename_all = "snake_case")]
+        enum Json<'a> {
+            Ok,
+            Ns { id: u32, level: u32 },
+            Pid { numbers: &'a [i32] },
+            Nr { nr: i32 },
+            Task { task: u32 },
+            Handle { handle: u32 },
+            None,
+            Stats { stats: BTreeMap<&'static str, i64> },
+            Err { errno: String },
+        }
+        match *self {
+            Outcome::Ok => Json::Ok,
+            Outcome::Ns { id, level } => Json::Ns { id, level },
+            Outcome::Pid(ref numbers) => Json::Pid { numbers },
+            Outcome::Nr(nr) => Json::Nr { nr },
+            Outcome::Task(task) => Json::Task { task },
+            Outcome::Handle(handle) => Json::Handle { handle },
+            Outcome::None => Json::None,
+            Outcome::Stats(ref kv) => Json::Stats {
+                stats: kv.iter().copied().collect(),
+            },
+            Outcome::Err(e) => Json::Err {
+                errno: errno_name(e),
+            },
+        }
+        .serialize(s)
+    }
+}
+
 /// A script line: an operation, nothing (blank or comment), or malformed.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Line {
@@ -189,12 +231,76 @@ pub enum Line {
     Op(Op),
     /// Blank or a comment: no output.
     Nothing,
-    /// Does not parse: prints `err EINVAL`.
-    Malformed,
+    /// Does not parse: a parse error, not an operation's errno.
+    Malformed(ParseError),
 }
 
-fn num<T: std::str::FromStr>(s: Option<&str>) -> Option<T> {
-    s?.parse().ok()
+/// Each operation of the grammar and its usage, as in the table above.
+const USAGE: &[(&str, &str)] = &[
+    ("ns", "ns PARENT"),
+    ("release", "release NS"),
+    ("alloc", "alloc NS [T0,T1,...]"),
+    ("free", "free NS NR"),
+    ("find", "find NS NR"),
+    ("next", "next NS NR"),
+    ("nr", "nr NS NR TARGET"),
+    ("lastpid", "lastpid NS N"),
+    ("pidmax", "pidmax NS N"),
+    ("attach", "attach TASK TYPE NS NR"),
+    ("detach", "detach TASK TYPE"),
+    ("transfer", "transfer OLD NEW TYPE"),
+    ("task", "task NS NR TYPE"),
+    ("get", "get NS NR"),
+    ("put", "put H"),
+    ("hnr", "hnr H TARGET"),
+    ("check", "check NS"),
+    ("stats", "stats NS"),
+];
+
+/// Why a script line does not parse; the message names the word at fault
+/// and the operation's usage.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ParseError {
+    /// The first word is no operation.
+    #[error("unknown operation \"{0}\" (operations: {ops})", ops = operations())]
+    UnknownOp(String),
+    /// A word is missing.
+    #[error("{what} missing (usage: {usage})")]
+    Missing {
+        /// The word's name in the usage.
+        what: &'static str,
+        /// The operation's usage.
+        usage: &'static str,
+    },
+    /// A word is not what its place in the usage needs.
+    #[error("{what} \"{word}\" is not {expected} (usage: {usage})")]
+    Invalid {
+        /// The word's name in the usage.
+        what: &'static str,
+        /// The word.
+        word: String,
+        /// What it should have been.
+        expected: &'static str,
+        /// The operation's usage.
+        usage: &'static str,
+    },
+    /// Words after the last one the operation takes.
+    #[error("unexpected \"{word}\" after the operation (usage: {usage})")]
+    Trailing {
+        /// The first extra word.
+        word: String,
+        /// The operation's usage.
+        usage: &'static str,
+    },
+}
+
+/// The operations of the grammar, space-separated.
+fn operations() -> String {
+    USAGE
+        .iter()
+        .map(|(op, _)| *op)
+        .collect::<Vec<_>>()
+        .join(" ")
 }
 
 /// Parses one line of the script grammar.
@@ -203,90 +309,160 @@ pub fn parse_line(line: &str) -> Line {
     if line.is_empty() || line.starts_with('#') {
         return Line::Nothing;
     }
-    parse_op(line).map_or(Line::Malformed, Line::Op)
+    parse_op(line).map_or_else(Line::Malformed, Line::Op)
 }
 
-fn parse_op(line: &str) -> Option<Op> {
-    let mut w = line.split_whitespace();
-    let verb = w.next()?;
+/// The words of one line, read as its operation's usage says.
+struct Words<'a> {
+    /// The words after the operation.
+    rest: std::str::SplitWhitespace<'a>,
+    /// The operation's usage, for the errors.
+    usage: &'static str,
+}
+
+impl<'a> Words<'a> {
+    /// The next word, named `what` in the usage.
+    fn word(&mut self, what: &'static str) -> Result<&'a str, ParseError> {
+        self.rest.next().ok_or(ParseError::Missing {
+            what,
+            usage: self.usage,
+        })
+    }
+
+    /// `word` as `T`, or the error that it is not `expected`.
+    fn read<T: std::str::FromStr>(
+        &self,
+        what: &'static str,
+        word: &str,
+        expected: &'static str,
+    ) -> Result<T, ParseError> {
+        word.parse().map_err(|_| ParseError::Invalid {
+            what,
+            word: word.into(),
+            expected,
+            usage: self.usage,
+        })
+    }
+
+    /// The next word, a number.
+    fn num<T: std::str::FromStr>(&mut self, what: &'static str) -> Result<T, ParseError> {
+        let word = self.word(what)?;
+        self.read(what, word, "a number")
+    }
+
+    /// The next word, a link type.
+    fn ty(&mut self, what: &'static str) -> Result<PidType, ParseError> {
+        let word = self.word(what)?;
+        PidType::parse(word).ok_or_else(|| ParseError::Invalid {
+            what,
+            word: word.into(),
+            expected: "pid, pgid or sid",
+            usage: self.usage,
+        })
+    }
+
+    /// The optional set_tid list: numbers separated by commas.
+    fn set_tid(&mut self) -> Result<Vec<i32>, ParseError> {
+        let Some(list) = self.rest.next() else {
+            return Ok(Vec::new());
+        };
+        list.split(',')
+            .map(|t| self.read("T", t, "a number"))
+            .collect()
+    }
+
+    /// Ok if no word is left.
+    fn end(mut self) -> Result<(), ParseError> {
+        match self.rest.next() {
+            None => Ok(()),
+            Some(word) => Err(ParseError::Trailing {
+                word: word.into(),
+                usage: self.usage,
+            }),
+        }
+    }
+}
+
+fn parse_op(line: &str) -> Result<Op, ParseError> {
+    let mut rest = line.split_whitespace();
+    let verb = rest.next().unwrap_or_default();
+    let usage = USAGE
+        .iter()
+        .find(|(op, _)| *op == verb)
+        .map(|(_, usage)| *usage)
+        .ok_or_else(|| ParseError::UnknownOp(verb.into()))?;
+    let mut w = Words { rest, usage };
     let op = match verb {
         "ns" => Op::NsCreate {
-            parent: num(w.next())?,
+            parent: w.num("PARENT")?,
         },
-        "release" => Op::NsRelease { ns: num(w.next())? },
-        "alloc" => {
-            let ns = num(w.next())?;
-            let set_tid = match w.next() {
-                None => Vec::new(),
-                Some(list) => list
-                    .split(',')
-                    .map(|t| t.parse().ok())
-                    .collect::<Option<Vec<i32>>>()?,
-            };
-            Op::Alloc { ns, set_tid }
-        }
+        "release" => Op::NsRelease { ns: w.num("NS")? },
+        "alloc" => Op::Alloc {
+            ns: w.num("NS")?,
+            set_tid: w.set_tid()?,
+        },
         "free" => Op::Free {
-            ns: num(w.next())?,
-            nr: num(w.next())?,
+            ns: w.num("NS")?,
+            nr: w.num("NR")?,
         },
         "find" => Op::Find {
-            ns: num(w.next())?,
-            nr: num(w.next())?,
+            ns: w.num("NS")?,
+            nr: w.num("NR")?,
         },
         "next" => Op::Next {
-            ns: num(w.next())?,
-            nr: num(w.next())?,
+            ns: w.num("NS")?,
+            nr: w.num("NR")?,
         },
         "nr" => Op::NrNs {
-            ns: num(w.next())?,
-            nr: num(w.next())?,
-            target: num(w.next())?,
+            ns: w.num("NS")?,
+            nr: w.num("NR")?,
+            target: w.num("TARGET")?,
         },
         "lastpid" => Op::SetLastPid {
-            ns: num(w.next())?,
-            value: num(w.next())?,
+            ns: w.num("NS")?,
+            value: w.num("N")?,
         },
         "pidmax" => Op::SetPidMax {
-            ns: num(w.next())?,
-            value: num(w.next())?,
+            ns: w.num("NS")?,
+            value: w.num("N")?,
         },
         "attach" => Op::Attach {
-            task: num(w.next())?,
-            ty: PidType::parse(w.next()?)?,
-            ns: num(w.next())?,
-            nr: num(w.next())?,
+            task: w.num("TASK")?,
+            ty: w.ty("TYPE")?,
+            ns: w.num("NS")?,
+            nr: w.num("NR")?,
         },
         "detach" => Op::Detach {
-            task: num(w.next())?,
-            ty: PidType::parse(w.next()?)?,
+            task: w.num("TASK")?,
+            ty: w.ty("TYPE")?,
         },
         "transfer" => Op::Transfer {
-            old: num(w.next())?,
-            new: num(w.next())?,
-            ty: PidType::parse(w.next()?)?,
+            old: w.num("OLD")?,
+            new: w.num("NEW")?,
+            ty: w.ty("TYPE")?,
         },
         "task" => Op::PidTask {
-            ns: num(w.next())?,
-            nr: num(w.next())?,
-            ty: PidType::parse(w.next()?)?,
+            ns: w.num("NS")?,
+            nr: w.num("NR")?,
+            ty: w.ty("TYPE")?,
         },
         "get" => Op::Get {
-            ns: num(w.next())?,
-            nr: num(w.next())?,
+            ns: w.num("NS")?,
+            nr: w.num("NR")?,
         },
         "put" => Op::Put {
-            handle: num(w.next())?,
+            handle: w.num("H")?,
         },
         "hnr" => Op::HandleNr {
-            handle: num(w.next())?,
-            target: num(w.next())?,
+            handle: w.num("H")?,
+            target: w.num("TARGET")?,
         },
-        "check" => Op::Check { ns: num(w.next())? },
-        "stats" => Op::Stats { ns: num(w.next())? },
-        _ => return None,
+        "check" => Op::Check { ns: w.num("NS")? },
+        "stats" => Op::Stats { ns: w.num("NS")? },
+        _ => unreachable!("every operation of USAGE is parsed"),
     };
-    // Trailing words make the line malformed.
-    w.next().is_none().then_some(op)
+    w.end()?;
+    Ok(op)
 }
 
 impl fmt::Display for Op {
@@ -390,28 +566,6 @@ impl Op {
     }
 }
 
-/// The symbolic name of an errno (`EAGAIN`), or its number.
-pub fn errno_name(e: i32) -> String {
-    let name = match e {
-        libc::EPERM => "EPERM",
-        libc::ENOENT => "ENOENT",
-        libc::ESRCH => "ESRCH",
-        libc::EINTR => "EINTR",
-        libc::EBADF => "EBADF",
-        libc::EAGAIN => "EAGAIN",
-        libc::ENOMEM => "ENOMEM",
-        libc::EFAULT => "EFAULT",
-        libc::EBUSY => "EBUSY",
-        libc::EEXIST => "EEXIST",
-        libc::EINVAL => "EINVAL",
-        libc::ENOSPC => "ENOSPC",
-        libc::ENOTTY => "ENOTTY",
-        libc::EUCLEAN => "EUCLEAN",
-        _ => return format!("E{e}"),
-    };
-    name.to_string()
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -449,8 +603,36 @@ mod tests {
             "alloc 0 1,,2",
             "bogus",
         ] {
-            assert_eq!(parse_line(bad), Line::Malformed, "{bad}");
+            assert!(matches!(parse_line(bad), Line::Malformed(_)), "{bad}");
         }
+    }
+
+    #[test]
+    fn parse_errors_say_what_is_wrong() {
+        let error = |line| match parse_line(line) {
+            Line::Malformed(e) => e.to_string(),
+            other => panic!("{line}: {other:?}"),
+        };
+        assert!(
+            error("bogus 1 2").starts_with("unknown operation \"bogus\" (operations: ns release")
+        );
+        assert_eq!(error("free 0"), "NR missing (usage: free NS NR)");
+        assert_eq!(
+            error("alloc x"),
+            "NS \"x\" is not a number (usage: alloc NS [T0,T1,...])"
+        );
+        assert_eq!(
+            error("alloc 0 1,,2"),
+            "T \"\" is not a number (usage: alloc NS [T0,T1,...])"
+        );
+        assert_eq!(
+            error("attach 1 tid 0 1"),
+            "TYPE \"tid\" is not pid, pgid or sid (usage: attach TASK TYPE NS NR)"
+        );
+        assert_eq!(
+            error("ns 0 1"),
+            "unexpected \"1\" after the operation (usage: ns PARENT)"
+        );
     }
 
     #[test]
@@ -459,5 +641,23 @@ mod tests {
         assert_eq!(Outcome::Err(libc::EAGAIN).to_string(), "err EAGAIN");
         assert_eq!(Outcome::Ns { id: 2, level: 1 }.to_string(), "ns 2 1");
         assert_eq!(Outcome::None.to_string(), "none");
+    }
+
+    #[test]
+    fn outcomes_as_json() {
+        let json = |o: Outcome| serde_json::to_string(&o).unwrap();
+        assert_eq!(
+            json(Outcome::Pid(vec![301, 1])),
+            r#"{"answer":"pid","numbers":[301,1]}"#
+        );
+        assert_eq!(
+            json(Outcome::Err(libc::ENODEV)),
+            r#"{"answer":"err","errno":"ENODEV"}"#
+        );
+        assert_eq!(json(Outcome::None), r#"{"answer":"none"}"#);
+        assert_eq!(
+            json(Outcome::Ns { id: 2, level: 1 }),
+            r#"{"answer":"ns","id":2,"level":1}"#
+        );
     }
 }

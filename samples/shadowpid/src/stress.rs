@@ -13,9 +13,11 @@ use crate::{
     abi,
     model::{Limits, Model},
     ops::{Op, Outcome},
+    progress::Progress,
     random::{next_op, Rng},
     Device,
 };
+use serde::Serialize;
 use std::{
     io,
     sync::atomic::{AtomicBool, AtomicU64, Ordering},
@@ -37,7 +39,7 @@ const EXPECTED: &[i32] = &[
 ];
 
 /// What a stress run did.
-#[derive(Debug, Default)]
+#[derive(Debug, Default, Serialize)]
 pub struct Summary {
     /// Operations run.
     pub ops: u64,
@@ -61,6 +63,7 @@ pub fn run(threads: usize, ops: usize, seed: u64) -> io::Result<Summary> {
     let done = AtomicBool::new(false);
     let churned = AtomicU64::new(0);
     let start = Instant::now();
+    let line = Progress::bar("stress", (threads * ops) as u64, "ops");
     let results: Vec<io::Result<(u64, u64, u64, Device)>> = thread::scope(|s| {
         let churn = s.spawn(|| -> io::Result<()> {
             let mut rng = Rng::new(seed ^ 0xc0ffee);
@@ -82,7 +85,7 @@ pub fn run(threads: usize, ops: usize, seed: u64) -> io::Result<Summary> {
         });
         let workers: Vec<_> = (0..threads)
             .map(|t| {
-                let shared = &shared;
+                let (shared, line) = (&shared, &line);
                 s.spawn(move || -> io::Result<(u64, u64, u64, Device)> {
                     let own = Device::open()?;
                     let mut rng = Rng::new(seed.wrapping_add(t as u64 * 7919));
@@ -97,6 +100,7 @@ pub fn run(threads: usize, ops: usize, seed: u64) -> io::Result<Summary> {
                             })
                             .collect();
                         let dev = if rng.chance(50) { shared } else { &own };
+                        line.inc(batch.len() as u64);
                         for (op, out) in batch.iter().zip(dev.run_all(&batch)?) {
                             n += 1;
                             match out {
@@ -109,7 +113,10 @@ pub fn run(threads: usize, ops: usize, seed: u64) -> io::Result<Summary> {
                                 }
                                 Outcome::Err(e) => {
                                     if unexpected < 5 {
-                                        eprintln!("stress: {op} -> {}", Outcome::Err(e));
+                                        line.eprintln(&format!(
+                                            "stress: {op} -> {}",
+                                            Outcome::Err(e)
+                                        ));
                                     }
                                     unexpected += 1;
                                 }
@@ -131,6 +138,7 @@ pub fn run(threads: usize, ops: usize, seed: u64) -> io::Result<Summary> {
         }
         results
     });
+    line.set_message("checking every namespace");
     let mut sum = Summary {
         churned: churned.load(Ordering::Relaxed),
         ..Default::default()
@@ -155,7 +163,9 @@ pub fn run(threads: usize, ops: usize, seed: u64) -> io::Result<Summary> {
         }
     }
     drop(devices);
+    line.set_message("waiting for the module to free everything");
     sum.leaked = crate::settle()?;
+    line.finish();
     sum.seconds = start.elapsed().as_secs_f64();
     Ok(sum)
 }

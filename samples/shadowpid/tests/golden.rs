@@ -5,7 +5,7 @@
 
 use shadowpid::{
     model::{Limits, Model},
-    ops::{parse_line, Line, Outcome},
+    script,
 };
 use std::{fs, path::PathBuf};
 
@@ -21,14 +21,10 @@ fn model_answers_the_golden_scripts() {
         }
         let expected = fs::read_to_string(input.with_extension("out")).unwrap();
         let mut model = Model::new(Limits::default());
-        let got: Vec<String> = fs::read_to_string(&input)
+        let got: Vec<String> = script::run(&fs::read_to_string(&input).unwrap(), false, &mut model)
             .unwrap()
-            .lines()
-            .filter_map(|l| match parse_line(l) {
-                Line::Op(op) => Some(model.run(&op).to_string()),
-                Line::Nothing => None,
-                Line::Malformed => Some(Outcome::Err(libc::EINVAL).to_string()),
-            })
+            .iter()
+            .map(ToString::to_string)
             .collect();
         let expected: Vec<&str> = expected.lines().collect();
         assert_eq!(got, expected, "{}", input.display());

@@ -3,7 +3,10 @@
 //! level: the kernel column times the running kernel's functions in the
 //! caller's own namespace, so the caller must be where the figure is.
 
-use crate::abi;
+use crate::{
+    abi,
+    interrupt::{self, Interrupted},
+};
 use std::{fs, io, mem::size_of};
 
 /// The level of this process's PID namespace (0: the initial one): the
@@ -20,14 +23,16 @@ pub fn current() -> io::Result<u32> {
 /// `f()`, run by a process at namespace level `level` (not above this
 /// one's): this process if it is there, else the last of a chain of
 /// children, each the init of a new PID namespace (`unshare(CLONE_NEWPID)`
-/// and a fork per level). The request travels back through a pipe.
+/// and a fork per level). The request travels back through a pipe. A
+/// signal caught meanwhile (see [`crate::interrupt`]) kills the chain,
+/// which ends the request: [`Interrupted`].
 pub fn at(
     level: u32,
     f: impl FnOnce() -> io::Result<abi::shadowpid_bench>,
 ) -> io::Result<abi::shadowpid_bench> {
     let here = current()?;
     if level == here {
-        return f();
+        return f().map_err(Interrupted::or);
     }
     if level < here {
         return Err(io::Error::other(format!(
@@ -40,8 +45,9 @@ pub fn at(
         return Err(io::Error::last_os_error());
     }
     let (rd, wr) = (fds[0], fds[1]);
-    // SAFETY: the child only makes system calls and runs `f` (no locks of
-    // this process are held: the CLI is single-threaded here).
+    // SAFETY: the child only makes system calls, allocates (glibc's malloc
+    // is fork-safe) and runs `f`: it takes no lock that another thread of
+    // this process (the progress line's ticker) may hold.
     match unsafe { libc::fork() } {
         -1 => {
             let e = io::Error::last_os_error();
@@ -61,6 +67,10 @@ pub fn at(
             unsafe { libc::close(wr) };
             let mut buf = vec![];
             let read = read_all(rd, &mut buf);
+            if read.is_err() {
+                // SAFETY: our child; its chain dies with it.
+                unsafe { libc::kill(child, libc::SIGKILL) };
+            }
             // SAFETY: ours.
             unsafe { libc::close(rd) };
             reap(child);
@@ -179,10 +189,21 @@ fn send(wr: i32, r: Result<abi::shadowpid_bench, i32>) {
     }
 }
 
-/// Reads `fd` to its end.
+/// Reads `fd` to its end; [`Interrupted`] as soon as a signal is caught.
 fn read_all(fd: i32, buf: &mut Vec<u8>) -> io::Result<()> {
     let mut chunk = [0u8; 4096];
     loop {
+        interrupt::check()?;
+        let mut pfd = libc::pollfd {
+            fd,
+            events: libc::POLLIN,
+            revents: 0,
+        };
+        // SAFETY: one valid pollfd; a tenth of a second, to look at the
+        // signal flag again.
+        if unsafe { libc::poll(&mut pfd, 1, 100) } <= 0 {
+            continue;
+        }
         // SAFETY: `chunk` is valid for writing.
         let n = unsafe { libc::read(fd, chunk.as_mut_ptr().cast(), chunk.len()) };
         match n {

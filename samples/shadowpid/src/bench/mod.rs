@@ -22,7 +22,7 @@ pub use self::{
     targets::Target,
 };
 
-use crate::{abi, Device};
+use crate::{abi, interrupt, knobs::Knobs, Device};
 use serde::{Deserialize, Serialize};
 use std::{fs, io};
 
@@ -264,11 +264,9 @@ fn memory_row(b: &abi::shadowpid_bench, params: String, live: u32) -> Row {
     }
 }
 
-/// pid_max of the initial namespace, raised for a run and put back after.
-struct PidMax {
-    /// What it was.
-    before: u32,
-}
+/// pid_max of the initial namespace, raised for a request and put back
+/// after it (a [`Knobs`]: on a signal too).
+struct PidMax;
 
 impl PidMax {
     /// The sysctl.
@@ -276,25 +274,16 @@ impl PidMax {
 
     /// Reads it.
     fn get() -> io::Result<u32> {
-        fs::read_to_string(Self::PATH)?
-            .trim()
-            .parse()
-            .map_err(io::Error::other)
+        Knobs::read(Self::PATH)?.parse().map_err(io::Error::other)
     }
 
-    /// Raises it to at least `to`, until the value is dropped.
-    fn raise(to: u32) -> io::Result<Self> {
-        let before = Self::get()?;
-        if to > before {
-            fs::write(Self::PATH, to.to_string())?;
+    /// Raises it to at least `to`, until the value returned is dropped.
+    fn raise(to: u32) -> io::Result<Knobs> {
+        let mut knobs = Knobs::new("bench");
+        if to > Self::get()? {
+            knobs.set(Self::PATH, &to.to_string())?;
         }
-        Ok(Self { before })
-    }
-}
-
-impl Drop for PidMax {
-    fn drop(&mut self) {
-        let _ = fs::write(Self::PATH, self.before.to_string());
+        Ok(knobs)
     }
 }
 
@@ -316,9 +305,16 @@ fn online_cpus() -> u32 {
     std::thread::available_parallelism().map_or(1, |n| n.get() as u32)
 }
 
-/// Runs every figure; `progress` hears of each as it starts.
+/// Runs every figure; `progress` hears of each as it starts. A signal
+/// (see [`crate::interrupt`]) ends the request under way and the run, with
+/// pid_max put back.
 pub fn run(cfg: Config, mut progress: impl FnMut(&str)) -> io::Result<Report> {
     let dev = Device::open()?;
+    let mut progress = move |what: &str| {
+        interrupt::check()?;
+        progress(what);
+        Ok::<_, io::Error>(())
+    };
     let reps = cfg.reps;
     let wanted = |figure: u32| cfg.only.is_empty() || cfg.only.contains(&figure);
     let big = |full: u32, smoke: u32| if cfg.smoke { smoke } else { full };
@@ -344,7 +340,7 @@ pub fn run(cfg: Config, mut progress: impl FnMut(&str)) -> io::Result<Report> {
     let mut rows = vec![];
 
     for &p in states.iter().filter(|_| wanted(1)) {
-        progress(&format!("1 numbers, {}", p.name()));
+        progress(&format!("1 numbers, {}", p.name()))?;
         let ask = Ask::in_state(p, 1, big(200_000, 2_000));
         let b = measure(&dev, abi::SHADOWPID_BENCH_NUMBERS, reps, ask)?;
         let name = "alloc_pidmap+free_pidmap / idr_alloc_cyclic+idr_remove";
@@ -357,7 +353,7 @@ pub fn run(cfg: Config, mut progress: impl FnMut(&str)) -> io::Result<Report> {
         progress(&format!(
             "2 alloc_pid+free_pid, depth {depth}, {}",
             p.name()
-        ));
+        ))?;
         let ask = Ask::in_state(p, depth, big(100_000, 1_000));
         let b = measure(&dev, abi::SHADOWPID_BENCH_FULL, reps, ask)?;
         let x = if depth == 1 { p.live } else { depth };
@@ -381,14 +377,14 @@ pub fn run(cfg: Config, mut progress: impl FnMut(&str)) -> io::Result<Report> {
     ];
     for (figure, code, name) in lookups.into_iter().filter(|l| wanted(l.0)) {
         for &p in &grown {
-            progress(&format!("{figure} {name}, {}", p.name()));
+            progress(&format!("{figure} {name}, {}", p.name()))?;
             let ask = Ask::in_state(p, 1, big(200_000, 2_000));
             let b = measure(&dev, code, reps, ask)?;
             rows.push(row(figure, name, params(1, p), "ns/op", &b, p.live.into()));
         }
     }
     for &p in grown.iter().filter(|_| wanted(4)) {
-        progress(&format!("4 walk, {}", p.name()));
+        progress(&format!("4 walk, {}", p.name()))?;
         let ask = Ask::in_state(p, 1, (big(2_000_000, 2_000) / p.live).max(1));
         let b = measure(&dev, abi::SHADOWPID_BENCH_WALK, reps, ask)?;
         let name = "find_ge_pid walk (pid read from the pid found)";
@@ -399,7 +395,7 @@ pub fn run(cfg: Config, mut progress: impl FnMut(&str)) -> io::Result<Report> {
     let scaled = [pop(0, dense), grown[grown.len().min(3) - 1]];
     for p in scaled.into_iter().filter(|_| wanted(5)) {
         for cpus in 1..=online_cpus().min(2) {
-            progress(&format!("5 contention, {cpus} CPUs, {}", p.name()));
+            progress(&format!("5 contention, {cpus} CPUs, {}", p.name()))?;
             let ask = Ask {
                 cpus,
                 ..Ask::in_state(p, 1, big(100_000, 1_000))
@@ -411,7 +407,7 @@ pub fn run(cfg: Config, mut progress: impl FnMut(&str)) -> io::Result<Report> {
         }
     }
     if wanted(6) {
-        progress("6 worst case (an extreme)");
+        progress("6 worst case (an extreme)")?;
         let ask = Ask {
             iterations: big(200, 10),
             pid_max: big(abi::SHADOWPID_PID_MAX_LIMIT, abi::SHADOWPID_PID_MAX_DEFAULT),
@@ -430,13 +426,13 @@ pub fn run(cfg: Config, mut progress: impl FnMut(&str)) -> io::Result<Report> {
         memory_states.push(pop(1, abi::SHADOWPID_BENCH_SWEPT));
     }
     for &p in memory_states.iter().filter(|_| wanted(7)) {
-        progress(&format!("7 memory, {}", p.name()));
+        progress(&format!("7 memory, {}", p.name()))?;
         let ask = Ask::in_state(p, 1, 1);
         let b = measure(&dev, abi::SHADOWPID_BENCH_MEMORY, 1, ask)?;
         rows.push(memory_row(&b, params(1, p), p.live));
     }
     if wanted(8) {
-        progress("8 floor");
+        progress("8 floor")?;
         let ask = Ask {
             iterations: big(1_000_000, 10_000),
             ..Default::default()
@@ -457,7 +453,7 @@ pub fn run(cfg: Config, mut progress: impl FnMut(&str)) -> io::Result<Report> {
         &[0, 500_000, 900_000, 990_000, 999_000, 999_900, 999_990]
     };
     for &occupancy in levels.iter().filter(|_| wanted(9)) {
-        progress(&format!("9 occupancy {occupancy} ppm"));
+        progress(&format!("9 occupancy {occupancy} ppm"))?;
         let pid_max = big(abi::SHADOWPID_PID_MAX_LIMIT, abi::SHADOWPID_PID_MAX_DEFAULT);
         let ask = Ask {
             iterations: big(20_000, 500),

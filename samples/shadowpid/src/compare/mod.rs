@@ -36,17 +36,25 @@ pub use self::{
     world::World,
 };
 
+use crate::progress::Progress;
 use std::{io, os::unix::net::UnixListener, time::Instant};
 
-/// Runs the scenarios; returns their reports.
-pub fn run(names: &[String], seeds: &[u64], steps: usize, quiet: bool) -> io::Result<Vec<Report>> {
+/// Whether compare can run here: from the initial PID namespace (its
+/// scenarios' namespaces are compared below it).
+pub fn check_ready() -> io::Result<()> {
     let my_level =
         agent::nspid(&std::fs::read_to_string("/proc/self/status")?).map_or(0, |v| v.len() - 1);
     if my_level != 0 {
-        return Err(io::Error::other(
-            "run compare from the initial PID namespace",
-        ));
+        return Err(io::Error::other(format!(
+            "compare runs from the initial PID namespace, this process is {my_level} levels below it"
+        )));
     }
+    Ok(())
+}
+
+/// Runs the scenarios; returns their reports.
+pub fn run(names: &[String], seeds: &[u64], steps: usize, quiet: bool) -> io::Result<Vec<Report>> {
+    check_ready()?;
     let socket = format!("shadowpid-compare-{}", std::process::id());
     let listener = UnixListener::bind_addr(&agent::address(&socket)?)?;
     let mut jobs: Vec<(String, scenarios::Script)> = Vec::new();
@@ -61,7 +69,9 @@ pub fn run(names: &[String], seeds: &[u64], steps: usize, quiet: bool) -> io::Re
         jobs.push((format!("random-{seed}"), scenarios::random(seed, steps)));
     }
     let mut reports = Vec::new();
+    let line = Progress::bar("compare", jobs.len() as u64, "scenarios");
     for (name, script) in jobs {
+        line.set_message(name.clone());
         let start = Instant::now();
         let outcome = World::new(&listener, &socket, &name).map(|mut world| {
             let run = script(&mut world);
@@ -89,12 +99,14 @@ pub fn run(names: &[String], seeds: &[u64], steps: usize, quiet: bool) -> io::Re
         });
         if !quiet {
             if let Some(m) = mismatch {
-                eprintln!("{name}: {m}");
+                line.eprintln(&format!("{name}: {m}"));
             } else if let Some(d) = &report.diff {
-                eprintln!("{name}: {d}");
+                line.eprintln(&format!("{name}: {d}"));
             }
         }
         reports.push(report);
+        line.inc(1);
     }
+    line.finish();
     Ok(reports)
 }

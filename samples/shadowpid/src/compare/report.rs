@@ -3,7 +3,7 @@
 //! mismatch, as a table or as KTAP.
 
 use super::conn::Reply;
-use crate::ops::errno_name;
+use crate::errno::errno_name;
 use serde::Serialize;
 use std::{collections::BTreeMap, fmt};
 

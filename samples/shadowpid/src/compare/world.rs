@@ -8,10 +8,7 @@ use super::{
     report::{show, Mismatch, Report},
     Event,
 };
-use crate::{
-    ops::{errno_name, Op},
-    Device,
-};
+use crate::{errno::errno_name, ops::Op, Device};
 use std::{collections::VecDeque, io, os::unix::net::UnixListener, time::Instant};
 
 /// A real process of the scenario.

@@ -5,7 +5,8 @@
 # fork's number is compared with the one the 2.6.24 allocator would have
 # handed out. KTAP out, one test per case. The storm's size comes from
 # $SHADOWPID_MIRROR_SCALE (1) and $SHADOWPID_MIRROR_CHURN (namespaces made
-# and destroyed: 1,000; make check-debug: 300).
+# and destroyed: 1,000; make check-debug: 300). The CLI's commands that
+# attach it, interrupted (SIGTERM, SIGINT), leave it detached and say so.
 . "$(dirname "$0")/ktap_lib.sh"
 skip_unless_ready
 mount_debugfs
@@ -45,7 +46,24 @@ no_probe_left() {
 	! grep -qE 'idr_(alloc|alloc_cyclic|remove|destroy)' /sys/kernel/debug/kprobes/list 2>/dev/null
 }
 
-ktap_plan 8
+# wait_attached: until the mirror is attached (10 s at most).
+wait_attached() {
+	local i
+	for i in $(seq 100); do
+		"$cli" mirror status --json 2>/dev/null | grep -q '"attached": true' && return 0
+		sleep 0.1
+	done
+	return 1
+}
+
+# detached_clean: the mirror says it is not attached, no probe is left,
+# and it attaches again.
+detached_clean() {
+	"$cli" mirror status --json 2>/dev/null | grep -q '"attached": false' && no_probe_left &&
+		"$cli" mirror run -- true >/dev/null 2>&1
+}
+
+ktap_plan 10
 
 # One mirror at a time, and nothing left after it.
 "$cli" mirror run -- "$cli" mirror run -- true >"$out" 2>&1
@@ -100,10 +118,7 @@ ktap_result $? compare_under_mirror
 # detaches it, and no probe is left.
 "$cli" mirror run -- "$here/mirror_workload.sh" 1 >/dev/null 2>&1 &
 pid=$!
-for i in $(seq 100); do
-	"$cli" mirror status --json 2>/dev/null | grep -q '"attached": true' && break
-	sleep 0.1
-done
+wait_attached
 sleep 2
 kill -9 $pid
 wait $pid 2>/dev/null
@@ -111,6 +126,41 @@ pkill -9 -f mirror_workload.sh; pkill -9 stress-ng; sleep 1
 "$cli" mirror status --json >"$out" 2>&1
 grep -q '"attached": false' "$out" && no_probe_left && "$cli" mirror run -- true >/dev/null
 ktap_result $? sigkill_detaches
+
+# interrupted SIG CMD...: runs CMD (in the background, its output in $out)
+# until the mirror is attached, then sends it SIG; its exit status.
+interrupted() {
+	local sig=$1
+	shift
+	"$@" >"$out" 2>&1 &
+	local pid=$!
+	wait_attached || { kill -9 $pid; return 255; }
+	kill -"$sig" $pid
+	wait $pid
+}
+
+# SIGTERM to 'mirror run': passed on to its command; once that has ended,
+# the mirror is detached (said so), the report printed, status 143; no
+# probe is left, and the command is gone.
+interrupted TERM "$cli" mirror run -- sleep 600
+status=$?
+sed 's/^/# sigterm: /' "$out" | tail -n 12
+child=$(sed -n 's/^mirror run: SIGTERM: passed on to sleep (pid \([0-9]*\))$/\1/p' "$out")
+[ $status -eq 143 ] && [ -n "$child" ] && ! kill -0 "$child" 2>/dev/null &&
+	grep -q '^mirror: SIGTERM: detached the mirror (its kprobes are removed)$' "$out" &&
+	grep -q '^mirror: [0-9]* compared, 0 diverged, 0 missed' "$out" &&
+	grep -qx 'shadowpid: interrupted by SIGTERM' "$out" && detached_clean
+ktap_result $? sigterm_run_detaches_and_says
+
+# SIGINT to 'mirror cost' while it has the mirror attached: it stops,
+# detached (said so), status 130, no probe left.
+interrupted INT "$cli" mirror cost --forks 3000 --threads 3000 --reps 1
+status=$?
+sed 's/^/# sigint: /' "$out" | tail -n 5
+[ $status -eq 130 ] &&
+	grep -q '^mirror: SIGINT: detached the mirror (its kprobes are removed)$' "$out" &&
+	grep -qx 'shadowpid: interrupted by SIGINT' "$out" && detached_clean
+ktap_result $? sigint_cost_detaches_and_says
 
 # On a kernel with fault injection (the debug one): failslab and
 # fail_page_alloc aimed at the module's code (the mirror's atomic
