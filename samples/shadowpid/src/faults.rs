@@ -101,11 +101,6 @@ impl Summary {
     }
 }
 
-/// Writes `value` to the procfs file `path`.
-fn write(path: &str, value: &str) -> io::Result<()> {
-    fs::write(path, value).map_err(|e| io::Error::new(e.kind(), format!("{path}: {e}")))
-}
-
 /// Mounts debugfs if it is not mounted yet.
 fn mount_debugfs() -> io::Result<()> {
     if pseudofs::mounted(DEBUGFS, &["fault_around_bytes", "failslab"]) {
@@ -150,7 +145,10 @@ fn symbol_range(needle: &str) -> io::Result<(u64, u64)> {
 
 /// Arms (or disarms) the injection for this thread only.
 fn make_it_fail(on: bool) -> io::Result<()> {
-    write("/proc/thread-self/make-it-fail", if on { "1" } else { "0" })
+    Knobs::write(
+        Path::new("/proc/thread-self/make-it-fail"),
+        if on { "1" } else { "0" },
+    )
 }
 
 /// The kernel's countdown of failures still to inject: starts here.

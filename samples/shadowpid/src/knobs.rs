@@ -47,8 +47,9 @@ impl Knobs {
             .map_err(|e| io::Error::new(e.kind(), format!("reading {}: {e}", path.display())))
     }
 
-    /// Writes `value` to the setting `path`.
-    fn write(path: &Path, value: &str) -> io::Result<()> {
+    /// Writes `value` to the setting `path`, not to be put back (a
+    /// per-thread switch, say); the error names the file.
+    pub fn write(path: &Path, value: &str) -> io::Result<()> {
         fs::write(path, value)
             .map_err(|e| io::Error::new(e.kind(), format!("{}: {e}", path.display())))
     }
