@@ -86,6 +86,7 @@ struct ShadowPidModule {
 
 impl kernel::InPlaceModule for ShadowPidModule {
     fn init(_module: &'static ThisModule) -> impl PinInit<Self, Error> {
+        let resizable = module_parameters::pidhash_resize.value();
         let shift = match module_parameters::pidhash_shift.value() {
             0 => hash::shift_for_memory(wrappers::page::totalram_bytes()),
             n => n,
@@ -104,13 +105,13 @@ impl kernel::InPlaceModule for ShadowPidModule {
                     pidmap_env::init();
                     pid::init();
                     mirror::init();
-                    hash::Table::new(shift, module_parameters::pidhash_resize.value())?
+                    hash::Table::new(shift, resizable)?
                 };
                 pr_info!(
                     "ABI version {}, pid hash {} buckets{}\n",
                     uapi::SHADOWPID_ABI_VERSION,
                     hash::buckets(),
-                    if module_parameters::pidhash_resize.value() {
+                    if resizable {
                         ", resizable"
                     } else {
                         ""
