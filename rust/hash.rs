@@ -659,11 +659,17 @@ mod tests {
     /// Removing the oldest entries of a long chain (its tail) costs what
     /// removing the newest (its head) does: no walk of the chain. A singly
     /// linked chain, which must be walked to find the predecessor, takes
-    /// thousands of times longer for the tail here.
+    /// about N/2 = 10,000 steps per tail removal here, thousands of times
+    /// the head's cost; the bound leaves a factor of 20 for noise.
+    ///
+    /// Each side keeps its fastest of [`ROUNDS`] rounds, after a round that
+    /// is not timed: under TCG the first run of any code pays for its
+    /// translation, and an interrupt can land in any one round.
     #[test]
     fn removal_does_not_walk_the_chain() {
         const N: usize = 20000;
         const K: usize = 1000;
+        const ROUNDS: usize = 4;
         let ns = PidNamespace::create(None).unwrap();
         let mut entries = KVVec::with_capacity(N, GFP_KERNEL).unwrap();
         for _ in 0..N {
@@ -675,37 +681,51 @@ mod tests {
             // SAFETY: `ktime_get()` may be called from any context.
             unsafe { kernel::bindings::ktime_get() }
         };
-        {
-            let g = pidmap_env::lock();
-            // Same key, same bucket: one chain of N, newest at the head.
-            for e in entries.iter() {
-                // SAFETY: not hashed; the vector never moves its entries,
-                // which are unhashed below a grace period before it drops
-                // them (a lookup of another key may walk over them).
-                unsafe { insert(e, &g) };
-            }
-        }
-        let timed = |range: core::ops::Range<usize>| {
+        let remove_timed = |range: core::ops::Range<usize>| {
             let g = pidmap_env::lock();
             let t = now();
             for e in &entries[range] {
-                // SAFETY: hashed above, removed once.
+                // SAFETY: hashed by this round's insert, removed once in it.
                 unsafe { remove(e, &g) };
             }
             now() - t
         };
-        let tail = timed(0..K);
-        let head = timed(N - K..N);
-        let rest = timed(K..N - K);
-        let _ = rest;
-        let rcu = rcu::read_lock();
-        assert!(find(7, &ns, &rcu).is_none());
-        drop(rcu);
+        let (mut tail, mut head) = (i64::MAX, i64::MAX);
+        let mut emptied = true;
+        for round in 0..=ROUNDS {
+            {
+                let g = pidmap_env::lock();
+                // Same key, same bucket: one chain of N, newest at the head.
+                for e in entries.iter() {
+                    // SAFETY: not hashed (never, or removed last round); the
+                    // vector never moves its entries, which are unhashed a
+                    // grace period before it drops them (a lookup of another
+                    // key may walk over them).
+                    unsafe { insert(e, &g) };
+                }
+            }
+            let t = remove_timed(0..K);
+            let h = remove_timed(N - K..N);
+            remove_timed(K..N - K);
+            if round > 0 {
+                tail = tail.min(t);
+                head = head.min(h);
+            }
+            let rcu = rcu::read_lock();
+            emptied &= find(7, &ns, &rcu).is_none();
+            drop(rcu);
+            // The next round reuses the entries: no lookup may still stand
+            // on them when they are linked again.
+            rcu::synchronize_rcu();
+        }
         kernel::pr_info!(
-            "hash removal: {K} from the tail {tail} ns, {K} from the head {head} ns\n"
+            "hash removal, fastest of {ROUNDS}: {K} from the tail {tail} ns, {K} from the head {head} ns\n"
         );
-        assert!(tail <= 10 * head + 200_000);
-        // A lookup of another key may still stand on one of them.
-        rcu::synchronize_rcu();
+        // Everything is unhashed: a failed assert ends the test's thread,
+        // and must not leave entries in the hash or the namespace alive.
+        drop(entries);
+        drop(ns);
+        assert!(emptied);
+        assert!(tail <= 20 * head + 200_000);
     }
 }
