@@ -46,11 +46,14 @@ no_probe_left() {
 	! grep -qE 'idr_(alloc|alloc_cyclic|remove|destroy)' /sys/kernel/debug/kprobes/list 2>/dev/null
 }
 
-# wait_attached: until the mirror is attached (10 s at most).
+# wait_attached PID: until the mirror is attached, while PID lives
+# (5 minutes at most: 'mirror cost' attaches only after its detached side,
+# which takes tens of seconds on the debug kernel under TCG).
 wait_attached() {
 	local i
-	for i in $(seq 100); do
+	for i in $(seq 3000); do
 		"$cli" mirror status --json 2>/dev/null | grep -q '"attached": true' && return 0
+		kill -0 "$1" 2>/dev/null || return 1
 		sleep 0.1
 	done
 	return 1
@@ -118,7 +121,7 @@ ktap_result $? compare_under_mirror
 # detaches it, and no probe is left.
 "$cli" mirror run -- "$here/mirror_workload.sh" 1 >/dev/null 2>&1 &
 pid=$!
-wait_attached
+wait_attached $pid
 sleep 2
 kill -9 $pid
 wait $pid 2>/dev/null
@@ -134,7 +137,7 @@ interrupted() {
 	shift
 	"$@" >"$out" 2>&1 &
 	local pid=$!
-	wait_attached || { kill -9 $pid; return 255; }
+	wait_attached $pid || { kill -9 $pid; return 255; }
 	kill -"$sig" $pid
 	wait $pid
 }
