@@ -754,12 +754,16 @@ mod tests {
             .unwrap();
         held.push(alloc_pid(&grandchild, &[]).unwrap(), GFP_KERNEL)
             .unwrap();
-        {
+        // Asserted once the lock is dropped: a failed assert ends the
+        // test's thread, and must not leave the global lock held.
+        let (killed, tasks) = {
             let mut g = TASKLIST_LOCK.lock();
-            attach_pid(&mut g, &table, 7, 0, &child_init, 10).unwrap();
-            assert_eq!(kill(&mut g, &table, &child_init), Ok(4));
-            assert_eq!(task_count(&g, &table), 0);
-        }
+            let attached = attach_pid(&mut g, &table, 7, 0, &child_init, 10);
+            let killed = attached.and_then(|()| kill(&mut g, &table, &child_init));
+            (killed, task_count(&g, &table))
+        };
+        assert_eq!(killed, Ok(4));
+        assert_eq!(tasks, 0);
         assert!(held.iter().all(|p| !p.is_alive()));
         assert!(!child.accepting() && !grandchild.accepting());
         assert_eq!((root.live(), child.live(), grandchild.live()), (1, 0, 0));
