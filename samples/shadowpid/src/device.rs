@@ -240,7 +240,8 @@ impl Device {
     }
 }
 
-/// Waits (up to 5 s, for RCU grace periods) until the module holds nothing
+/// Waits (up to 60 s, for RCU grace periods and the frees queued behind
+/// them: seconds on a debug kernel under TCG) until the module holds nothing
 /// but the root namespace of a fresh universe opened here (and its first
 /// pidmap page, allocated with it as in 2.6.24): no struct pid, no other
 /// page or namespace. Returns what is still held after the wait (objects and
@@ -252,7 +253,7 @@ pub fn settle() -> io::Result<u64> {
             + u64::from(st.module_pages.saturating_sub(st.pidmap_pages))
             + u64::from(st.module_namespaces.saturating_sub(st.universe_namespaces))
     };
-    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(5);
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
     loop {
         let left = held(&dev.stats_raw(abi::SHADOWPID_ROOT_NS)?);
         if left == 0 || std::time::Instant::now() > deadline {
