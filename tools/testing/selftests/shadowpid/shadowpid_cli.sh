@@ -131,7 +131,10 @@ progress stress "$cli" stress --threads 1 --ops 3000 || rc=1
 progress fuzz "$cli" fuzz --threads 1 --seconds 2 || rc=1
 progress compare "$cli" compare --no-builtin --random 1 --steps 100 || rc=1
 progress bench "$cli" bench --smoke --only 1,8 || rc=1
-progress "mirror watch" timeout --preserve-status -s INT 2 "$cli" mirror watch --interval 200 || rc=1
+# watch runs until a signal: 8 s leave room for its start (over a second
+# on the debug kernel under TCG) before the SIGINT, which must find its
+# handler installed.
+progress "mirror watch" timeout --preserve-status -s INT 8 "$cli" mirror watch --interval 200 || rc=1
 if [ $has_faults = 1 ]; then
 	progress faults "$cli" faults --target slab --allocs 3000 || rc=1
 else
