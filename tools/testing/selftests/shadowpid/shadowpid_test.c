@@ -551,7 +551,25 @@ TEST(each_open_is_its_own)
 	close(b);
 }
 
-TEST(load_unload_ten_times)
+/*
+ * The tests that reload the module. Every load runs the module's KUnit
+ * suites (KUNIT_AUTORUN on the test kernels), grace periods included:
+ * seconds each on the debug kernel under TCG, so these get more than the
+ * harness's default 30 s.
+ */
+FIXTURE(reloading) {
+	char unused;
+};
+
+FIXTURE_SETUP(reloading)
+{
+}
+
+FIXTURE_TEARDOWN(reloading)
+{
+}
+
+TEST_F_TIMEOUT(reloading, load_unload_ten_times, 300)
 {
 	const char *ko = getenv("SHADOWPID_KO");
 	int i, fd, busy;
@@ -604,7 +622,7 @@ static int reload(const char *ko, const char *params)
 	return ret;
 }
 
-TEST(universe_limits)
+TEST_F_TIMEOUT(reloading, universe_limits, 300)
 {
 	const char *ko = getenv("SHADOWPID_KO");
 	struct shadowpid_op o;
@@ -705,7 +723,7 @@ static int slabinfo_lines(const char *name)
  * same name cannot get its /sys/kernel/slab entry, and destroying it would
  * take the winner's (the per-cache failslab switch) with it.
  */
-TEST(cache_created_once_under_a_race)
+TEST_F_TIMEOUT(reloading, cache_created_once_under_a_race, 300)
 {
 	const char *ko = getenv("SHADOWPID_KO");
 	pthread_barrier_t go;
