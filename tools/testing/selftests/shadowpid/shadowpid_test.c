@@ -552,17 +552,20 @@ TEST(each_open_is_its_own)
 }
 
 /*
- * The tests that reload the module. Every load runs the module's KUnit
- * suites (KUNIT_AUTORUN on the test kernels), grace periods included:
- * seconds each on the debug kernel under TCG, so these get more than the
- * harness's default 30 s.
+ * The tests that reload the module, from SHADOWPID_KO. Every load runs the
+ * module's KUnit suites (KUNIT_AUTORUN on the test kernels), grace periods
+ * included: seconds each on the debug kernel under TCG, so these get more
+ * than the harness's default 30 s.
  */
 FIXTURE(reloading) {
-	char unused;
+	const char *ko;
 };
 
 FIXTURE_SETUP(reloading)
 {
+	self->ko = getenv("SHADOWPID_KO");
+	if (!self->ko)
+		SKIP(return, "SHADOWPID_KO (path of shadowpid.ko) not set");
 }
 
 FIXTURE_TEARDOWN(reloading)
@@ -571,11 +574,7 @@ FIXTURE_TEARDOWN(reloading)
 
 TEST_F_TIMEOUT(reloading, load_unload_ten_times, 300)
 {
-	const char *ko = getenv("SHADOWPID_KO");
 	int i, fd, busy;
-
-	if (!ko)
-		SKIP(return, "SHADOWPID_KO (path of shadowpid.ko) not set");
 
 	/* An open file pins the module. */
 	fd = open_dev();
@@ -593,8 +592,8 @@ TEST_F_TIMEOUT(reloading, load_unload_ten_times, 300)
 			TH_LOG("rmmod #%d: %s", i, strerror(errno));
 		EXPECT_NE(0, access(DEV, F_OK));
 
-		ko_fd = open(ko, O_RDONLY | O_CLOEXEC);
-		ASSERT_LE(0, ko_fd) TH_LOG("%s: %s", ko, strerror(errno));
+		ko_fd = open(self->ko, O_RDONLY | O_CLOEXEC);
+		ASSERT_LE(0, ko_fd) TH_LOG("%s: %s", self->ko, strerror(errno));
 		ASSERT_EQ(0, syscall(SYS_finit_module, ko_fd, "", 0))
 			TH_LOG("insmod #%d: %s", i, strerror(errno));
 		close(ko_fd);
@@ -624,13 +623,10 @@ static int reload(const char *ko, const char *params)
 
 TEST_F_TIMEOUT(reloading, universe_limits, 300)
 {
-	const char *ko = getenv("SHADOWPID_KO");
 	struct shadowpid_op o;
 	int fd, i;
 
-	if (!ko)
-		SKIP(return, "SHADOWPID_KO (path of shadowpid.ko) not set");
-	ASSERT_EQ(0, reload(ko, "max_pids=5 max_namespaces=3"));
+	ASSERT_EQ(0, reload(self->ko, "max_pids=5 max_namespaces=3"));
 	fd = open_dev();
 	ASSERT_LE(0, fd);
 	for (i = 1; i <= 5; i++)
@@ -650,9 +646,9 @@ TEST_F_TIMEOUT(reloading, universe_limits, 300)
 	EXPECT_EQ(-ENOSPC, do_op(fd, SHADOWPID_OP_GET, 0, 2, 0, 0, 0, NULL));
 	EXPECT_EQ(0, do_op(fd, SHADOWPID_OP_CHECK, 0, 0, 0, 0, 0, NULL));
 	/* Unload is refused while the universe is open; fine after. */
-	EXPECT_EQ(-EWOULDBLOCK, reload(ko, ""));
+	EXPECT_EQ(-EWOULDBLOCK, reload(self->ko, ""));
 	close(fd);
-	ASSERT_EQ(0, reload(ko, ""));
+	ASSERT_EQ(0, reload(self->ko, ""));
 }
 
 /*
@@ -725,17 +721,14 @@ static int slabinfo_lines(const char *name)
  */
 TEST_F_TIMEOUT(reloading, cache_created_once_under_a_race, 300)
 {
-	const char *ko = getenv("SHADOWPID_KO");
 	pthread_barrier_t go;
 	struct racer r[RACERS];
 	pthread_t t[RACERS];
 	char name[64], path[128];
 	struct stat st;
 
-	if (!ko)
-		SKIP(return, "SHADOWPID_KO (path of shadowpid.ko) not set");
 	/* A fresh load: no cache of that depth exists yet. */
-	ASSERT_EQ(0, reload(ko, ""));
+	ASSERT_EQ(0, reload(self->ko, ""));
 	snprintf(name, sizeof(name), "shadowpid_pid_%d", RACE_LEVEL + 1);
 	ASSERT_EQ(0, slabinfo_lines(name));
 	pthread_barrier_init(&go, NULL, RACERS);
