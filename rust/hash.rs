@@ -621,7 +621,6 @@ mod tests {
             entries.push(e, GFP_KERNEL).unwrap();
         }
         let resizable = RESIZABLE.load(Ordering::Relaxed);
-        settle();
         let before = current(&rcu::read_lock()).shift;
         let (base, _) = census();
         {
