@@ -37,6 +37,8 @@ KSRC ?= $(patsubst %/Makefile,%,$(firstword $(wildcard $(SHADOWPID_CACHE)/src/li
 CLI_DIR := samples/shadowpid
 # The loom models of rust/pidmap.rs, on the host.
 LOOM_DIR := tools/testing/shadowpid-loom
+# make check's verdict (scripts/check, scripts/vm), on the host.
+VERDICT_DIR := tools/testing/shadowpid-verdict
 SELFTEST_DIR := tools/testing/selftests/shadowpid
 # The kselftest collection as installed for the runner (run_kselftest.sh).
 KSELFTEST_INSTALL := $(CURDIR)/build/kselftest
@@ -52,6 +54,7 @@ modules:
 ifneq ($(CLIPPY),)
 	cd $(CLI_DIR) && cargo clippy --release --locked --all-targets -- -D warnings
 	cd $(LOOM_DIR) && cargo clippy --release --locked --all-targets --all-features -- -D warnings
+	cd $(VERDICT_DIR) && cargo clippy --release --locked --all-targets -- -D warnings
 endif
 
 # Set-up: what 'make run', 'make check' and 'make bench' do first on a
@@ -67,6 +70,7 @@ kernel-debug: toolchain
 
 tools:
 	cd $(CLI_DIR) && cargo build --release --locked
+	cd $(VERDICT_DIR) && cargo build --release --locked
 
 CLI := $(CLI_DIR)/target/release/shadowpid
 
@@ -97,6 +101,8 @@ selftests:
 		INSTALL_PATH=$(KSELFTEST_INSTALL)/shadowpid install
 	cp -r $(KSRC)/tools/testing/selftests/kselftest $(KSRC)/tools/testing/selftests/run_kselftest.sh \
 		$(KSELFTEST_INSTALL)/
+	@# The kernel's KTAP parser, which shadowpid_kunit.sh reads KUnit with.
+	cp -r $(KSRC)/tools/testing/kunit $(KSELFTEST_INSTALL)/kunit
 	$(MAKE) -s --no-print-directory -C $(SELFTEST_DIR) OUTPUT=$(CURDIR)/$(SELFTEST_DIR) \
 		KSELFTEST=$(KSRC)/tools/testing/selftests COLLECTION=shadowpid \
 		emit_tests >$(KSELFTEST_INSTALL)/kselftest-list.txt
@@ -151,6 +157,7 @@ rustfmt rustfmtcheck:
 		$$(find rust -name '*.rs' ! -name '*generated*')
 	cd $(CLI_DIR) && cargo fmt $(if $(filter rustfmtcheck,$@),--check)
 	cd $(LOOM_DIR) && cargo fmt $(if $(filter rustfmtcheck,$@),--check)
+	cd $(VERDICT_DIR) && cargo fmt $(if $(filter rustfmtcheck,$@),--check)
 
 clean:
 	@if [ -f $(KDIR)/Makefile ]; then \
@@ -164,3 +171,4 @@ clean:
 	rm -rf build
 	cd $(CLI_DIR) && cargo clean
 	cd $(LOOM_DIR) && cargo clean
+	cd $(VERDICT_DIR) && cargo clean

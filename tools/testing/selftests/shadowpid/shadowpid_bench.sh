@@ -3,6 +3,6 @@
 #
 # The benchmark, a smoke pass: every figure runs, its numbers are positive
 # and its ratios computed (make bench runs the real thing).
-. "$(dirname "$0")/ktap_lib.sh"
-skip_unless_ready
+. "$(dirname "$0")/lib.sh"
+require_ready
 exec "$cli" bench --smoke

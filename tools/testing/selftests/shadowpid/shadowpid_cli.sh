@@ -9,8 +9,8 @@
 # fault-injection knobs (on a kernel that has them, the debug one) and
 # bench's pid_max; --json everywhere, errno names. The mirror's interrupts are shadowpid_mirror.sh's (its
 # boot runs on one TCG thread). KTAP out, one test per case.
-. "$(dirname "$0")/ktap_lib.sh"
-skip_unless_ready
+. "$(dirname "$0")/lib.sh"
+require_ready
 mount_debugfs
 tmp=$(mktemp -d)
 chmod 755 "$tmp"
@@ -198,7 +198,7 @@ if [ $has_faults = 1 ]; then
 	ktap_result $rc faults_interrupted_knobs_restored
 else
 	echo "# no failslab/fail_page_alloc: make check-debug runs this one"
-	ktap_result 4 faults_interrupted_knobs_restored
+	ktap_result $KSFT_SKIP faults_interrupted_knobs_restored
 fi
 
 # bench, interrupted while it has raised pid_max for a large state (figure

@@ -6,7 +6,7 @@
 # KTAP out, one test per scenario: the built-in suite and
 # $SHADOWPID_COMPARE_RANDOM (default 20) random scenarios of
 # $SHADOWPID_COMPARE_STEPS (default 2000) events.
-. "$(dirname "$0")/ktap_lib.sh"
-skip_unless_ready
+. "$(dirname "$0")/lib.sh"
+require_ready
 exec "$cli" compare --ktap --random "${SHADOWPID_COMPARE_RANDOM:-20}" \
 	--steps "${SHADOWPID_COMPARE_STEPS:-2000}"

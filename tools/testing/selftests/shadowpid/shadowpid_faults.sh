@@ -4,12 +4,12 @@
 # Fault injection, on a kernel that has it (the debug one): failslab on the
 # module's caches, then fail_page_alloc on its pidmap pages, 10% each,
 # $SHADOWPID_FAULT_ALLOCS allocations (100,000). KTAP, one test per target.
-. "$(dirname "$0")/ktap_lib.sh"
-skip_unless_ready
+. "$(dirname "$0")/lib.sh"
+require_ready
 mount_debugfs
 if [ ! -e /sys/kernel/debug/failslab ] || [ ! -e /sys/kernel/debug/fail_page_alloc ]; then
 	echo "# SKIP: this kernel has no failslab/fail_page_alloc (make check-debug runs them)"
-	exit $ksft_skip
+	exit $KSFT_SKIP
 fi
 ktap_plan 2
 for target in slab page; do

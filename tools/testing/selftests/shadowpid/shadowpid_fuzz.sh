@@ -3,6 +3,6 @@
 #
 # Hostile input: random and malformed calls from two threads for
 # $SHADOWPID_FUZZ_SECONDS (20; make check-debug runs ten minutes).
-. "$(dirname "$0")/ktap_lib.sh"
-skip_unless_ready
+. "$(dirname "$0")/lib.sh"
+require_ready
 exec "$cli" fuzz --threads 2 --seconds "${SHADOWPID_FUZZ_SECONDS:-20}"

@@ -1,33 +1,53 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0
 #
-# The module's KUnit suites: they run when the module loads. Reload it so
-# that they run now, then read each suite's results from debugfs
-# (/sys/kernel/debug/kunit/<suite>/results). KTAP out, one test per case.
-. "$(dirname "$0")/ktap_lib.sh"
-
-if [ "$(id -u)" -ne 0 ] || [ ! -f "$ko" ]; then
-	echo "# SKIP: needs root and the module ($ko)"; exit $ksft_skip
-fi
-grep -q '^shadowpid ' /proc/modules && rmmod shadowpid
-insmod "$ko" || { echo "# insmod $ko failed"; exit $ksft_fail; }
+# The module's KUnit suites, run once, here. The test VM boots with
+# kunit.autorun=0 (scripts/vm), so loading the module only registers them;
+# each suite is run through debugfs (/sys/kernel/debug/kunit/SUITE/run),
+# and its results are read by the kernel's own KTAP parser, kunit.py parse
+# (installed beside the collection by 'make selftests'). KTAP out: one case
+# per suite (its own ok/not ok line, which kunit.py's status carries) and one
+# per case, named SUITE and SUITE.CASE: the verdict expects exactly the
+# suites and cases of the module's #[kunit_tests] source.
+. "$(dirname "$0")/lib.sh"
+require_root
+grep -q '^shadowpid ' /proc/modules || insmod "$ko" || missing "the module ($ko) loaded"
 mount_debugfs
-suites=$(ls -d /sys/kernel/debug/kunit/shadowpid_* 2>/dev/null)
-if [ -z "$suites" ]; then
-	echo "# no shadowpid suite in /sys/kernel/debug/kunit (CONFIG_KUNIT=y and CONFIG_KUNIT_DEBUGFS=y?)"
-	exit $ksft_fail
-fi
-# Every case line ("ok N name" / "not ok N name", indented under its suite).
-cases=$(for s in $suites; do
-	sed -n "s/^[[:space:]]*\(ok\|not ok\) [0-9]* \([a-z_0-9]*\).*/\1 $(basename "$s").\2/p" "$s/results" |
-		grep -v " $(basename "$s").$(basename "$s")\$"
-done)
-ktap_plan "$(echo "$cases" | wc -l)"
-for s in $suites; do sed 's/^/# /' "$s/results"; done
+kunit_py=$here/../kunit/kunit.py
+[ -f "$kunit_py" ] || missing "$kunit_py (make selftests installs it)"
+suites=(/sys/kernel/debug/kunit/shadowpid_*)
+[ -e "${suites[0]}/run" ] || missing "the module's suites in /sys/kernel/debug/kunit (CONFIG_KUNIT=y, CONFIG_KUNIT_DEBUGFS=y)"
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+
+for s in "${suites[@]}"; do
+	suite=$(basename "$s")
+	echo 1 >"$s/run"
+	cat "$s/results" >"$tmp/$suite.ktap"
+	sed 's/^/# /' "$tmp/$suite.ktap"
+	python3 "$kunit_py" parse --json="$tmp/$suite.json" <"$tmp/$suite.ktap" >"$tmp/$suite.out" 2>&1
+	echo "$? $suite" >>"$tmp/suites"
+	sed "s/^/# kunit.py: /" "$tmp/$suite.out"
+done
+# Each case as kunit.py parsed it: STATUS SUITE.CASE.
+for s in "${suites[@]}"; do
+	suite=$(basename "$s")
+	python3 -c '
+import json, sys
+for c in json.load(open(sys.argv[1]))["sub_groups"][0]["test_cases"]:
+    print(c["status"], sys.argv[2] + "." + c["name"])' "$tmp/$suite.json" "$suite" >>"$tmp/cases" ||
+		echo "ERROR $suite.(kunit.py's results)" >>"$tmp/cases"
+done
+
+ktap_plan $(($(wc -l <"$tmp/suites") + $(wc -l <"$tmp/cases")))
+while read -r rc suite; do
+	ktap_result "$rc" "$suite"
+done <"$tmp/suites"
 while read -r status name; do
 	case $status in
-	ok) ktap_result 0 "$name" ;;
-	*) ktap_result 1 "$name" ;;
+	PASS) ktap_test_pass "$name" ;;
+	SKIP) ktap_test_skip "$name" ;;
+	*) ktap_test_fail "$name" ;;
 	esac
-done <<<"$(echo "$cases" | sed 's/^not ok/not_ok/')"
+done <"$tmp/cases"
 ktap_finish

@@ -4,8 +4,8 @@
 # Model-based test: random operations through the module and the reference
 # model of samples/shadowpid, compared line by line; one test per seed
 # ($SHADOWPID_MODEL_SEEDS, default "1 2 3 4"), 100,000 operations each.
-. "$(dirname "$0")/ktap_lib.sh"
-skip_unless_ready
+. "$(dirname "$0")/lib.sh"
+require_ready
 seeds=(${SHADOWPID_MODEL_SEEDS:-1 2 3 4})
 ktap_plan "${#seeds[@]}"
 for seed in "${seeds[@]}"; do

@@ -4,8 +4,8 @@
 # The script grammar end to end: each scripts/NAME.in through 'shadowpid
 # script' against NAME.out (the reference model answers the same, on the
 # host). KTAP out, one test per script.
-. "$(dirname "$0")/ktap_lib.sh"
-skip_unless_ready
+. "$(dirname "$0")/lib.sh"
+require_ready
 inputs=("$here"/scripts/*.in)
 ktap_plan "${#inputs[@]}"
 for in in "${inputs[@]}"; do

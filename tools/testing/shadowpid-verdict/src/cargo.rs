@@ -15,7 +15,8 @@ fn binary(line: &str) -> Option<String> {
         let target = r.split(" (").next().unwrap_or(r);
         return Some(target.rsplit(' ').next().unwrap_or(target).to_string());
     }
-    l.strip_prefix("Doc-tests ").map(|n| format!("doc:{}", n.trim()))
+    l.strip_prefix("Doc-tests ")
+        .map(|n| format!("doc:{}", n.trim()))
 }
 
 /// Every test `cargo test -- --list` printed, as `BINARY::NAME`.
@@ -42,14 +43,20 @@ pub fn run(out: &str) -> Vec<(String, Outcome)> {
             bin = b;
             continue;
         }
-        let Some(rest) = line.strip_prefix("test ") else { continue };
-        let Some((name, result)) = rest.rsplit_once(" ... ") else { continue };
+        let Some(rest) = line.strip_prefix("test ") else {
+            continue;
+        };
+        let Some((name, result)) = rest.rsplit_once(" ... ") else {
+            continue;
+        };
         let outcome = match result.trim() {
             "ok" => Outcome::Pass,
             "FAILED" => Outcome::Fail(String::new()),
-            r if r.starts_with("ignored") => {
-                Outcome::Skip(r.trim_start_matches("ignored").trim_start_matches(", ").to_string())
-            }
+            r if r.starts_with("ignored") => Outcome::Skip(
+                r.trim_start_matches("ignored")
+                    .trim_start_matches(", ")
+                    .to_string(),
+            ),
             _ => continue,
         };
         tests.push((format!("{bin}::{name}"), outcome));
@@ -66,7 +73,12 @@ mod tests {
         let l = "    Finished `release` profile [optimized] target(s) in 0.1s\n     Running unittests src/lib.rs (target/release/deps/x-1)\na::b: test\nc: test\n\n2 tests, 0 benchmarks\n     Running tests/abi.rs (target/release/deps/abi-2)\nc: test\n   Doc-tests x\nsrc/lib.rs - f (line 3): test\n";
         assert_eq!(
             list(l),
-            ["src/lib.rs::a::b", "src/lib.rs::c", "tests/abi.rs::c", "doc:x::src/lib.rs - f (line 3)"]
+            [
+                "src/lib.rs::a::b",
+                "src/lib.rs::c",
+                "tests/abi.rs::c",
+                "doc:x::src/lib.rs - f (line 3)"
+            ]
         );
         let r = "     Running unittests src/lib.rs (target/release/deps/x-1)\n\nrunning 2 tests\ntest a::b ... ok\ntest c ... FAILED\n\ntest result: FAILED. 1 passed; 1 failed; 0 ignored\n     Running tests/abi.rs (target/release/deps/abi-2)\ntest c ... ignored, needs root\n";
         assert_eq!(
@@ -74,7 +86,10 @@ mod tests {
             [
                 ("src/lib.rs::a::b".to_string(), Outcome::Pass),
                 ("src/lib.rs::c".to_string(), Outcome::Fail(String::new())),
-                ("tests/abi.rs::c".to_string(), Outcome::Skip("needs root".into())),
+                (
+                    "tests/abi.rs::c".to_string(),
+                    Outcome::Skip("needs root".into())
+                ),
             ]
         );
     }

@@ -92,7 +92,11 @@ pub fn scan(log: &str) -> Vec<Report> {
         .enumerate()
         .filter_map(|(i, l)| {
             let m = message(l);
-            kind(m).map(|kind| Report { kind, line: i + 1, text: m.trim().to_string() })
+            kind(m).map(|kind| Report {
+                kind,
+                line: i + 1,
+                text: m.trim().to_string(),
+            })
         })
         .collect()
 }
@@ -173,9 +177,23 @@ mod tests {
         assert_eq!(
             kinds(log),
             [
-                "WARNING", "WARNING", "lockdep", "lockdep", "KASAN", "SLUB", "SLUB", "kmemleak",
-                "RCU stall", "hung task", "lockup", "UBSAN", "Oops", "KUnit failure", "panic",
-                "list corruption", "BUG"
+                "WARNING",
+                "WARNING",
+                "lockdep",
+                "lockdep",
+                "KASAN",
+                "SLUB",
+                "SLUB",
+                "kmemleak",
+                "RCU stall",
+                "hung task",
+                "lockup",
+                "UBSAN",
+                "Oops",
+                "KUnit failure",
+                "panic",
+                "list corruption",
+                "BUG"
             ]
         );
     }

@@ -59,7 +59,9 @@ fn result_line(line: &str) -> Option<Case> {
         },
     };
     let word = |d: &str, w: &str| {
-        d.len() >= w.len() && d[..w.len()].eq_ignore_ascii_case(w) && !d[w.len()..].starts_with(|c: char| c.is_alphanumeric())
+        d.len() >= w.len()
+            && d[..w.len()].eq_ignore_ascii_case(w)
+            && !d[w.len()..].starts_with(|c: char| c.is_alphanumeric())
     };
     let outcome = match directive {
         Some(d) if word(d, "SKIP") => Outcome::Skip(d[4..].trim().to_string()),
@@ -68,7 +70,10 @@ fn result_line(line: &str) -> Option<Case> {
         _ if ok => Outcome::Pass,
         _ => Outcome::Fail(String::new()),
     };
-    Some(Case { name: desc.trim().to_string(), outcome })
+    Some(Case {
+        name: desc.trim().to_string(),
+        outcome,
+    })
 }
 
 /// Every kselftest of `collection` in `log`, in the order they ran. A test
@@ -79,7 +84,10 @@ pub fn parse(log: &str, collection: &str) -> Vec<Kselftest> {
     let mut cur: Option<Kselftest> = None;
     for raw in log.lines() {
         let line = raw.trim_end_matches('\r');
-        if let Some(name) = line.strip_prefix("# ").and_then(|l| l.strip_prefix(&header)) {
+        if let Some(name) = line
+            .strip_prefix("# ")
+            .and_then(|l| l.strip_prefix(&header))
+        {
             tests.extend(cur.take());
             cur = Some(Kselftest {
                 name: name.trim().trim_end_matches(".sh").to_string(),
@@ -88,7 +96,10 @@ pub fn parse(log: &str, collection: &str) -> Vec<Kselftest> {
             continue;
         }
         let Some(t) = cur.as_mut() else { continue };
-        if let Some(inner) = line.strip_prefix("# ").or_else(|| (line == "#").then_some("")) {
+        if let Some(inner) = line
+            .strip_prefix("# ")
+            .or_else(|| (line == "#").then_some(""))
+        {
             nested(t, inner);
         } else if let Some(case) = result_line(line) {
             if case.name.starts_with(&header) {
@@ -165,10 +176,19 @@ ok 1 selftests: shadowpid: shadowpid_test
         assert_eq!(t.len(), 3);
         assert_eq!(t[0].name, "shadowpid_scripts");
         assert_eq!(t[0].plan, Some(2));
-        assert_eq!(t[0].cases[1], Case { name: "pidns".into(), outcome: Outcome::Fail(String::new()) });
+        assert_eq!(
+            t[0].cases[1],
+            Case {
+                name: "pidns".into(),
+                outcome: Outcome::Fail(String::new())
+            }
+        );
         assert_eq!(t[0].result, Some(Outcome::Fail("exit=1".into())));
         assert_eq!(t[1].result, Some(Outcome::Skip(String::new())));
-        assert_eq!(t[1].skip_note.as_deref(), Some("this kernel has no failslab/fail_page_alloc"));
+        assert_eq!(
+            t[1].skip_note.as_deref(),
+            Some("this kernel has no failslab/fail_page_alloc")
+        );
         assert_eq!(t[2].cases[1].outcome, Outcome::Skip("not root".into()));
         assert_eq!(t[2].result, Some(Outcome::Pass));
     }
@@ -187,7 +207,10 @@ ok 1 selftests: shadowpid: shadowpid_test
         assert_eq!(c("ok 3 x # SKIP why"), Outcome::Skip("why".into()));
         assert_eq!(c("ok 3 x # skip"), Outcome::Skip(String::new()));
         assert_eq!(c("ok 3 x # XFAIL known"), Outcome::Pass);
-        assert_eq!(c("not ok 3 x # TIMEOUT 30 seconds"), Outcome::Fail("TIMEOUT 30 seconds".into()));
+        assert_eq!(
+            c("not ok 3 x # TIMEOUT 30 seconds"),
+            Outcome::Fail("TIMEOUT 30 seconds".into())
+        );
         assert_eq!(c("ok 3 x # SKIPPER"), Outcome::Pass);
         assert!(result_line("ok x").is_none());
         assert!(result_line("okay 1 x").is_none());

@@ -32,27 +32,36 @@ impl Args {
         let mut pairs = Vec::new();
         let mut it = args.iter();
         while let Some(a) = it.next() {
-            let name = a.strip_prefix("--").ok_or_else(|| format!("unexpected argument {a:?}"))?;
+            let name = a
+                .strip_prefix("--")
+                .ok_or_else(|| format!("unexpected argument {a:?}"))?;
             let value = it.next().ok_or_else(|| format!("--{name} needs a value"))?;
             pairs.push((name.to_string(), value.clone()));
         }
         Ok(Args(pairs))
     }
     fn all(&self, name: &str) -> Vec<&str> {
-        self.0.iter().filter(|(n, _)| n == name).map(|(_, v)| v.as_str()).collect()
+        self.0
+            .iter()
+            .filter(|(n, _)| n == name)
+            .map(|(_, v)| v.as_str())
+            .collect()
     }
     fn opt(&self, name: &str) -> Option<&str> {
         self.all(name).last().copied()
     }
     fn one(&self, name: &str) -> Result<&str, String> {
-        self.opt(name).ok_or_else(|| format!("--{name} is required"))
+        self.opt(name)
+            .ok_or_else(|| format!("--{name} is required"))
     }
     /// `--name KEY=FILE` pairs.
     fn keyed(&self, name: &str) -> Result<Vec<(String, String)>, String> {
         self.all(name)
             .into_iter()
             .map(|v| {
-                let (k, f) = v.split_once('=').ok_or_else(|| format!("--{name} takes NAME=FILE"))?;
+                let (k, f) = v
+                    .split_once('=')
+                    .ok_or_else(|| format!("--{name} takes NAME=FILE"))?;
                 Ok((k.to_string(), f.to_string()))
             })
             .collect()
@@ -60,19 +69,28 @@ impl Args {
 }
 
 fn read(path: &str) -> Result<String, String> {
-    fs::read(path).map(|b| String::from_utf8_lossy(&b).into_owned()).map_err(|e| format!("{path}: {e}"))
+    fs::read(path)
+        .map(|b| String::from_utf8_lossy(&b).into_owned())
+        .map_err(|e| format!("{path}: {e}"))
 }
 
 fn expect(a: &Args) -> Result<ExitCode, String> {
     let collection = a.one("collection")?;
     let list = read(a.one("kselftest-list")?)?;
-    let dir = expect::kselftest_dir(Path::new(a.one("kselftest-dir")?), &format!("{collection}_"))
-        .map_err(|e| format!("--kselftest-dir: {e}"))?;
-    let kunit = expect::kunit_tree(Path::new(a.one("kunit-src")?)).map_err(|e| format!("--kunit-src: {e}"))?;
+    let dir = expect::kselftest_dir(
+        Path::new(a.one("kselftest-dir")?),
+        &format!("{collection}_"),
+    )
+    .map_err(|e| format!("--kselftest-dir: {e}"))?;
+    let kunit = expect::kunit_tree(Path::new(a.one("kunit-src")?))
+        .map_err(|e| format!("--kunit-src: {e}"))?;
     let kunit_test = a.one("kunit-test")?;
     let mut e = Expected {
         kselftests: Expected::kselftests(&list, collection, &dir),
-        cases: kunit.into_iter().map(|c| (kunit_test.to_string(), c)).collect(),
+        cases: kunit
+            .into_iter()
+            .map(|c| (kunit_test.to_string(), c))
+            .collect(),
         ..Default::default()
     };
     for (name, file) in a.keyed("crate")? {
@@ -81,7 +99,14 @@ fn expect(a: &Args) -> Result<ExitCode, String> {
     if let Some(file) = a.opt("loom") {
         let models = cargo::list(&read(file)?);
         e.loom = Some(
-            models.iter().map(|m| m.rsplit_once("::models::").map_or(m.as_str(), |(_, n)| n).to_string()).collect(),
+            models
+                .iter()
+                .map(|m| {
+                    m.rsplit_once("::models::")
+                        .map_or(m.as_str(), |(_, n)| n)
+                        .to_string()
+                })
+                .collect(),
         );
     }
     print!("{}", e.to_text());
@@ -90,7 +115,9 @@ fn expect(a: &Args) -> Result<ExitCode, String> {
 
 fn console_of(log: &str) -> Result<Console, String> {
     Ok(Console {
-        name: Path::new(log).file_name().map_or(log.into(), |n| n.to_string_lossy().into_owned()),
+        name: Path::new(log)
+            .file_name()
+            .map_or(log.into(), |n| n.to_string_lossy().into_owned()),
         log: read(log)?,
         taint: fs::read_to_string(format!("{log}.taint")).ok(),
     })
@@ -109,11 +136,19 @@ fn summary(a: &Args) -> Result<ExitCode, String> {
         cargo,
         loom: a.opt("loom").map(read).transpose()?,
         guest: read(a.one("guest")?)?,
-        consoles: a.all("console").into_iter().map(console_of).collect::<Result<_, _>>()?,
+        consoles: a
+            .all("console")
+            .into_iter()
+            .map(console_of)
+            .collect::<Result<_, _>>()?,
     };
     let v = summary::compute(&inputs);
     print!("{}", v.render());
-    Ok(if v.ok() { ExitCode::SUCCESS } else { ExitCode::FAILURE })
+    Ok(if v.ok() {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::FAILURE
+    })
 }
 
 fn console(log: &str) -> Result<ExitCode, String> {
@@ -135,13 +170,19 @@ fn console(log: &str) -> Result<ExitCode, String> {
             bad += 1;
         }
     }
-    Ok(if bad == 0 { ExitCode::SUCCESS } else { ExitCode::FAILURE })
+    Ok(if bad == 0 {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::FAILURE
+    })
 }
 
 fn main() -> ExitCode {
     let argv: Vec<String> = std::env::args().skip(1).collect();
     let run = || -> Result<ExitCode, String> {
-        let (cmd, rest) = argv.split_first().ok_or("usage: verdict expect|summary|console ...")?;
+        let (cmd, rest) = argv
+            .split_first()
+            .ok_or("usage: verdict expect|summary|console ...")?;
         match cmd.as_str() {
             "expect" => expect(&Args::parse(rest)?),
             "summary" => summary(&Args::parse(rest)?),

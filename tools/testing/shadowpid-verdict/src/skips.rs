@@ -36,7 +36,10 @@ pub fn parse(text: &str) -> Result<Vec<Allowed>, String> {
         }
         let mut words = line.split_whitespace();
         let (Some(test), Some(cond)) = (words.next(), words.next()) else {
-            return Err(format!("skips line {}: expected TEST CONDITION REASON", i + 1));
+            return Err(format!(
+                "skips line {}: expected TEST CONDITION REASON",
+                i + 1
+            ));
         };
         let reason = words.collect::<Vec<_>>().join(" ");
         let (negated, symbol) = match cond.strip_prefix('!') {
@@ -44,9 +47,17 @@ pub fn parse(text: &str) -> Result<Vec<Allowed>, String> {
             None => (false, cond),
         };
         if !symbol.starts_with("CONFIG_") || reason.is_empty() {
-            return Err(format!("skips line {}: the condition is a CONFIG_ symbol, then a reason", i + 1));
+            return Err(format!(
+                "skips line {}: the condition is a CONFIG_ symbol, then a reason",
+                i + 1
+            ));
         }
-        list.push(Allowed { test: test.into(), symbol: symbol.into(), negated, reason });
+        list.push(Allowed {
+            test: test.into(),
+            symbol: symbol.into(),
+            negated,
+            reason,
+        });
     }
     Ok(list)
 }
@@ -62,7 +73,8 @@ pub fn config(text: &str) -> HashSet<String> {
 
 /// The entry that allows `test` to skip on a kernel configured as `set`.
 pub fn allowed<'a>(list: &'a [Allowed], set: &HashSet<String>, test: &str) -> Option<&'a Allowed> {
-    list.iter().find(|a| a.test == test && set.contains(&a.symbol) != a.negated)
+    list.iter()
+        .find(|a| a.test == test && set.contains(&a.symbol) != a.negated)
 }
 
 #[cfg(test)]

@@ -72,7 +72,10 @@ pub struct Verdict {
 
 impl Verdict {
     fn group(&mut self, name: &str) -> usize {
-        self.groups.push(Group { name: name.into(), ..Default::default() });
+        self.groups.push(Group {
+            name: name.into(),
+            ..Default::default()
+        });
         self.groups.len() - 1
     }
     fn pass(&mut self, g: usize) {
@@ -88,7 +91,9 @@ impl Verdict {
     }
     /// Tests passed, failed, skipped in all.
     pub fn totals(&self) -> (usize, usize, usize) {
-        self.groups.iter().fold((0, 0, 0), |(p, f, s), g| (p + g.passed, f + g.failed, s + g.skipped))
+        self.groups.iter().fold((0, 0, 0), |(p, f, s), g| {
+            (p + g.passed, f + g.failed, s + g.skipped)
+        })
     }
     /// Whether `make check` passes: something passed and nothing failed.
     pub fn ok(&self) -> bool {
@@ -100,7 +105,10 @@ impl Verdict {
     pub fn render(&self) -> String {
         let mut s = String::new();
         for g in &self.groups {
-            s += &format!("{:<14} {:5} passed, {} failed, {} skipped\n", g.name, g.passed, g.failed, g.skipped);
+            s += &format!(
+                "{:<14} {:5} passed, {} failed, {} skipped\n",
+                g.name, g.passed, g.failed, g.skipped
+            );
         }
         for f in &self.failures {
             s += &format!("FAILED  {f}\n");
@@ -116,13 +124,20 @@ impl Verdict {
 
 /// A skip of `test`: allowed, or a failure.
 fn skipped(v: &mut Verdict, g: usize, inp: &Inputs, test: &str, reason: &str) {
-    let reason = if reason.is_empty() { "no reason given" } else { reason };
+    let reason = if reason.is_empty() {
+        "no reason given"
+    } else {
+        reason
+    };
     match skips::allowed(&inp.skips, &inp.config, test) {
         Some(a) => {
             let cond = format!("{}{}", if a.negated { "!" } else { "" }, a.symbol);
             v.skip(g, format!("{test}: {} ({cond})", a.reason));
         }
-        None => v.fail(g, format!("{test}: skipped ({reason}), and no allowed skip covers it on this kernel")),
+        None => v.fail(
+            g,
+            format!("{test}: skipped ({reason}), and no allowed skip covers it on this kernel"),
+        ),
     }
 }
 
@@ -135,7 +150,10 @@ fn kselftest(v: &mut Verdict, inp: &Inputs, t: &Kselftest) {
     let g = v.group(short(&t.name));
     let name = &t.name;
     let Some(result) = &t.result else {
-        v.fail(g, format!("{name}: the log ends inside it (the guest stopped or was killed)"));
+        v.fail(
+            g,
+            format!("{name}: the log ends inside it (the guest stopped or was killed)"),
+        );
         return;
     };
     if let Some(why) = &t.bailed {
@@ -159,7 +177,14 @@ fn kselftest(v: &mut Verdict, inp: &Inputs, t: &Kselftest) {
             Outcome::Pass => v.pass(g),
             Outcome::Fail(why) => {
                 case_failed = true;
-                v.fail(g, if why.is_empty() { format!("{id}: not ok") } else { format!("{id}: not ok ({why})") });
+                v.fail(
+                    g,
+                    if why.is_empty() {
+                        format!("{id}: not ok")
+                    } else {
+                        format!("{id}: not ok ({why})")
+                    },
+                );
             }
             Outcome::Skip(why) => skipped(v, g, inp, &id, why),
         }
@@ -167,7 +192,10 @@ fn kselftest(v: &mut Verdict, inp: &Inputs, t: &Kselftest) {
     match t.plan {
         Some(n) if n != t.cases.len() => {
             case_failed = true;
-            v.fail(g, format!("{name}: planned {n} cases, reported {}", t.cases.len()));
+            v.fail(
+                g,
+                format!("{name}: planned {n} cases, reported {}", t.cases.len()),
+            );
         }
         None if t.cases.is_empty() => match result {
             Outcome::Pass => v.pass(g),
@@ -180,19 +208,37 @@ fn kselftest(v: &mut Verdict, inp: &Inputs, t: &Kselftest) {
     }
     if let Outcome::Fail(why) = result {
         if !case_failed {
-            v.fail(g, format!("{name}: exited with a failure ({why}) though no case failed"));
+            v.fail(
+                g,
+                format!("{name}: exited with a failure ({why}) though no case failed"),
+            );
         }
     }
-    let expected: Vec<&String> = inp.expected.cases.iter().filter(|(k, _)| k == name).map(|(_, c)| c).collect();
+    let expected: Vec<&String> = inp
+        .expected
+        .cases
+        .iter()
+        .filter(|(k, _)| k == name)
+        .map(|(_, c)| c)
+        .collect();
     if !expected.is_empty() {
         for c in &expected {
             if !t.cases.iter().any(|r| &&r.name == c) {
-                v.fail(g, format!("{name}.{c}: expected (it is in the source), did not report"));
+                v.fail(
+                    g,
+                    format!("{name}.{c}: expected (it is in the source), did not report"),
+                );
             }
         }
         for r in &t.cases {
             if !expected.contains(&&r.name) {
-                v.fail(g, format!("{name}.{}: reported, but the source has no such case", r.name));
+                v.fail(
+                    g,
+                    format!(
+                        "{name}.{}: reported, but the source has no such case",
+                        r.name
+                    ),
+                );
             }
         }
     }
@@ -205,16 +251,26 @@ pub fn compute(inp: &Inputs) -> Verdict {
     for (krate, tests) in &inp.expected.crates {
         let g = v.group(&format!("cargo:{krate}"));
         if tests.is_empty() {
-            v.fail(g, format!("cargo:{krate}: no test listed (did the crate build?)"));
+            v.fail(
+                g,
+                format!("cargo:{krate}: no test listed (did the crate build?)"),
+            );
         }
-        let out = inp.cargo.iter().find(|(c, _)| c == krate).map(|(_, o)| o.as_str()).unwrap_or("");
+        let out = inp
+            .cargo
+            .iter()
+            .find(|(c, _)| c == krate)
+            .map(|(_, o)| o.as_str())
+            .unwrap_or("");
         let ran = cargo::run(out);
         for t in tests {
             match ran.iter().find(|(k, _)| k == t).map(|(_, o)| o) {
                 None => v.fail(g, format!("cargo:{krate}: {t}: listed, did not report")),
                 Some(Outcome::Pass) => v.pass(g),
                 Some(Outcome::Fail(_)) => v.fail(g, format!("cargo:{krate}: {t}: FAILED")),
-                Some(Outcome::Skip(why)) => skipped(&mut v, g, inp, &format!("cargo:{krate}:{t}"), why),
+                Some(Outcome::Skip(why)) => {
+                    skipped(&mut v, g, inp, &format!("cargo:{krate}:{t}"), why)
+                }
             }
         }
         for (k, _) in &ran {
@@ -230,7 +286,9 @@ pub fn compute(inp: &Inputs) -> Verdict {
         let mut seen = Vec::new();
         for line in out.lines() {
             let mut w = line.split_whitespace();
-            let (Some(name), Some(res)) = (w.next(), w.next()) else { continue };
+            let (Some(name), Some(res)) = (w.next(), w.next()) else {
+                continue;
+            };
             if !line.starts_with("  ") || (res != "ok" && res != "FAIL") {
                 continue;
             }
@@ -238,18 +296,27 @@ pub fn compute(inp: &Inputs) -> Verdict {
             if res == "ok" {
                 v.pass(g);
             } else {
-                v.fail(g, format!("loom: {name}: {}", w.collect::<Vec<_>>().join(" ")));
+                v.fail(
+                    g,
+                    format!("loom: {name}: {}", w.collect::<Vec<_>>().join(" ")),
+                );
             }
         }
         for m in models {
             if !seen.contains(m) {
-                v.fail(g, format!("loom: {m}: a model of the crate, did not report"));
+                v.fail(
+                    g,
+                    format!("loom: {m}: a model of the crate, did not report"),
+                );
             }
         }
         if models.is_empty() {
             v.fail(g, "loom: no model listed (did the crate build?)".into());
         }
-        if !out.lines().any(|l| l.starts_with("loom: ") && l.contains(" passed, ")) {
+        if !out
+            .lines()
+            .any(|l| l.starts_with("loom: ") && l.contains(" passed, "))
+        {
             v.fail(g, "loom: scripts/loom did not finish".into());
         }
     }
@@ -257,14 +324,20 @@ pub fn compute(inp: &Inputs) -> Verdict {
     let ran = ktap::parse(&inp.guest, &inp.collection);
     if inp.expected.kselftests.is_empty() {
         let g = v.group("kselftest");
-        v.fail(g, format!("kselftest: the {} collection lists no test", inp.collection));
+        v.fail(
+            g,
+            format!("kselftest: the {} collection lists no test", inp.collection),
+        );
     }
     for (name, listed) in &inp.expected.kselftests {
         let runs: Vec<&Kselftest> = ran.iter().filter(|t| &t.name == name).collect();
         if !listed || runs.is_empty() {
             let g = v.group(short(name));
             if !listed {
-                v.fail(g, format!("{name}: in the source folder, not in the installed collection"));
+                v.fail(
+                    g,
+                    format!("{name}: in the source folder, not in the installed collection"),
+                );
             } else {
                 v.fail(g, format!("{name}: expected, did not report"));
             }
@@ -294,15 +367,24 @@ pub fn compute(inp: &Inputs) -> Verdict {
             v.fail(g, format!("{}:{}: {}: {}", c.name, r.line, r.kind, r.text));
         }
         match c.taint.as_deref().map(|t| t.trim().parse::<u64>()) {
-            None => v.fail(g, format!("{}: no taint flags read (the guest did not finish)", c.name)),
-            Some(Err(_)) => v.fail(g, format!("{}: taint flags unreadable: {:?}", c.name, c.taint)),
+            None => v.fail(
+                g,
+                format!("{}: no taint flags read (the guest did not finish)", c.name),
+            ),
+            Some(Err(_)) => v.fail(
+                g,
+                format!("{}: taint flags unreadable: {:?}", c.name, c.taint),
+            ),
             Some(Ok(t)) => {
                 let bad = console::bad_taint(t);
                 if bad.is_empty() {
                     v.pass(g);
                 }
                 for (flag, what) in bad {
-                    v.fail(g, format!("{}: kernel tainted {flag} ({what}; tainted = {t})", c.name));
+                    v.fail(
+                        g,
+                        format!("{}: kernel tainted {flag} ({what}; tainted = {t})", c.name),
+                    );
                 }
             }
         }

@@ -23,22 +23,35 @@ use std::{
 
 /// The checkout.
 fn top() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../..").canonicalize().unwrap()
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../../..")
+        .canonicalize()
+        .unwrap()
 }
 
 /// The kernel's selftests folder: runner, KTAP helpers.
 fn kselftest_src() -> PathBuf {
-    let ksrc = std::env::var_os("SHADOWPID_KSRC").map(PathBuf::from).or_else(|| {
-        let cache = std::env::var_os("SHADOWPID_CACHE")
-            .map(PathBuf::from)
-            .unwrap_or_else(|| PathBuf::from(std::env::var_os("HOME").unwrap()).join(".cache/shadowpid"));
-        fs::read_dir(cache.join("src"))
-            .ok()?
-            .filter_map(|e| e.ok().map(|e| e.path()))
-            .find(|p| p.join("Makefile").exists())
-    });
-    let dir = ksrc.expect("no kernel source: set SHADOWPID_KSRC (make check fetches it)").join("tools/testing/selftests");
-    assert!(dir.join("run_kselftest.sh").exists(), "{} has no run_kselftest.sh", dir.display());
+    let ksrc = std::env::var_os("SHADOWPID_KSRC")
+        .map(PathBuf::from)
+        .or_else(|| {
+            let cache = std::env::var_os("SHADOWPID_CACHE")
+                .map(PathBuf::from)
+                .unwrap_or_else(|| {
+                    PathBuf::from(std::env::var_os("HOME").unwrap()).join(".cache/shadowpid")
+                });
+            fs::read_dir(cache.join("src"))
+                .ok()?
+                .filter_map(|e| e.ok().map(|e| e.path()))
+                .find(|p| p.join("Makefile").exists())
+        });
+    let dir = ksrc
+        .expect("no kernel source: set SHADOWPID_KSRC (make check fetches it)")
+        .join("tools/testing/selftests");
+    assert!(
+        dir.join("run_kselftest.sh").exists(),
+        "{} has no run_kselftest.sh",
+        dir.display()
+    );
     dir
 }
 
@@ -63,7 +76,13 @@ impl Collection {
         let mut list = String::new();
         for (name, body) in tests {
             let p = dir.join("shadowpid").join(name);
-            fs::write(&p, format!("#!/bin/bash\n. \"$(dirname \"$0\")/../kselftest/ktap_helpers.sh\"\n{body}")).unwrap();
+            fs::write(
+                &p,
+                format!(
+                    "#!/bin/bash\n. \"$(dirname \"$0\")/../kselftest/ktap_helpers.sh\"\n{body}"
+                ),
+            )
+            .unwrap();
             Command::new("chmod").arg("+x").arg(&p).status().unwrap();
             list += &format!("shadowpid:{name}\n");
         }
@@ -118,7 +137,12 @@ fn kunit(cases: &[String]) -> String {
 /// Every KUnit case of the module's source.
 fn module_kunit_cases() -> Vec<String> {
     let cases = expect::kunit_tree(&top().join("rust")).unwrap();
-    assert!(cases.iter().any(|c| c == "shadowpid_pidmap.cyclic_from_start_then_wrap"), "{cases:?}");
+    assert!(
+        cases
+            .iter()
+            .any(|c| c == "shadowpid_pidmap.cyclic_from_start_then_wrap"),
+        "{cases:?}"
+    );
     cases
 }
 
@@ -136,16 +160,27 @@ fn clean_console() -> Console {
 fn inputs(c: &Collection, guest: String, config: &str) -> Inputs {
     let source: Vec<String> = fs::read_dir(c.dir.join("shadowpid"))
         .unwrap()
-        .map(|e| e.unwrap().file_name().to_string_lossy().trim_end_matches(".sh").to_string())
+        .map(|e| {
+            e.unwrap()
+                .file_name()
+                .to_string_lossy()
+                .trim_end_matches(".sh")
+                .to_string()
+        })
         .collect();
     Inputs {
         expected: Expected {
             kselftests: Expected::kselftests(&c.list(), "shadowpid", &source),
-            cases: module_kunit_cases().into_iter().map(|k| ("shadowpid_kunit".to_string(), k)).collect(),
+            cases: module_kunit_cases()
+                .into_iter()
+                .map(|k| ("shadowpid_kunit".to_string(), k))
+                .collect(),
             ..Default::default()
         },
-        skips: skips::parse(&fs::read_to_string(top().join("tools/testing/selftests/shadowpid/skips")).unwrap())
-            .unwrap(),
+        skips: skips::parse(
+            &fs::read_to_string(top().join("tools/testing/selftests/shadowpid/skips")).unwrap(),
+        )
+        .unwrap(),
         config: skips::config(config),
         collection: "shadowpid".into(),
         guest,
@@ -160,7 +195,11 @@ fn the_collection(tag: &str) -> Collection {
     let cases = module_kunit_cases();
     Collection::new(
         tag,
-        &[("shadowpid_a.sh", &passing(3)), ("shadowpid_kunit.sh", &kunit(&cases)), ("shadowpid_b.sh", &passing(2))],
+        &[
+            ("shadowpid_a.sh", &passing(3)),
+            ("shadowpid_kunit.sh", &kunit(&cases)),
+            ("shadowpid_b.sh", &passing(2)),
+        ],
     )
 }
 
@@ -172,7 +211,11 @@ fn all() -> [&'static str; 3] {
 #[track_caller]
 fn fails_with(v: &Verdict, what: &str) {
     assert!(!v.ok(), "the summary passed:\n{}", v.render());
-    assert!(v.failures.iter().any(|f| f.contains(what)), "no failure mentions {what:?}:\n{}", v.render());
+    assert!(
+        v.failures.iter().any(|f| f.contains(what)),
+        "no failure mentions {what:?}:\n{}",
+        v.render()
+    );
 }
 
 #[test]
@@ -182,7 +225,12 @@ fn the_unbroken_pipeline_passes() {
     assert!(v.ok(), "{}", v.render());
     let (p, f, s) = v.totals();
     // 3 + 2 cases, every KUnit case, one clean console and its taint.
-    assert_eq!((p, f, s), (5 + module_kunit_cases().len() + 2, 0, 0), "{}", v.render());
+    assert_eq!(
+        (p, f, s),
+        (5 + module_kunit_cases().len() + 2, 0, 0),
+        "{}",
+        v.render()
+    );
 }
 
 #[test]
@@ -190,7 +238,10 @@ fn an_empty_kselftest_list() {
     let c = the_collection("empty-list");
     fs::write(c.dir.join("kselftest-list.txt"), "").unwrap();
     let v = compute(&inputs(&c, c.run(&all()), REGULAR));
-    fails_with(&v, "shadowpid_a: in the source folder, not in the installed collection");
+    fails_with(
+        &v,
+        "shadowpid_a: in the source folder, not in the installed collection",
+    );
     // And no collection at all, source folder included.
     let mut inp = inputs(&c, String::new(), REGULAR);
     inp.expected.kselftests.clear();
@@ -203,14 +254,21 @@ fn a_test_removed_from_the_collection() {
     let list = c.list().replace("shadowpid:shadowpid_b.sh\n", "");
     fs::write(c.dir.join("kselftest-list.txt"), list).unwrap();
     let v = compute(&inputs(&c, c.run(&all()), REGULAR));
-    fails_with(&v, "shadowpid_b: in the source folder, not in the installed collection");
+    fails_with(
+        &v,
+        "shadowpid_b: in the source folder, not in the installed collection",
+    );
 }
 
 #[test]
 fn a_test_that_never_ran() {
     // A -t name that matches nothing: the runner runs nothing for it.
     let c = the_collection("never-ran");
-    let v = compute(&inputs(&c, c.run(&["shadowpid_a.sh", "shadowpid_kunit.sh", "shadowpid_bee.sh"]), REGULAR));
+    let v = compute(&inputs(
+        &c,
+        c.run(&["shadowpid_a.sh", "shadowpid_kunit.sh", "shadowpid_bee.sh"]),
+        REGULAR,
+    ));
     fails_with(&v, "shadowpid_b: expected, did not report");
 }
 
@@ -220,10 +278,17 @@ fn a_kunit_case_that_never_reports() {
     let lost = cases.remove(cases.len() / 2);
     let c = Collection::new(
         "kunit-lost",
-        &[("shadowpid_a.sh", &passing(3)), ("shadowpid_kunit.sh", &kunit(&cases)), ("shadowpid_b.sh", &passing(2))],
+        &[
+            ("shadowpid_a.sh", &passing(3)),
+            ("shadowpid_kunit.sh", &kunit(&cases)),
+            ("shadowpid_b.sh", &passing(2)),
+        ],
     );
     let v = compute(&inputs(&c, c.run(&all()), REGULAR));
-    fails_with(&v, &format!("shadowpid_kunit.{lost}: expected (it is in the source), did not report"));
+    fails_with(
+        &v,
+        &format!("shadowpid_kunit.{lost}: expected (it is in the source), did not report"),
+    );
 }
 
 #[test]
@@ -237,10 +302,17 @@ fn a_ktap_script_that_stops_early() {
     let cases = module_kunit_cases();
     let c = Collection::new(
         "early",
-        &[("shadowpid_a.sh", &body), ("shadowpid_kunit.sh", &kunit(&cases)), ("shadowpid_b.sh", &passing(2))],
+        &[
+            ("shadowpid_a.sh", &body),
+            ("shadowpid_kunit.sh", &kunit(&cases)),
+            ("shadowpid_b.sh", &passing(2)),
+        ],
     );
     let log = c.run(&all());
-    assert!(log.contains("ok 1 selftests: shadowpid: shadowpid_a.sh\n"), "the runner called it a pass:\n{log}");
+    assert!(
+        log.contains("ok 1 selftests: shadowpid: shadowpid_a.sh\n"),
+        "the runner called it a pass:\n{log}"
+    );
     let v = compute(&inputs(&c, log, REGULAR));
     fails_with(&v, "shadowpid_a: planned 10 cases, reported 5");
 }
@@ -252,7 +324,11 @@ fn a_skip_inside_the_vm() {
     let cases = module_kunit_cases();
     let c = Collection::new(
         "skip",
-        &[("shadowpid_a.sh", skip_all), ("shadowpid_kunit.sh", &kunit(&cases)), ("shadowpid_b.sh", skip_case)],
+        &[
+            ("shadowpid_a.sh", skip_all),
+            ("shadowpid_kunit.sh", &kunit(&cases)),
+            ("shadowpid_b.sh", skip_case),
+        ],
     );
     let v = compute(&inputs(&c, c.run(&all()), REGULAR));
     fails_with(&v, "shadowpid_a: skipped (needs /dev/shadowpid)");
@@ -265,14 +341,27 @@ fn an_allowed_skip_only_where_its_condition_holds() {
     // fault injection (the regular kernel), not on the debug kernel.
     let skip_all = "echo '# SKIP: no failslab'\nexit $KSFT_SKIP\n";
     let cases = module_kunit_cases();
-    let c = Collection::new("allowed", &[("shadowpid_faults.sh", skip_all), ("shadowpid_kunit.sh", &kunit(&cases))]);
+    let c = Collection::new(
+        "allowed",
+        &[
+            ("shadowpid_faults.sh", skip_all),
+            ("shadowpid_kunit.sh", &kunit(&cases)),
+        ],
+    );
     let log = c.run(&["shadowpid_faults.sh", "shadowpid_kunit.sh"]);
     let v = compute(&inputs(&c, log.clone(), REGULAR));
     assert!(v.ok(), "{}", v.render());
     assert_eq!(v.totals().2, 1);
-    assert!(v.skips[0].starts_with("shadowpid_faults: "), "{:?}", v.skips);
+    assert!(
+        v.skips[0].starts_with("shadowpid_faults: "),
+        "{:?}",
+        v.skips
+    );
     let debug = "CONFIG_FAILSLAB=y\nCONFIG_FAIL_PAGE_ALLOC=y\nCONFIG_KASAN=y\n";
-    fails_with(&compute(&inputs(&c, log, debug)), "shadowpid_faults: skipped (no failslab)");
+    fails_with(
+        &compute(&inputs(&c, log, debug)),
+        "shadowpid_faults: skipped (no failslab)",
+    );
 }
 
 #[test]
@@ -280,7 +369,10 @@ fn a_console_with_a_lockdep_info() {
     let c = the_collection("lockdep");
     let mut inp = inputs(&c, c.run(&all()), REGULAR);
     inp.consoles[0].log += "[   12.000000] INFO: trying to register non-static key.\n";
-    fails_with(&compute(&inp), "vm-console.log:3: lockdep: INFO: trying to register non-static key.");
+    fails_with(
+        &compute(&inp),
+        "vm-console.log:3: lockdep: INFO: trying to register non-static key.",
+    );
 }
 
 #[test]
@@ -297,10 +389,24 @@ fn a_taint_flag() {
 fn a_failing_case_and_a_killed_test() {
     let fail = "ktap_print_header\nktap_set_plan 2\nktap_test_pass one\nktap_test_fail two\nktap_finished\n";
     let cases = module_kunit_cases();
-    let c = Collection::new("fail", &[("shadowpid_a.sh", fail), ("shadowpid_kunit.sh", &kunit(&cases))]);
+    let c = Collection::new(
+        "fail",
+        &[
+            ("shadowpid_a.sh", fail),
+            ("shadowpid_kunit.sh", &kunit(&cases)),
+        ],
+    );
     let log = c.run(&["shadowpid_a.sh", "shadowpid_kunit.sh"]);
-    fails_with(&compute(&inputs(&c, log.clone(), REGULAR)), "shadowpid_a.two: not ok");
+    fails_with(
+        &compute(&inputs(&c, log.clone(), REGULAR)),
+        "shadowpid_a.two: not ok",
+    );
     // The guest died inside the second test: its log ends there.
-    let cut = &log[..log.rfind("ok 1 selftests: shadowpid: shadowpid_kunit.sh").unwrap()];
-    fails_with(&compute(&inputs(&c, cut.to_string(), REGULAR)), "shadowpid_kunit: the log ends inside it");
+    let cut = &log[..log
+        .rfind("ok 1 selftests: shadowpid: shadowpid_kunit.sh")
+        .unwrap()];
+    fails_with(
+        &compute(&inputs(&c, cut.to_string(), REGULAR)),
+        "shadowpid_kunit: the log ends inside it",
+    );
 }
