@@ -44,7 +44,7 @@ SELFTEST_DIR := tools/testing/selftests/shadowpid
 KSELFTEST_INSTALL := $(CURDIR)/build/kselftest
 
 .PHONY: all modules kernel kernel-debug check check-debug suites toolchain tools \
-	completions man selftests run bench clean rustfmt rustfmtcheck help
+	completions man selftests run bench mutants clean rustfmt rustfmtcheck help
 
 all: modules
 
@@ -149,6 +149,12 @@ run: kernel
 bench: kernel
 	@$(MAKE) --no-print-directory modules tools
 	@scripts/bench
+
+# The mutation check (not part of CI): each deliberate bug in
+# tools/testing/mutants/ against the suites that should notice it.
+mutants: kernel
+	@$(MAKE) --no-print-directory modules tools selftests
+	@scripts/mutants
 
 # rustfmt with the kernel's settings (rust/.rustfmt.toml, a copy of the
 # tree's): no kernel needed.
