@@ -101,8 +101,10 @@ selftests:
 		INSTALL_PATH=$(KSELFTEST_INSTALL)/shadowpid install
 	cp -r $(KSRC)/tools/testing/selftests/kselftest $(KSRC)/tools/testing/selftests/run_kselftest.sh \
 		$(KSELFTEST_INSTALL)/
-	@# The kernel's KTAP parser, which shadowpid_kunit.sh reads KUnit with.
-	cp -r $(KSRC)/tools/testing/kunit $(KSELFTEST_INSTALL)/kunit
+	@# The kernel's KTAP parser, which shadowpid_kunit.sh reads KUnit with,
+	@# at the path it finds the kernel's root from.
+	mkdir -p $(KSELFTEST_INSTALL)/tools/testing
+	cp -r $(KSRC)/tools/testing/kunit $(KSELFTEST_INSTALL)/tools/testing/
 	$(MAKE) -s --no-print-directory -C $(SELFTEST_DIR) OUTPUT=$(CURDIR)/$(SELFTEST_DIR) \
 		KSELFTEST=$(KSRC)/tools/testing/selftests COLLECTION=shadowpid \
 		emit_tests >$(KSELFTEST_INSTALL)/kselftest-list.txt

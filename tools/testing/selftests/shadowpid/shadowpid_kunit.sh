@@ -13,7 +13,9 @@
 require_root
 grep -q '^shadowpid ' /proc/modules || insmod "$ko" || missing "the module ($ko) loaded"
 mount_debugfs
-kunit_py=$here/../kunit/kunit.py
+# Where make selftests installs it: kunit.py finds the kernel's root from
+# its own path, which must end in tools/testing/kunit.
+kunit_py=$here/../tools/testing/kunit/kunit.py
 [ -f "$kunit_py" ] || missing "$kunit_py (make selftests installs it)"
 suites=(/sys/kernel/debug/kunit/shadowpid_*)
 [ -e "${suites[0]}/run" ] || missing "the module's suites in /sys/kernel/debug/kunit (CONFIG_KUNIT=y, CONFIG_KUNIT_DEBUGFS=y)"

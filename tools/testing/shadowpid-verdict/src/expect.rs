@@ -36,9 +36,9 @@ pub struct Expected {
     pub loom: Option<Vec<String>>,
 }
 
-/// The KUnit cases of one Rust source file: for each
-/// `#[kunit_tests(SUITE)]`, every `#[test]` function that follows it, as
-/// `SUITE.CASE`.
+/// The KUnit suites and cases of one Rust source file: for each
+/// `#[kunit_tests(SUITE)]`, the suite itself (its own result line) as
+/// `SUITE`, then every `#[test]` function that follows it, as `SUITE.CASE`.
 pub fn kunit_cases(src: &str) -> Vec<String> {
     let mut suite: Option<&str> = None;
     let mut want_fn = false;
@@ -52,6 +52,7 @@ pub fn kunit_cases(src: &str) -> Vec<String> {
             if l.starts_with("#[") {
                 let rest = &l[i + "kunit_tests(".len()..];
                 suite = rest.split(')').next().map(str::trim);
+                cases.extend(suite.map(String::from));
                 continue;
             }
         }
@@ -73,7 +74,7 @@ pub fn kunit_cases(src: &str) -> Vec<String> {
     cases
 }
 
-/// Every KUnit case under `dir` (recursively, `*.rs`), sorted.
+/// Every KUnit suite and case under `dir` (recursively, `*.rs`), sorted.
 pub fn kunit_tree(dir: &Path) -> io::Result<Vec<String>> {
     let mut cases = Vec::new();
     let mut stack = vec![dir.to_path_buf()];
@@ -213,7 +214,11 @@ mod tests {
 "#;
         assert_eq!(
             kunit_cases(src),
-            ["shadowpid_hash.resize_rule", "shadowpid_hash.removal"]
+            [
+                "shadowpid_hash",
+                "shadowpid_hash.resize_rule",
+                "shadowpid_hash.removal"
+            ]
         );
         assert!(kunit_cases("#[test]\nfn host_only() {}\n").is_empty());
     }
