@@ -11,6 +11,8 @@
 #   make bench      set up, then the in-kernel benchmark and its plot
 #   make kernel-debug / make check-debug   the same suites on a debug kernel
 #                   (KASAN, lockdep, PROVE_RCU, kmemleak, fault injection)
+#   make mutants    the mutation check: each bug of tools/testing/mutants/
+#                   against the suites that should notice it (not in CI)
 #   make tools      the shadowpid CLI (samples/shadowpid/target/release)
 #   make completions / make man   its shell completions (build/completions)
 #                   and man pages (build/man/man1), generated from its clap
