@@ -205,3 +205,41 @@ fn the_device_wraps_every_command() {
         "no wrapper in src/device.rs for {missing:?}"
     );
 }
+
+/// A size the documentation states (Documentation/shadowpid/abi.rst:
+/// "``struct shadowpid_op`` is 184 bytes") is bindgen's.
+#[test]
+fn the_sizes_the_documentation_states_are_the_header_s() {
+    let rst = std::fs::read_to_string(
+        PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../Documentation/shadowpid/abi.rst"),
+    )
+    .unwrap();
+    let structs = manifest::structs();
+    let mut stated = 0;
+    for (i, _) in rst.match_indices("``struct ") {
+        let rest = &rst[i + "``struct ".len()..];
+        let name: String = rest
+            .chars()
+            .take_while(|c| c.is_ascii_alphanumeric() || *c == '_')
+            .collect();
+        let Some(rest) = rest[name.len()..].strip_prefix("`` is ") else {
+            continue;
+        };
+        let bytes: String = rest.chars().take_while(char::is_ascii_digit).collect();
+        if bytes.is_empty() || !rest[bytes.len()..].starts_with(" bytes") {
+            continue;
+        }
+        let s = structs.iter().find(|s| s.name == name);
+        let s = s.unwrap_or_else(|| panic!("abi.rst: struct {name} is not in the header"));
+        assert_eq!(
+            bytes.parse::<usize>().unwrap(),
+            s.size,
+            "abi.rst: struct {name} is {bytes} bytes"
+        );
+        stated += 1;
+    }
+    assert!(
+        stated > 0,
+        "abi.rst states no struct's size any more: drop this test"
+    );
+}
