@@ -110,7 +110,13 @@ impl Device {
         // SAFETY: the fd is open for the lifetime of `self`;
         // SHADOWPID_IOC_BARRIER takes no argument (`_IO`), so the kernel
         // reads nothing through the third one.
-        let ret = unsafe { libc::ioctl(self.file.as_raw_fd(), abi::SHADOWPID_IOC_BARRIER as _, 0) };
+        let ret = unsafe {
+            libc::ioctl(
+                self.file.as_raw_fd(),
+                abi::SHADOWPID_IOC_BARRIER as _,
+                0 as libc::c_ulong,
+            )
+        };
         if ret < 0 {
             return Err(io::Error::last_os_error());
         }
