@@ -238,6 +238,20 @@ impl UniverseFile {
     }
 }
 
+/// `SHADOWPID_IOC_BARRIER`: waits for the deferred work queued so far, so
+/// that the module-wide counts of `SHADOWPID_IOC_STATS` that follow hold
+/// only what is in use, without a caller polling them against a clock.
+fn barrier() {
+    // A resize first: it waits for its own grace periods and queues no RCU
+    // callback, but figures read afterwards should see the table it leaves.
+    crate::hash::settle();
+    // Then every callback queued before this point, among them the
+    // `delayed_put_pid()` of each pid freed so far: the last reference to a
+    // pid goes there, and with it its namespace's and pages' references,
+    // freed in the callback itself (no callback queues another one).
+    kernel::sync::rcu::rcu_barrier();
+}
+
 impl UniverseFile {
     /// This file, as the module-wide live mirror knows its owner.
     fn owner_id(&self) -> usize {
@@ -294,6 +308,10 @@ impl MiscDevice for UniverseFile {
             uapi::SHADOWPID_IOC_BENCH if crate::mirror::attached() => Err(EBUSY),
             uapi::SHADOWPID_IOC_BENCH => crate::bench::ioctl(user),
             uapi::SHADOWPID_IOC_MIRROR => crate::mirror::ioctl(me.owner_id(), user),
+            uapi::SHADOWPID_IOC_BARRIER => {
+                barrier();
+                Ok(0)
+            }
             _ => Err(ENOTTY),
         }
     }

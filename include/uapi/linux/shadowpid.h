@@ -15,7 +15,7 @@
 #include <linux/types.h>
 
 /* Bumped on every incompatible change of this file. */
-#define SHADOWPID_ABI_VERSION	5
+#define SHADOWPID_ABI_VERSION	6
 
 /* Free in Documentation/userspace-api/ioctl/ioctl-number.rst of Linux 7.3. */
 #define SHADOWPID_IOC_MAGIC	0xB9
@@ -462,5 +462,12 @@ struct shadowpid_mirror {
 #define SHADOWPID_IOC_STATS	_IOWR(SHADOWPID_IOC_MAGIC, 0x03, struct shadowpid_stats)
 #define SHADOWPID_IOC_BENCH	_IOWR(SHADOWPID_IOC_MAGIC, 0x04, struct shadowpid_bench)
 #define SHADOWPID_IOC_MIRROR	_IOWR(SHADOWPID_IOC_MAGIC, 0x05, struct shadowpid_mirror)
+/*
+ * Waits for the module's deferred work queued before the call: a pid hash
+ * resize queued or running, then every RCU callback (rcu_barrier()), the
+ * frees of the pids freed so far among them.  No argument.  Afterwards the
+ * module-wide counts of SHADOWPID_IOC_STATS hold only what is still in use.
+ */
+#define SHADOWPID_IOC_BARRIER	_IO(SHADOWPID_IOC_MAGIC, 0x06)
 
 #endif /* _UAPI_LINUX_SHADOWPID_H */

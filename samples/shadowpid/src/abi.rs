@@ -10,3 +10,39 @@
 )]
 
 include!(concat!(env!("OUT_DIR"), "/abi.rs"));
+
+/// What bindgen read in the header, for `tests/abi.rs`, which checks every
+/// item against the C compiler's view of the same header.
+pub mod manifest {
+    #![warn(missing_docs)]
+    use super::*;
+
+    /// One struct of the header as the bindings lay it out.
+    #[derive(Debug)]
+    pub struct Struct {
+        /// Its C name (`shadowpid_op` for `struct shadowpid_op`).
+        pub name: &'static str,
+        /// `size_of` the Rust struct.
+        pub size: usize,
+        /// Its fields, in declaration order.
+        pub fields: Vec<Field>,
+    }
+
+    /// One field of a [`Struct`].
+    #[derive(Debug)]
+    pub struct Field {
+        /// Its name.
+        pub name: &'static str,
+        /// `offset_of` it in the Rust struct.
+        pub offset: usize,
+        /// `size_of` its Rust type.
+        pub size: usize,
+    }
+
+    /// The size of the field that `get` borrows.
+    fn field_size<T, F>(_get: fn(&T) -> &F) -> usize {
+        core::mem::size_of::<F>()
+    }
+
+    include!(concat!(env!("OUT_DIR"), "/abi_manifest.rs"));
+}

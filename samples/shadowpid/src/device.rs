@@ -102,6 +102,27 @@ impl Device {
         Ok(v.abi_version)
     }
 
+    /// `SHADOWPID_IOC_BARRIER`: returns once the module's deferred work
+    /// queued so far has run (a pid hash resize, the RCU callbacks that
+    /// free pids): the module-wide counts of a `stats` after it hold only
+    /// what is in use.
+    pub fn barrier(&self) -> io::Result<()> {
+        // SAFETY: the fd is open for the lifetime of `self`;
+        // SHADOWPID_IOC_BARRIER takes no argument (`_IO`), so the kernel
+        // reads nothing through the third one.
+        let ret = unsafe {
+            libc::ioctl(
+                self.file.as_raw_fd(),
+                abi::SHADOWPID_IOC_BARRIER as _,
+                0 as libc::c_ulong,
+            )
+        };
+        if ret < 0 {
+            return Err(io::Error::last_os_error());
+        }
+        Ok(())
+    }
+
     /// `SHADOWPID_IOC_MIRROR`: one command to the live mirror; the report
     /// comes back in `m`.
     pub fn mirror_raw(&self, m: &mut abi::shadowpid_mirror) -> io::Result<()> {
@@ -240,27 +261,24 @@ impl Device {
     }
 }
 
-/// Waits (up to 60 s, for RCU grace periods and the frees queued behind
-/// them: seconds on a debug kernel under TCG) until the module holds nothing
-/// but the root namespace of a fresh universe opened here (and its first
-/// pidmap page, allocated with it as in 2.6.24): no struct pid, no other
-/// page or namespace. Returns what is still held after the wait (objects and
-/// pages): 0 unless something leaked or another universe is open meanwhile.
+/// What the module holds beyond the root namespace of a fresh universe
+/// opened here (and its first pidmap page, allocated with it as in 2.6.24),
+/// once the frees queued behind RCU grace periods have run
+/// (`SHADOWPID_IOC_BARRIER`): struct pids, other pages and namespaces. 0
+/// unless something leaked or another universe is open meanwhile. One
+/// barrier, then one look: no clock decides.
 pub fn settle() -> io::Result<u64> {
     let dev = Device::open()?;
-    let held = |st: &abi::shadowpid_stats| {
-        u64::from(st.module_pids)
-            + u64::from(st.module_pages.saturating_sub(st.pidmap_pages))
-            + u64::from(st.module_namespaces.saturating_sub(st.universe_namespaces))
-    };
-    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
-    loop {
-        let left = held(&dev.stats_raw(abi::SHADOWPID_ROOT_NS)?);
-        if left == 0 || std::time::Instant::now() > deadline {
-            return Ok(left);
-        }
-        std::thread::sleep(std::time::Duration::from_millis(20));
-    }
+    dev.barrier()?;
+    Ok(held(&dev.stats_raw(abi::SHADOWPID_ROOT_NS)?))
+}
+
+/// Objects and pages `st` (the root of a universe of its own) counts in
+/// the module beyond that universe's root namespace and first page.
+fn held(st: &abi::shadowpid_stats) -> u64 {
+    u64::from(st.module_pids)
+        + u64::from(st.module_pages.saturating_sub(st.pidmap_pages))
+        + u64::from(st.module_namespaces.saturating_sub(st.universe_namespaces))
 }
 
 /// The `stats` answer.

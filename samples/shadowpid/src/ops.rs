@@ -235,8 +235,12 @@ pub enum Line {
     Malformed(ParseError),
 }
 
-/// Each operation of the grammar and its usage, as in the table above.
-const USAGE: &[(&str, &str)] = &[
+/// Each operation of the grammar and its usage, as in the table above: the
+/// one list of the operations. The parser reads it, the parse error of an
+/// unknown operation prints it ([`operations`]); the tests hold to it the
+/// CLI's subcommands (`Op`), the table above, the grammar of
+/// Documentation/shadowpid/abi.rst and the golden scripts' answers.
+pub const USAGE: &[(&str, &str)] = &[
     ("ns", "ns PARENT"),
     ("release", "release NS"),
     ("alloc", "alloc NS [T0,T1,...]"),
@@ -294,8 +298,9 @@ pub enum ParseError {
     },
 }
 
-/// The operations of the grammar, space-separated.
-fn operations() -> String {
+/// The operations of the grammar, space-separated, as the parse error of an
+/// unknown operation lists them.
+pub fn operations() -> String {
     USAGE
         .iter()
         .map(|(op, _)| *op)
@@ -590,6 +595,53 @@ mod tests {
         }
     }
 
+    /// The CLI's subcommands of the operations (clap's names of `Op`) are
+    /// the grammar's, in the same order.
+    #[test]
+    fn the_subcommands_are_the_operations() {
+        use clap::Subcommand;
+        let cmd = Op::augment_subcommands(clap::Command::new("shadowpid"));
+        let subcommands: Vec<&str> = cmd.get_subcommands().map(|c| c.get_name()).collect();
+        let grammar: Vec<&str> = USAGE.iter().map(|(op, _)| *op).collect();
+        assert_eq!(subcommands, grammar);
+    }
+
+    /// Every operation of the list is parsed (none reaches the parser's
+    /// `unreachable!`), and its usage begins with its name.
+    #[test]
+    fn every_listed_operation_parses() {
+        for (op, usage) in USAGE {
+            assert!(usage.starts_with(&format!("{op} ")), "{usage}");
+            match parse_line(op) {
+                Line::Malformed(ParseError::Missing { usage: u, .. }) => assert_eq!(u, *usage),
+                other => panic!("{op}: {other:?}"),
+            }
+        }
+        assert_eq!(
+            operations(),
+            USAGE
+                .iter()
+                .map(|(op, _)| *op)
+                .collect::<Vec<_>>()
+                .join(" ")
+        );
+    }
+
+    /// The table at the top of this file lists the usages of the list, in
+    /// its order.
+    #[test]
+    fn the_table_above_is_the_list() {
+        let doc: Vec<String> = include_str!("ops.rs")
+            .lines()
+            .filter_map(|l| l.strip_prefix("//! "))
+            .filter_map(|l| l.split_once("->"))
+            .map(|(usage, _)| usage.trim().to_string())
+            .filter(|usage| usage != "on any error")
+            .collect();
+        let list: Vec<&str> = USAGE.iter().map(|(_, usage)| *usage).collect();
+        assert_eq!(doc, list);
+    }
+
     #[test]
     fn blank_comment_and_malformed() {
         assert_eq!(parse_line("   "), Line::Nothing);
@@ -613,8 +665,9 @@ mod tests {
             Line::Malformed(e) => e.to_string(),
             other => panic!("{line}: {other:?}"),
         };
-        assert!(
-            error("bogus 1 2").starts_with("unknown operation \"bogus\" (operations: ns release")
+        assert_eq!(
+            error("bogus 1 2"),
+            format!("unknown operation \"bogus\" (operations: {})", operations())
         );
         assert_eq!(error("free 0"), "NR missing (usage: free NS NR)");
         assert_eq!(

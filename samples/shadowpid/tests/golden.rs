@@ -32,3 +32,25 @@ fn model_answers_the_golden_scripts() {
     }
     assert!(seen > 0, "no golden script in {}", dir.display());
 }
+
+/// The grammar in Documentation/shadowpid/abi.rst lists the operations of
+/// the one list (`shadowpid::ops::USAGE`), with their usages, in its order.
+#[test]
+fn the_documented_grammar_is_the_list() {
+    let rst = fs::read_to_string(
+        PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../Documentation/shadowpid/abi.rst"),
+    )
+    .unwrap();
+    let (_, grammar) = rst
+        .split_once("The script grammar\n==================\n")
+        .expect("abi.rst: no section \"The script grammar\"");
+    let documented: Vec<&str> = grammar
+        .lines()
+        .filter_map(|l| l.strip_prefix("    "))
+        .filter_map(|l| l.split_once("->"))
+        .map(|(usage, _)| usage.trim())
+        .filter(|usage| *usage != "on any error")
+        .collect();
+    let list: Vec<&str> = shadowpid::ops::USAGE.iter().map(|(_, u)| *u).collect();
+    assert_eq!(documented, list);
+}

@@ -26,8 +26,12 @@ pub struct Mismatch {
 pub struct Report {
     /// Scenario name.
     pub name: String,
-    /// Events run.
+    /// Events run, N0's init's closing exit among them.
     pub events: usize,
+    /// Events the scenario itself ran (without the closing exit).
+    pub ran: usize,
+    /// Comparisons those events made.
+    pub compared: usize,
     /// Tasks (processes and threads) created.
     pub created: usize,
     /// Deepest level reached below the initial namespace.
@@ -42,6 +46,36 @@ pub struct Report {
     pub millis: u128,
     /// The first mismatch, readable.
     pub diff: Option<String>,
+}
+
+impl Report {
+    /// Why the scenario failed; `None` if it passed. A mismatch fails it,
+    /// and so does a scenario that ran no event of its own, or whose events
+    /// compared nothing: it proves nothing, and must not read as a pass.
+    pub fn failure(&self) -> Option<String> {
+        if self.mismatches > 0 {
+            Some(match self.mismatches {
+                1 => "1 mismatch".into(),
+                n => format!("{n} mismatches"),
+            })
+        } else if self.ran == 0 {
+            Some("no event ran".into())
+        } else if self.compared == 0 {
+            Some(format!("{} events compared nothing", self.ran))
+        } else {
+            None
+        }
+    }
+
+    /// Whether the scenario passed (no [`Report::failure`]).
+    pub fn passed(&self) -> bool {
+        self.failure().is_none()
+    }
+}
+
+/// The failed scenarios of `reports`.
+fn failed(reports: &[Report]) -> usize {
+    reports.iter().filter(|r| !r.passed()).count()
 }
 
 impl fmt::Display for Mismatch {
@@ -92,7 +126,12 @@ pub fn table(reports: &[Report]) -> String {
             errnos.join(" ")
         );
     }
-    let failed = reports.iter().filter(|r| r.mismatches > 0).count();
+    for r in reports {
+        if let Some(why) = r.failure() {
+            s += &format!("{}: failed: {why}\n", r.name);
+        }
+    }
+    let failed = failed(reports);
     s += &format!("{} passed, {} failed\n", reports.len() - failed, failed);
     s
 }
@@ -101,26 +140,89 @@ pub fn table(reports: &[Report]) -> String {
 pub fn ktap(reports: &[Report]) -> String {
     let mut s = format!("KTAP version 1\n1..{}\n", reports.len());
     for (i, r) in reports.iter().enumerate() {
-        let verdict = if r.mismatches == 0 { "ok" } else { "not ok" };
+        let verdict = if r.passed() { "ok" } else { "not ok" };
         s += &format!(
-            "# {}: {} events, {} matches, {} mismatches\n{verdict} {} {}\n",
-            r.name,
-            r.events,
-            r.matches,
-            r.mismatches,
-            i + 1,
-            r.name
+            "# {}: {} events, {} matches, {} mismatches\n",
+            r.name, r.events, r.matches, r.mismatches
         );
+        if let Some(why) = r.failure() {
+            s += &format!("# {}: failed: {why}\n", r.name);
+        }
+        s += &format!("{verdict} {} {}\n", i + 1, r.name);
         if let Some(d) = &r.diff {
             for line in d.lines() {
                 s += &format!("#   {line}\n");
             }
         }
     }
-    let failed = reports.iter().filter(|r| r.mismatches > 0).count();
+    let failed = failed(reports);
     s += &format!(
         "# Totals: pass:{} fail:{failed} xfail:0 xpass:0 skip:0 error:0\n",
         reports.len() - failed
     );
     s
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A scenario that ran `ran` events comparing `compared` things, with
+    /// `mismatches` among them.
+    fn report(name: &str, ran: usize, compared: usize, mismatches: usize) -> Report {
+        Report {
+            name: name.into(),
+            events: ran + 1,
+            ran,
+            compared,
+            matches: compared - mismatches + 2,
+            mismatches,
+            ..Default::default()
+        }
+    }
+
+    #[test]
+    fn a_scenario_passes_only_if_it_ran_and_compared_and_matched() {
+        assert_eq!(report("good", 3, 4, 0).failure(), None);
+        assert_eq!(
+            report("empty", 0, 0, 0).failure().as_deref(),
+            Some("no event ran")
+        );
+        assert_eq!(
+            report("blind", 2, 0, 0).failure().as_deref(),
+            Some("2 events compared nothing")
+        );
+        assert_eq!(
+            report("wrong", 3, 4, 1).failure().as_deref(),
+            Some("1 mismatch")
+        );
+    }
+
+    #[test]
+    fn the_table_and_ktap_fail_a_scenario_with_no_event() {
+        let reports = [report("good", 3, 4, 0), report("empty", 0, 0, 0)];
+        let table = table(&reports);
+        assert!(table.contains("empty: failed: no event ran\n"), "{table}");
+        assert!(table.ends_with("1 passed, 1 failed\n"), "{table}");
+        let ktap = ktap(&reports);
+        let verdicts: Vec<&str> = ktap
+            .lines()
+            .filter(|l| l.starts_with("ok ") || l.starts_with("not ok "))
+            .collect();
+        assert_eq!(verdicts, ["ok 1 good", "not ok 2 empty"], "{ktap}");
+        assert!(ktap.contains("# empty: failed: no event ran\n"), "{ktap}");
+        assert!(
+            ktap.ends_with("# Totals: pass:1 fail:1 xfail:0 xpass:0 skip:0 error:0\n"),
+            "{ktap}"
+        );
+    }
+
+    #[test]
+    fn no_comparison_fails_like_a_mismatch() {
+        let reports = [report("blind", 5, 0, 0), report("wrong", 3, 4, 1)];
+        assert!(table(&reports).ends_with("0 passed, 2 failed\n"));
+        let ktap = ktap(&reports);
+        assert!(ktap.contains("\nnot ok 1 blind\n"), "{ktap}");
+        assert!(ktap.contains("\nnot ok 2 wrong\n"), "{ktap}");
+    }
 }

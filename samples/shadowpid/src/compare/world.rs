@@ -61,6 +61,9 @@ pub struct World<'a> {
     pub(super) report: Report,
     /// The first mismatch, if any.
     pub(super) mismatch: Option<Mismatch>,
+    /// Comparisons made setting the world up (N0's init), before the
+    /// scenario's first event.
+    setup_compared: usize,
 }
 
 impl<'a> World<'a> {
@@ -98,6 +101,7 @@ impl<'a> World<'a> {
                 ..Default::default()
             },
             mismatch: None,
+            setup_compared: 0,
         };
         // N0's twin is index 1.
         w.add_ns(0)?.map_err(io::Error::from_raw_os_error)?;
@@ -123,6 +127,7 @@ impl<'a> World<'a> {
         });
         w.report.created = 1;
         w.report.levels = 1;
+        w.setup_compared = w.compared();
         Ok(w)
     }
 
@@ -296,8 +301,17 @@ impl<'a> World<'a> {
         false
     }
 
+    /// Comparisons so far, matched or not.
+    fn compared(&self) -> usize {
+        self.report.matches + self.report.mismatches
+    }
+
     /// Ends the scenario: N0's init exits, taking everything with it.
     pub(super) fn finish(mut self, start: Instant) -> (Report, Option<Mismatch>) {
+        // What the scenario did itself, which its verdict needs (the exit
+        // below compares whatever the scenario left, even nothing).
+        self.report.ran = self.report.events;
+        self.report.compared = self.compared() - self.setup_compared;
         if self.procs.first().is_some_and(|p| p.alive) {
             let _ = self.step(&Event::Exit(0));
         }

@@ -295,6 +295,11 @@ fn compare(args: CompareArgs, json: bool) -> anyhow::Result<bool> {
             .collect();
     }
     let seeds: Vec<u64> = (seed..seed + random).collect();
+    // Nothing to run compares nothing: that is no pass.
+    anyhow::ensure!(
+        !names.is_empty() || !seeds.is_empty(),
+        "no scenario to run (--no-builtin without --scenario or --random)"
+    );
     // What would fail every scenario fails here, once, before the banner.
     shadowpid::compare::check_ready()?;
     if !json && !ktap {
@@ -307,11 +312,29 @@ fn compare(args: CompareArgs, json: bool) -> anyhow::Result<bool> {
     if ktap {
         print!("{}", shadowpid::compare::ktap(&reports));
     } else if json {
-        print_json(&reports)?;
+        /// A report with its verdict.
+        #[derive(Serialize)]
+        struct Scored<'a> {
+            #[serde(flatten)]
+            report: &'a shadowpid::compare::Report,
+            /// Whether it passed.
+            passed: bool,
+            /// Why not.
+            failure: Option<String>,
+        }
+        let scored: Vec<Scored<'_>> = reports
+            .iter()
+            .map(|report| Scored {
+                report,
+                passed: report.passed(),
+                failure: report.failure(),
+            })
+            .collect();
+        print_json(&scored)?;
     } else {
         print!("{}", shadowpid::compare::table(&reports));
     }
-    Ok(reports.iter().all(|r| r.mismatches == 0))
+    Ok(reports.iter().all(shadowpid::compare::Report::passed))
 }
 
 /// `shadowpid stress`.
