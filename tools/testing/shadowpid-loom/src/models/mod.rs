@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 
-//! The `loom` models of the pidmap's lockless paths.
+//! The `loom` models of the pidmap's lockless paths, here, and of the pid
+//! hash's resize, in [`hash`].
 //!
 //! Each model sets a map up from one thread, starts two or three threads on
 //! it, joins them and checks the map. `loom` runs it once per interleaving
@@ -59,6 +60,8 @@ use loom::{
 };
 use std::{collections::BTreeSet, fmt::Debug};
 
+mod hash;
+
 /// The map of the models.
 type Map = Pidmap<MaySleep>;
 
@@ -91,8 +94,24 @@ const _: () = {
 /// time or executions from the environment are ignored, so a model that
 /// passes has explored all it was asked to.
 fn check(threads: usize, model: impl Fn() + Send + Sync + 'static) {
+    explore(threads, threads <= 2, model);
+}
+
+/// As [`check`], bounded by `LOOM_MAX_PREEMPTIONS` whatever the number of
+/// threads: for models whose every interleaving is too many for the time
+/// `scripts/loom` has (the hash's: a resize is many more steps than a
+/// pidmap operation).
+fn check_bounded(threads: usize, model: impl Fn() + Send + Sync + 'static) {
+    explore(threads, false, model);
+}
+
+/// Runs `model`, which starts `threads` threads, in every execution `loom`
+/// explores, with no preemption bound if `exhaustive`, else with
+/// `LOOM_MAX_PREEMPTIONS`'s; says how many executions there were and how
+/// long they took.
+fn explore(threads: usize, exhaustive: bool, model: impl Fn() + Send + Sync + 'static) {
     let mut builder = loom::model::Builder::new();
-    if threads <= 2 {
+    if exhaustive {
         builder.preemption_bound = None;
     }
     builder.max_duration = None;
