@@ -127,7 +127,7 @@ fn lookups_race_a_move() {
     let (a, b) = (numbers(1, 0, 0)[0], numbers(1, 0, 1)[0]);
     let outcomes = Outcomes::new();
     let reached = outcomes.clone();
-    check_bounded(2, move || {
+    check_bounded(2, 0, move || {
         let table = table();
         let entries = Entries::new(&[a, b]);
         entries.hash_all();
@@ -168,7 +168,7 @@ fn an_insert_during_a_move_is_found() {
     let nrs = numbers(2, 0, 0);
     let outcomes = Outcomes::new();
     let reached = outcomes.clone();
-    check_bounded(2, move || {
+    check_bounded(2, 0, move || {
         let table = table();
         let entries = Entries::new(&nrs);
         {
@@ -213,7 +213,10 @@ fn a_moved_entry_publishes_what_it_links_to() {
     let nrs = numbers(2, 0, 0);
     let outcomes = Outcomes::new();
     let reached = outcomes.clone();
-    check_bounded(3, move || {
+    // One preemption fewer than the others: at 4 this model takes about a
+    // minute alone (537,761 executions), at 3 seven seconds (58,271), and
+    // its broken variant (`broken-relaxed-next`) fails it at 2 already.
+    check_bounded(3, 1, move || {
         let table = table();
         let entries = Entries::new(&nrs[..1]);
         entries.hash_all();
