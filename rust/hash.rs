@@ -39,9 +39,9 @@
 
 use crate::{
     hash_env::{
-        self, hash_statics, pr_warn_once, rcu, static_lock_class, AtomicBool, AtomicPtr,
-        AtomicU32, KBox, KVVec, Ordering, PidNamespace, Result, StaticWork, StaticWorkFn,
-        GFP_KERNEL, MOVE_BATCH,
+        self, hash_statics, pr_warn_once, rcu, static_lock_class, AtomicBool, AtomicPtr, AtomicU32,
+        KBox, KVVec, Ordering, PidNamespace, Result, StaticWork, StaticWorkFn, GFP_KERNEL,
+        MOVE_BATCH,
     },
     pidmap_env::{self, PidmapGuard},
 };
@@ -223,7 +223,7 @@ impl Buckets {
 
 /// The table lookups start from, valid for the read-side critical section
 /// `_rcu` holds open.
-fn current<'a>(_rcu: &'a rcu::Guard) -> &'a Buckets {
+fn current(_rcu: &rcu::Guard) -> &Buckets {
     // SAFETY: `Table` publishes a table before the device that leads to
     // every caller exists and frees the last one after it is gone; a resize
     // frees a replaced table only a grace period after replacing it.
@@ -240,7 +240,7 @@ fn newest(_pidmap_lock: &PidmapGuard) -> &Buckets {
     #[cfg(not(all(loom, feature = "broken-insert-current")))]
     let future = unsafe { current.future.load(Ordering::Relaxed).as_ref() };
     #[cfg(all(loom, feature = "broken-insert-current"))]
-    let future = None;
+    let future = core::hint::black_box(None);
     future.unwrap_or(current)
 }
 

@@ -33,7 +33,7 @@ use core::{
 };
 
 pub(crate) use crate::host::atomic::{AtomicBool, AtomicPtr, AtomicU32, Ordering};
-pub(crate) use crate::pidmap_env::Result;
+pub(crate) use crate::pidmap_env::{Error, Result};
 
 /// Fewest hash bits: two buckets (the kernel has 16).
 pub(crate) const MIN_SHIFT: u32 = 1;
@@ -76,6 +76,17 @@ macro_rules! hash_statics {
     };
 }
 pub(crate) use hash_statics;
+
+/// A failed allocation, which becomes an [`Error`] through `?`, as the
+/// kernel's `AllocError` does (the host's allocations do not fail).
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct AllocError;
+
+impl From<AllocError> for Error {
+    fn from(_: AllocError) -> Self {
+        Error::NoMem
+    }
+}
 
 /// Allocation flags; the host has one kind.
 #[derive(Clone, Copy, Debug)]
@@ -130,7 +141,7 @@ pub(crate) struct KBox<T> {
 
 impl<T> KBox<T> {
     /// Boxes `value`.
-    pub(crate) fn new(value: T, _flags: Flags) -> Result<Self> {
+    pub(crate) fn new(value: T, _flags: Flags) -> Result<Self, AllocError> {
         let b = Box::new(Boxed {
             value,
             _leak: host::track(),
@@ -205,7 +216,7 @@ pub(crate) struct KVVec<T> {
 
 impl<T> KVVec<T> {
     /// An empty vector with room for `n` items.
-    pub(crate) fn with_capacity(n: usize, _flags: Flags) -> Result<Self> {
+    pub(crate) fn with_capacity(n: usize, _flags: Flags) -> Result<Self, AllocError> {
         Ok(Self {
             items: Vec::with_capacity(n),
             live: Liveness::new(),
@@ -213,7 +224,7 @@ impl<T> KVVec<T> {
     }
 
     /// Appends `item`.
-    pub(crate) fn push(&mut self, item: T, _flags: Flags) -> Result {
+    pub(crate) fn push(&mut self, item: T, _flags: Flags) -> Result<(), AllocError> {
         self.items.push(item);
         Ok(())
     }
@@ -388,6 +399,8 @@ pub(crate) mod rcu {
 
     /// `synchronize_rcu()`: returns once every reader that was in a critical
     /// section when it was called has left it.
+    // Not called by the variant that frees the old table without it.
+    #[cfg_attr(feature = "broken-no-grace", allow(dead_code))]
     pub(crate) fn synchronize_rcu() {
         for s in READERS.iter() {
             let held = s.fetch_add(0, Ordering::AcqRel);

@@ -27,7 +27,7 @@ pub(crate) use std::{
 };
 
 /// Statics made of host atomics: per execution under `loom` (its
-/// `lazy_static!`, reset before every execution), once per process on `std`.
+/// `lazy_static!`, reset before every execution).
 #[cfg(loom)]
 macro_rules! host_static {
     ($($(#[$attr:meta])* static $name:ident: $ty:ty = $init:expr;)*) => {
@@ -36,6 +36,7 @@ macro_rules! host_static {
         }
     };
 }
+/// Statics made of host atomics: once per process on `std`.
 #[cfg(not(loom))]
 macro_rules! host_static {
     ($($(#[$attr:meta])* static $name:ident: $ty:ty = $init:expr;)*) => {

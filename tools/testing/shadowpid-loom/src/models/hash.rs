@@ -61,7 +61,9 @@ impl Entries {
     fn new(nrs: &[i32]) -> Arc<Self> {
         // SAFETY: `NS` is static, it outlives every entry.
         Arc::new(Self(
-            nrs.iter().map(|&nr| unsafe { HashEntry::new(nr, &NS) }).collect(),
+            nrs.iter()
+                .map(|&nr| unsafe { HashEntry::new(nr, &NS) })
+                .collect(),
         ))
     }
 
@@ -112,7 +114,11 @@ fn assert_hashed(entries: &[&HashEntry]) {
         entries.len(),
         "model: entries counted after the resize"
     );
-    assert_eq!(hash::buckets(), 1 << NEW, "model: the table was not resized");
+    assert_eq!(
+        hash::buckets(),
+        1 << NEW,
+        "model: the table was not resized"
+    );
 }
 
 /// Lookups race a resize that splits a chain of two, `a` (the tail, moved

@@ -97,10 +97,10 @@ fn check(threads: usize, model: impl Fn() + Send + Sync + 'static) {
     explore(threads, (threads > 2).then_some(0), model);
 }
 
-/// As [`check`], bounded by `LOOM_MAX_PREEMPTIONS` less `fewer` (at least
-/// 1) whatever the number of threads: for models whose every interleaving
-/// is too many for the time `scripts/loom` has (the hash's: a resize is
-/// many more steps than a pidmap operation).
+/// As [`check`], bounded by `LOOM_MAX_PREEMPTIONS` less `fewer`, but at
+/// least one, whatever the number of threads: for models whose every
+/// interleaving is too many for the time `scripts/loom` has (the hash's: a
+/// resize is many more steps than a pidmap operation).
 fn check_bounded(threads: usize, fewer: usize, model: impl Fn() + Send + Sync + 'static) {
     explore(threads, Some(fewer), model);
 }
