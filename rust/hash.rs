@@ -328,6 +328,7 @@ unsafe fn link(entry: &HashEntry, head: &AtomicPtr<HashEntry>, _pidmap_lock: &Pi
     entry
         .pprev
         .store(ptr::from_ref(head).cast_mut(), Ordering::Relaxed);
+    #[cfg(not(all(loom, feature = "broken-stale-pprev")))]
     if !is_end(first) {
         // SAFETY: an entry in a chain is valid ([`insert`]'s contract), and
         // links change only under `pidmap_lock`, which the guard proves held.

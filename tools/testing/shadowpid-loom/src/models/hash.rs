@@ -265,6 +265,53 @@ fn a_moved_entry_publishes_what_it_links_to() {
     outcomes.assert_exactly([false, true]);
 }
 
+/// A removal races a resize of its chain: the tail (`a`, the first entry
+/// moved) is removed, under `pidmap_lock`, before the move, between the
+/// move and the publish of the new table, or after; both entries share new
+/// bucket 0, so the move relinks them and their back-links (`pprev`) must
+/// follow. The remover's next lookups find the head (`b`) and not the tail;
+/// after the resize only the head is hashed.
+#[test]
+fn a_removal_during_a_move() {
+    let nrs = numbers(2, 0, 0);
+    let outcomes = Outcomes::new();
+    let reached = outcomes.clone();
+    check_bounded(2, 0, move || {
+        let table = table();
+        let entries = Entries::new(&nrs);
+        entries.hash_all();
+        let r = thread::spawn(|| hash::rehash(|_| NEW).expect("model: no memory"));
+        let remover = entries.clone();
+        let d = thread::spawn(move || {
+            {
+                let g = pidmap_env::lock();
+                // SAFETY: hashed by `hash_all`, removed once (not again
+                // below).
+                unsafe { hash::remove(&remover.0[0], &g) };
+            }
+            let rcu = rcu::read_lock();
+            let kept = finds(&remover.0[1], &rcu);
+            let gone = hash::find(remover.0[0].nr, &NS, &rcu).is_none();
+            let late = hash::buckets() == 1 << NEW;
+            drop(rcu);
+            (kept, gone, late)
+        });
+        assert!(r.join().unwrap(), "model: the table was not replaced");
+        let (kept, gone, late) = d.join().unwrap();
+        assert!(kept, "model: removing the tail lost the head");
+        assert!(gone, "model: the removed entry was still found");
+        assert_hashed(&[&entries.0[1]]);
+        {
+            let g = pidmap_env::lock();
+            // SAFETY: hashed by `hash_all`, removed once.
+            unsafe { hash::remove(&entries.0[1], &g) };
+        }
+        drop(table);
+        reached.record(late);
+    });
+    outcomes.assert_exactly([false, true]);
+}
+
 /// An entry made by a model's thread, whose making and reads `loom` sees as
 /// a write and reads of one cell, and checks are ordered.
 struct Fresh {
