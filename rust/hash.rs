@@ -632,7 +632,6 @@ pub(crate) fn census() -> (u32, u32) {
 #[kernel::prelude::kunit_tests(shadowpid_hash)]
 mod tests {
     use super::*;
-    use kernel::prelude::*;
 
     /// 2.6.24: 16 buckets for tiny machines, 4096 from 1 GiB up.
     #[test]

@@ -21,6 +21,8 @@ pub(crate) use kernel::{
     sync::rcu,
 };
 
+// `Pin` is named by what `global_lock!` expands to.
+use core::pin::Pin;
 use kernel::sync::GlobalGuard;
 
 /// Fewest hash bits (16 buckets), as 2.6.24's `pidhash_init`.

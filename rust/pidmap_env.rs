@@ -21,6 +21,8 @@ pub(crate) const RESERVED_PIDS: i32 = crate::uapi::SHADOWPID_RESERVED_PIDS as i3
 pub(crate) use core::sync::atomic::{AtomicI32, AtomicPtr, Ordering};
 pub(crate) use kernel::error::Result;
 
+// `Pin` is named by what `global_lock!` expands to.
+use core::pin::Pin;
 use kernel::sync::GlobalGuard;
 
 kernel::sync::global_lock! {
