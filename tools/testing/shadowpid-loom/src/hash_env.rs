@@ -16,10 +16,10 @@
 //! - The namespace is a stand-in that carries its part of the key, so the
 //!   buckets of a model do not depend on where the namespace was allocated
 //!   (the kernel adds its address).
-//! - The tables are tiny: [`MIN_SHIFT`] 1 (two buckets) and [`MOVE_BATCH`]
-//!   1 (`pidmap_lock` taken per bucket during a move), so that a model's
-//!   resize is a handful of steps and inserts and removals can fall between
-//!   any two buckets' moves.
+//! - Under `loom` the tables are tiny: [`MIN_SHIFT`] 1 (two buckets) and
+//!   [`MOVE_BATCH`] 1 (`pidmap_lock` taken per bucket during a move), so
+//!   that a model's resize is a handful of steps and inserts and removals
+//!   can fall between any two buckets' moves. On `std`, the kernel's.
 //! - The resizer's work item never runs: the models call `rehash`
 //!   themselves, and leave the table fixed (not `pidhash_resize`) otherwise.
 
@@ -35,11 +35,12 @@ use core::{
 pub(crate) use crate::host::atomic::{AtomicBool, AtomicPtr, AtomicU32, Ordering};
 pub(crate) use crate::pidmap_env::{Error, Result};
 
-/// Fewest hash bits: two buckets (the kernel has 16).
-pub(crate) const MIN_SHIFT: u32 = 1;
-/// Buckets moved per hold of `pidmap_lock` during a resize (the kernel
-/// moves 64).
-pub(crate) const MOVE_BATCH: usize = 1;
+/// Fewest hash bits: two buckets under `loom` (the kernel has 16, as does
+/// the `std` build).
+pub(crate) const MIN_SHIFT: u32 = if cfg!(loom) { 1 } else { 4 };
+/// Buckets moved per hold of `pidmap_lock` during a resize: one under
+/// `loom` (the kernel moves 64, as does the `std` build).
+pub(crate) const MOVE_BATCH: usize = if cfg!(loom) { 1 } else { 64 };
 
 /// A namespace, as the hash sees one: something that outlives the entries
 /// of its numbers, compared by address, with a part of the key.
@@ -351,8 +352,9 @@ pub(crate) mod rcu {
     };
     use core::marker::PhantomData;
 
-    /// Readers at once: two models' threads at most.
-    const SLOTS: usize = 2;
+    /// Readers at once: two models' threads at most under `loom`; a host
+    /// benchmark's threads on `std`.
+    const SLOTS: usize = if cfg!(loom) { 2 } else { 64 };
 
     host_static! {
         /// The readers' slots of this execution.

@@ -28,3 +28,5 @@ mod pidmap_env;
 
 #[cfg(all(test, loom))]
 mod models;
+#[cfg(all(test, not(loom)))]
+mod std_smoke;
