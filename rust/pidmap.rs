@@ -9,12 +9,18 @@
 //! every number but one taken, visits each entry once and scans one page.
 //!
 //! This file is a leaf: all it takes from its surroundings comes from
-//! [`crate::pidmap_env`], so the same file builds on the host under `loom`.
+//! [`crate::pidmap_env`], so the same file builds on the host under `loom`,
+//! and the models check this very code, the page slot's publication
+//! included.
 
 use crate::pidmap_env::{
-    self, AtomicI32, MaySleep, Ordering, PageAlloc, PageSlot, PageWords, Result, PAGE_WORDS,
+    self, AtomicI32, AtomicPtr, MaySleep, Ordering, PageAlloc, PageWords, PidmapGuard, Result,
+    ZeroedPage, PAGE_WORDS,
 };
-use core::marker::PhantomData;
+use core::{
+    marker::PhantomData,
+    ptr::{self, NonNull},
+};
 
 pub(crate) use crate::pidmap_env::{PID_MAX_LIMIT, RESERVED_PIDS};
 
@@ -39,6 +45,61 @@ pub(crate) trait ScanCounter {
 }
 
 impl ScanCounter for () {}
+
+/// A pidmap's page pointer: null until the page is first needed, then set
+/// once (under `pidmap_lock`) and kept until the slot is dropped with its
+/// namespace; read without the lock.
+///
+/// # Invariants
+///
+/// `page` is null or the address of a [`ZeroedPage`] this slot owns.
+struct PageSlot {
+    /// The page, or null.
+    page: AtomicPtr<PageWords>,
+}
+
+impl PageSlot {
+    /// An empty slot.
+    fn new() -> Self {
+        Self {
+            page: AtomicPtr::new(ptr::null_mut()),
+        }
+    }
+
+    /// The page, if one was installed.
+    #[inline]
+    fn get(&self) -> Option<&PageWords> {
+        // Acquire: pairs with the install's release, so the zeroed words are
+        // seen zeroed.
+        let p = self.page.load(Ordering::Acquire);
+        // SAFETY: a non-null pointer is a page this slot owns until it is
+        // dropped, which the `&self` borrow outlasts; its words are atomics.
+        NonNull::new(p).map(|p| unsafe { p.as_ref() })
+    }
+
+    /// Installs `page` unless a page is there already, in which case `page`
+    /// is freed (2.6.24's alloc_pidmap(), under `pidmap_lock`).
+    fn install(&self, page: ZeroedPage, _lock: &PidmapGuard) -> &PageWords {
+        // Relaxed: installs are serialised by the lock, which orders this
+        // load after any earlier install.
+        if self.page.load(Ordering::Relaxed).is_null() {
+            // INVARIANT: ownership of the page moves into the slot.
+            self.page.store(page.into_raw().as_ptr(), Ordering::Release);
+        }
+        // A page was installed just above or before.
+        self.get().unwrap_or_else(|| unreachable!())
+    }
+}
+
+impl Drop for PageSlot {
+    fn drop(&mut self) {
+        if let Some(addr) = NonNull::new(pidmap_env::get_mut(&mut self.page)) {
+            // SAFETY: the slot owned this page (type invariant) and gives it
+            // back once, here.
+            drop(unsafe { ZeroedPage::from_raw(addr) });
+        }
+    }
+}
 
 /// One page of the map.
 struct PidmapEntry {
@@ -308,7 +369,7 @@ impl<P: PageAlloc> Pidmap<P> {
 }
 
 /// KUnit: allocation, wrap-around, exhaustion, page skipping.
-#[cfg(not(loom))]
+#[cfg(not(shadowpid_host))]
 #[kernel::prelude::kunit_tests(shadowpid_pidmap)]
 mod tests {
     use super::*;

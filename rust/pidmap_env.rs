@@ -1,12 +1,14 @@
 // SPDX-License-Identifier: GPL-2.0
 
 //! What [`crate::pidmap`] takes from its surroundings, in the module: core
-//! atomics, the page slot over the kernel's zeroed pages, `pidmap_lock` and
-//! its guard, and the kernel's `Result`.
+//! atomics, the kernel's zeroed pages, `pidmap_lock` and its guard, and the
+//! kernel's `Result`.
 //!
-//! `pidmap.rs` names nothing else, so the very same file also builds on the
-//! host against a shim of the same shape made of `loom` types, where every
-//! interleaving of its lockless paths can be checked.
+//! `pidmap.rs` names nothing else, so the very same file (its page slot's
+//! publication protocol included) also builds on the host against a twin of
+//! this one made of `loom` types, where every interleaving of its lockless
+//! paths can be checked. Only what differs between the two places is here:
+//! where pages come from, what the lock is, what an error is.
 
 pub(crate) use crate::wrappers::page::{PageWords, ZeroedPage};
 
@@ -16,14 +18,11 @@ pub(crate) const PAGE_WORDS: usize = kernel::page::PAGE_SIZE / 8;
 pub(crate) const PID_MAX_LIMIT: i32 = crate::uapi::SHADOWPID_PID_MAX_LIMIT as i32;
 /// Numbers below this are skipped once allocation has wrapped.
 pub(crate) const RESERVED_PIDS: i32 = crate::uapi::SHADOWPID_RESERVED_PIDS as i32;
-pub(crate) use core::sync::atomic::{AtomicI32, Ordering};
+pub(crate) use core::sync::atomic::{AtomicI32, AtomicPtr, Ordering};
 pub(crate) use kernel::error::Result;
 
-use core::{
-    pin::Pin,
-    ptr::{self, NonNull},
-    sync::atomic::AtomicPtr,
-};
+// `Pin` is named by what `global_lock!` expands to.
+use core::pin::Pin;
 use kernel::sync::GlobalGuard;
 
 kernel::sync::global_lock! {
@@ -72,53 +71,9 @@ impl PageAlloc for MaySleep {
     }
 }
 
-/// A pidmap's page pointer: null until the page is first needed, then set
-/// once (under `pidmap_lock`) and kept until the slot is dropped with its
-/// namespace; read without the lock.
-///
-/// # Invariants
-///
-/// `page` is null or the address of a [`ZeroedPage`] this slot owns.
-pub(crate) struct PageSlot {
-    /// The page, or null.
-    page: AtomicPtr<PageWords>,
-}
-
-impl PageSlot {
-    /// An empty slot.
-    pub(crate) const fn new() -> Self {
-        Self {
-            page: AtomicPtr::new(ptr::null_mut()),
-        }
-    }
-
-    /// The page, if one was installed.
-    #[inline]
-    pub(crate) fn get(&self) -> Option<&PageWords> {
-        let p = self.page.load(Ordering::Acquire);
-        // SAFETY: a non-null pointer is a page this slot owns until it is
-        // dropped, which the `&self` borrow outlasts; its words are atomics.
-        NonNull::new(p).map(|p| unsafe { p.as_ref() })
-    }
-
-    /// Installs `page` unless a page is there already, in which case `page`
-    /// is freed (2.6.24's alloc_pidmap(), under `pidmap_lock`).
-    pub(crate) fn install(&self, page: ZeroedPage, _lock: &PidmapGuard) -> &PageWords {
-        if self.page.load(Ordering::Relaxed).is_null() {
-            // INVARIANT: ownership of the page moves into the slot.
-            self.page.store(page.into_raw().as_ptr(), Ordering::Release);
-        }
-        // A page was installed just above or before.
-        self.get().unwrap_or_else(|| unreachable!())
-    }
-}
-
-impl Drop for PageSlot {
-    fn drop(&mut self) {
-        if let Some(addr) = NonNull::new(*self.page.get_mut()) {
-            // SAFETY: the slot owned this page (type invariant) and gives it
-            // back once, here.
-            drop(unsafe { ZeroedPage::from_raw(addr) });
-        }
-    }
+/// The value of `atomic`, read through exclusive access (no other thread
+/// can see it): a plain read here; the host twin tells `loom` of it.
+#[inline]
+pub(crate) fn get_mut<T>(atomic: &mut AtomicPtr<T>) -> *mut T {
+    *atomic.get_mut()
 }

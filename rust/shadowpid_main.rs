@@ -8,7 +8,8 @@
 //!
 //! Layers, each using only those before it: the kernel wrappers
 //! ([`wrappers`], [`pidmap_env`]); the allocator's core, as kernel/pid.c
-//! holds it: [`pidmap`], [`namespace`], [`hash`], [`pid`]; then [`universe`]
+//! holds it: [`pidmap`], [`namespace`], [`hash`] (which takes what it needs
+//! of the layers below through [`hash_env`]), [`pid`]; then [`universe`]
 //! (one open file's state) and [`device`] (the ioctls). The benchmark
 //! ([`bench`], with its C reference allocator) and the live mirror
 //! ([`mirror`], with its kprobe glue) sit above them all, each in a folder of
@@ -27,6 +28,7 @@ use kernel::{
 mod bench;
 mod device;
 mod hash;
+mod hash_env;
 mod mirror;
 mod namespace;
 mod pid;

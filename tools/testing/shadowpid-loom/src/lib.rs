@@ -1,20 +1,32 @@
 // SPDX-License-Identifier: GPL-2.0
 
-//! shadowpid's lockless pidmap under `loom`, on the host.
+//! shadowpid's lockless pidmap and RCU pid hash under `loom`, on the host.
 //!
-//! `pidmap` is the module's own `rust/pidmap.rs`, included unchanged with
-//! `#[path]`: no second copy of the algorithm. `pidmap_env` is the host
-//! twin of the module's `rust/pidmap_env.rs`, made of `loom` types, and
-//! `models` (test builds only) runs the interleavings of the lockless paths:
-//! all of them with two threads, those within `LOOM_MAX_PREEMPTIONS` with
-//! three. `scripts/loom` runs it all.
+//! `pidmap` and `hash` are the module's own `rust/pidmap.rs` and
+//! `rust/hash.rs`, included unchanged with `#[path]`: no second copy of any
+//! protocol. `pidmap_env` and `hash_env` are the host twins of the module's
+//! `rust/pidmap_env.rs` and `rust/hash_env.rs`, made of the primitives of
+//! [`host`]: `loom`'s, or with the `host-std` feature `std`'s (the seam a
+//! host benchmark builds the same files on). `models` (test builds under
+//! `loom` only) runs the interleavings of the lockless paths: all of them
+//! with two threads, those within `LOOM_MAX_PREEMPTIONS` with three.
+//! `scripts/loom` runs it all.
 
-// Outside the tests nothing here is used: the crate exists for its models.
-#![cfg_attr(not(test), allow(dead_code))]
+// Outside the models nothing here is used: the crate exists for them.
+#![cfg_attr(not(all(test, loom)), allow(dead_code))]
 
+// The module's files hold what the rest of the module uses too.
+#[allow(dead_code)]
+#[path = "../../../../rust/hash.rs"]
+mod hash;
+mod hash_env;
+mod host;
+#[allow(dead_code)]
 #[path = "../../../../rust/pidmap.rs"]
 mod pidmap;
 mod pidmap_env;
 
-#[cfg(test)]
+#[cfg(all(test, loom))]
 mod models;
+#[cfg(all(test, not(loom)))]
+mod std_smoke;

@@ -1,11 +1,14 @@
 // SPDX-License-Identifier: GPL-2.0
 
-//! What [`crate::pidmap`] takes from its surroundings, on the host under
-//! `loom`: the host twin of the module's `rust/pidmap_env.rs`, item for item.
+//! What [`crate::pidmap`] takes from its surroundings, on the host: the
+//! host twin of the module's `rust/pidmap_env.rs`, item for item. Only what
+//! differs from the kernel is here (pages as boxes, `pidmap_lock` as a
+//! mutex, the error type); the page slot and its publication protocol are
+//! `pidmap.rs`'s own.
 //!
-//! Every atomic is a `loom::sync` atomic and `pidmap_lock` a `loom` mutex, so
-//! `loom` sees each access of `pidmap.rs` and can run every interleaving of
-//! them. The geometry is shrunk to keep its state small: two words (128
+//! Under `loom` every atomic is a `loom::sync` atomic and `pidmap_lock` a
+//! `loom` mutex ([`crate::host`]), so `loom` sees each access of `pidmap.rs`
+//! and can run every interleaving of them. The geometry is shrunk to keep its state small: two words (128
 //! numbers) a page, four pages, and the kernel's `RESERVED_PIDS` (300), so a
 //! pid_max just over 300 reaches the wrap within one page.
 //!
@@ -18,11 +21,11 @@
 //! clear) a load then a store: bugs the models must catch (`scripts/loom`
 //! checks that they do).
 
-use core::ptr::{self, NonNull};
-use loom::sync::{atomic::AtomicPtr, Mutex, MutexGuard};
+use crate::host::{self, host_static, Mutex, MutexGuard};
+use core::ptr::NonNull;
 use std::sync::atomic::{AtomicUsize, Ordering::Relaxed};
 
-pub(crate) use loom::sync::atomic::{AtomicI32, Ordering};
+pub(crate) use crate::host::atomic::{AtomicI32, AtomicPtr, Ordering};
 
 /// Words in one pidmap page (the kernel's has `PAGE_SIZE / 8`).
 pub(crate) const PAGE_WORDS: usize = 2;
@@ -35,7 +38,7 @@ pub(crate) const RESERVED_PIDS: i32 = 300;
 /// A page word: `loom`'s `AtomicU64`, unless a `broken-*` feature asks for
 /// the broken one of `mod broken`.
 #[cfg(not(any(feature = "broken-fetch-or", feature = "broken-fetch-and")))]
-pub(crate) type Word = loom::sync::atomic::AtomicU64;
+pub(crate) type Word = host::atomic::AtomicU64;
 #[cfg(any(feature = "broken-fetch-or", feature = "broken-fetch-and"))]
 pub(crate) use broken::Word;
 
@@ -61,13 +64,13 @@ struct PageCount {
     freed: AtomicUsize,
 }
 
-loom::lazy_static! {
+host_static! {
     /// `pidmap_lock`, one per execution.
-    static ref PIDMAP_LOCK: Mutex<()> = Mutex::new(());
+    static PIDMAP_LOCK: Mutex<()> = Mutex::new(());
     /// The page counts of this execution. Plain (not `loom`) atomics: they
     /// are bookkeeping for the models, not part of what is checked, and
     /// `loom` runs its threads one at a time on one host thread.
-    static ref PAGES: PageCount = PageCount {
+    static PAGES: PageCount = PageCount {
         allocated: AtomicUsize::new(0),
         freed: AtomicUsize::new(0),
     };
@@ -100,7 +103,7 @@ struct Page {
     /// The words, zeroed.
     words: PageWords,
     /// `loom` reports the page if an execution ends with it not freed.
-    _leak: loom::alloc::Track<()>,
+    _leak: host::Track,
 }
 
 /// A zeroed page, owned.
@@ -118,7 +121,7 @@ impl ZeroedPage {
     pub(crate) fn new() -> Result<Self> {
         let page = Box::new(Page {
             words: core::array::from_fn(|_| Word::new(0)),
-            _leak: loom::alloc::Track::new(()),
+            _leak: host::track(),
         });
         PAGES.allocated.fetch_add(1, Relaxed);
         // INVARIANT: a fresh box, now ours.
@@ -171,54 +174,13 @@ impl PageAlloc for MaySleep {
     }
 }
 
-/// A pidmap's page pointer: null until the page is first needed, then set
-/// once (under `pidmap_lock`) and kept until the slot is dropped; read
-/// without the lock. The same code as the module's.
-///
-/// # Invariants
-///
-/// `page` is null or the address of a [`ZeroedPage`] this slot owns.
-pub(crate) struct PageSlot {
-    /// The page, or null.
-    page: AtomicPtr<PageWords>,
-}
-
-impl PageSlot {
-    /// An empty slot.
-    pub(crate) fn new() -> Self {
-        Self {
-            page: AtomicPtr::new(ptr::null_mut()),
-        }
-    }
-
-    /// The page, if one was installed.
-    pub(crate) fn get(&self) -> Option<&PageWords> {
-        let p = self.page.load(Ordering::Acquire);
-        // SAFETY: a non-null pointer is a page this slot owns until it is
-        // dropped, which the `&self` borrow outlasts; its words are atomics.
-        NonNull::new(p).map(|p| unsafe { p.as_ref() })
-    }
-
-    /// Installs `page` unless a page is there already, in which case `page`
-    /// is freed.
-    pub(crate) fn install(&self, page: ZeroedPage, _lock: &PidmapGuard) -> &PageWords {
-        if self.page.load(Ordering::Relaxed).is_null() {
-            // INVARIANT: ownership of the page moves into the slot.
-            self.page.store(page.into_raw().as_ptr(), Ordering::Release);
-        }
-        // A page was installed just above or before.
-        self.get().unwrap_or_else(|| unreachable!())
-    }
-}
-
-impl Drop for PageSlot {
-    fn drop(&mut self) {
-        if let Some(addr) = self.page.with_mut(|p| NonNull::new(*p)) {
-            // SAFETY: the slot owned this page (type invariant) and gives it
-            // back once, here.
-            drop(unsafe { ZeroedPage::from_raw(addr) });
-        }
-    }
+/// The value of `atomic`, read through exclusive access: `loom` checks that
+/// no other thread's access to it is concurrent.
+pub(crate) fn get_mut<T>(atomic: &mut AtomicPtr<T>) -> *mut T {
+    #[cfg(loom)]
+    return atomic.with_mut(|p| *p);
+    #[cfg(not(loom))]
+    *atomic.get_mut()
 }
 
 /// Page words with a deliberately broken read-modify-write, for proving that
@@ -226,7 +188,7 @@ impl Drop for PageSlot {
 #[cfg(any(feature = "broken-fetch-or", feature = "broken-fetch-and"))]
 mod broken {
     use super::Ordering;
-    use loom::sync::atomic::AtomicU64;
+    use crate::host::atomic::AtomicU64;
 
     /// The ordering of the load half of a broken read-modify-write.
     fn load_half(order: Ordering) -> Ordering {

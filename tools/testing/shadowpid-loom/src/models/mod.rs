@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 
-//! The `loom` models of the pidmap's lockless paths.
+//! The `loom` models of the pidmap's lockless paths, here, and of the pid
+//! hash's resize, in [`hash`].
 //!
 //! Each model sets a map up from one thread, starts two or three threads on
 //! it, joins them and checks the map. `loom` runs it once per interleaving
@@ -59,6 +60,8 @@ use loom::{
 };
 use std::{collections::BTreeSet, fmt::Debug};
 
+mod hash;
+
 /// The map of the models.
 type Map = Pidmap<MaySleep>;
 
@@ -91,10 +94,29 @@ const _: () = {
 /// time or executions from the environment are ignored, so a model that
 /// passes has explored all it was asked to.
 fn check(threads: usize, model: impl Fn() + Send + Sync + 'static) {
+    explore(threads, (threads > 2).then_some(0), model);
+}
+
+/// As [`check`], bounded by `LOOM_MAX_PREEMPTIONS` less `fewer`, but at
+/// least one, whatever the number of threads: for models whose every
+/// interleaving is too many for the time `scripts/loom` has (the hash's: a
+/// resize is many more steps than a pidmap operation).
+fn check_bounded(threads: usize, fewer: usize, model: impl Fn() + Send + Sync + 'static) {
+    explore(threads, Some(fewer), model);
+}
+
+/// Runs `model`, which starts `threads` threads, in every execution `loom`
+/// explores: with no preemption bound if `fewer` is `None`, else with
+/// `LOOM_MAX_PREEMPTIONS` less `fewer`, at least 1; says how many executions
+/// there were and how long they took.
+fn explore(threads: usize, fewer: Option<usize>, model: impl Fn() + Send + Sync + 'static) {
     let mut builder = loom::model::Builder::new();
-    if threads <= 2 {
-        builder.preemption_bound = None;
-    }
+    builder.preemption_bound = match fewer {
+        None => None,
+        Some(fewer) => builder
+            .preemption_bound
+            .map(|n| n.saturating_sub(fewer).max(1)),
+    };
     builder.max_duration = None;
     builder.max_permutations = None;
     // Setting a model up (a whole page taken, one access at a time) is
