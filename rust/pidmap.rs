@@ -413,6 +413,13 @@ mod tests {
             assert!(map.test(300) && map.test(398) && !map.test(301));
             // A cursor still at most RESERVED_PIDS starts from 1.
             assert_eq!(map.alloc_cyclic(0, 400).unwrap(), Some(2));
+            // A cursor at exactly RESERVED_PIDS is not past it: with
+            // [300, 400) full, the cycle wraps to 1, not to RESERVED_PIDS
+            // (7.3: `idr_get_cursor() > RESERVED_PIDS`).
+            for nr in 301..398 {
+                assert!(map.alloc_exact(nr).unwrap());
+            }
+            assert_eq!(map.alloc_cyclic(300, 400).unwrap(), Some(3));
         });
     }
 
