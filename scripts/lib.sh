@@ -15,6 +15,8 @@ KERNEL_SRC_PKG=linux-source-7.3
 KERNEL_SUITES="trixie trixie-backports"
 BINDGEN_VERSION=0.73.2
 VIRTME_NG_VERSION=1.42
+# make mutants only (not CI): the userspace crate's mutation check.
+CARGO_MUTANTS_VERSION=27.1.0
 LLVM_SUFFIX=-19
 
 TOOLS_DIR=$SHADOWPID_CACHE/tools
