@@ -496,13 +496,123 @@ impl Model {
 mod tests {
     use super::*;
 
-    fn run(script: &str) -> Vec<String> {
-        let mut m = Model::new(Limits::default());
-        crate::script::run(script, false, &mut m)
+    fn run_in(m: &mut Model, script: &str) -> Vec<String> {
+        crate::script::run(script, false, m)
             .unwrap()
             .iter()
             .map(ToString::to_string)
             .collect()
+    }
+
+    fn run(script: &str) -> Vec<String> {
+        run_in(&mut Model::new(Limits::default()), script)
+    }
+
+    /// What the model-based test draws its operations from follows the
+    /// state: namespaces in use, which take pids, their levels, the numbers
+    /// used, tasks and handles.
+    #[test]
+    fn views_follow_the_state() {
+        let mut m = Model::new(Limits::default());
+        run_in(
+            &mut m,
+            "alloc 0\nns 0\nalloc 1\nalloc 1\nns 1\nattach 7 pid 0 3\nget 1 2\n",
+        );
+        assert_eq!(m.ns_ids(), [0, 1, 2]);
+        assert!(m.alive(0) && m.alive(1) && !m.alive(2) && !m.alive(9));
+        assert!(!m.dead(1) && !m.dead(2) && !m.dead(9));
+        assert_eq!(
+            (m.level(0), m.level(2), m.level(9)),
+            (Some(0), Some(2), None)
+        );
+        assert_eq!(
+            (m.used(0), m.used(1), m.used(2), m.used(9)),
+            (vec![1, 2, 3], vec![1, 2], vec![], vec![])
+        );
+        assert_eq!((m.task_ids(), m.handle_ids()), (vec![7], vec![0]));
+        // The init of namespace 1 goes: it and its child take no pid.
+        run_in(&mut m, "free 1 1\nput 0\nrelease 2\n");
+        assert!(m.dead(1) && !m.alive(1) && m.alive(0));
+        assert_eq!(
+            (m.ns_ids(), m.used(1), m.handle_ids()),
+            (vec![0, 1], vec![], vec![])
+        );
+    }
+
+    /// The knobs' bounds, each at and past its edge.
+    #[test]
+    fn bounds_of_pid_max_last_pid_and_levels() {
+        assert_eq!(
+            run("pidmax 0 300\npidmax 0 301\npidmax 0 4194304\npidmax 0 4194305\npidmax 0 400\nlastpid 0 400\nlastpid 0 401\n"),
+            ["err EINVAL", "ok", "ok", "err EINVAL", "ok", "ok", "err EINVAL"]
+        );
+        // MAX_PID_NS_LEVEL levels below the root, not one more.
+        let mut m = Model::new(Limits::default());
+        let mut script = String::from("alloc 0\n");
+        for id in 0..MAX_LEVEL {
+            script += &format!("ns {id}\nalloc {}\n", id + 1);
+        }
+        script += &format!("ns {MAX_LEVEL}\n");
+        let out = run_in(&mut m, &script);
+        assert_eq!(out[out.len() - 3], format!("ns {MAX_LEVEL} {MAX_LEVEL}"));
+        assert_eq!(out[out.len() - 1], "err ENOSPC");
+    }
+
+    /// A number is asked of a namespace at its own level only: a pid of a
+    /// sibling namespace has none there.
+    #[test]
+    fn nr_in_a_sibling_is_none() {
+        assert_eq!(
+            run("alloc 0\nns 0\nns 0\nalloc 1\nalloc 2\nnr 1 1 2\nnr 1 1 1\nnr 1 1 0\n")[5..],
+            ["none", "1", "2"]
+        );
+    }
+
+    /// Releases: never the root, once each.
+    #[test]
+    fn release_once_never_the_root() {
+        assert_eq!(
+            run("alloc 0\nns 0\nrelease 0\nrelease 1\nrelease 1\nrelease 9\n")[2..],
+            ["err EINVAL", "ok", "err ENOENT", "err ENOENT"]
+        );
+    }
+
+    /// A cursor at exactly RESERVED_PIDS is not past it: 7.3 wraps from
+    /// there to 1.
+    #[test]
+    fn a_cursor_at_300_wraps_to_1() {
+        let mut script = String::from("alloc 0\npidmax 0 400\n");
+        for nr in 300..400 {
+            script += &format!("alloc 0 {nr}\n");
+        }
+        script += "lastpid 0 299\nalloc 0\n";
+        assert_eq!(run(&script).last().unwrap(), "pid 2");
+    }
+
+    /// max_pids counts live pids (a freed one gives its place back) and
+    /// the handles held.
+    #[test]
+    fn max_pids_counts_live_pids_and_handles() {
+        let mut m = Model::new(Limits {
+            max_pids: 2,
+            max_namespaces: 4,
+        });
+        assert_eq!(
+            run_in(
+                &mut m,
+                "alloc 0\nalloc 0\nalloc 0\nfree 0 2\nalloc 0\nget 0 1\nget 0 1\nget 0 1\n"
+            ),
+            [
+                "pid 1",
+                "pid 2",
+                "err ENOSPC",
+                "ok",
+                "pid 3",
+                "handle 0",
+                "handle 1",
+                "err ENOSPC"
+            ]
+        );
     }
 
     #[test]
