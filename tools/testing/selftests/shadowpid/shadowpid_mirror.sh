@@ -94,8 +94,11 @@ mirrored perturb bash -c 'unshare --fork --pid --mount-proc bash -c "
 	\"$0\" mirror perturb \$(stat -L -c %i /proc/self/ns/pid) || exit 1
 	for i in \$(seq 20); do /bin/true; done"' "$cli"
 rc=$?
+# Nothing writes ns_last_pid here: at every fork the shadow's own cursor
+# (one past the number it last saw) must be the kernel's, no jump.
 [ $rc -ne 0 ] && [ "$(field diverged)" = 1 ] && [ "$(field resyncs)" -ge 1 ] &&
-	[ "$(field matched)" = $(($(field compared) - 1)) ] && [ "$(field compared)" -ge 20 ]
+	[ "$(field matched)" = $(($(field compared) - 1)) ] && [ "$(field compared)" -ge 20 ] &&
+	[ "$(field cursor_jumps)" = 0 ]
 ktap_result $? perturbation_detected_once
 
 # The kernel's own PID selftests, with the mirror attached: they still pass
@@ -115,6 +118,8 @@ fi
 	fi
 	(cd "$(dirname "$native/$t")" && mirrored "$(basename "$t")" "./$(basename "$t")") || rc=1
 	[ "$(field forced)" -gt 0 ] || [ "$t" != clone3/clone3_set_tid ] || rc=1
+	# None of them writes ns_last_pid: the shadow's cursor never jumps.
+	[ "$(field cursor_jumps)" = 0 ] || rc=1
 done
 ktap_result $rc kernel_selftests_under_mirror
 
