@@ -539,6 +539,21 @@ mod tests {
         );
     }
 
+    /// transfer_pid(): the new task takes the old one's link, only into a
+    /// free slot of an existing task; a freed pid unlinks its tasks.
+    #[test]
+    fn transfer_and_the_links_a_free_cuts() {
+        assert_eq!(
+            run("alloc 0\nalloc 0\nattach 1 pgid 0 2\nattach 2 pid 0 2\ntransfer 1 2 pgid\ntask 0 2 pgid\n\
+                 transfer 1 2 pgid\ntransfer 2 9 pid\ndetach 2 pid\ntask 0 2 pid\nfind 0 2\nfree 0 2\n\
+                 attach 2 pgid 0 1\ntask 0 1 pgid\n")[2..],
+            [
+                "ok", "ok", "ok", "task 2", "err EBUSY", "err ESRCH", "ok", "none", "pid 2", "ok", "ok",
+                "task 2"
+            ]
+        );
+    }
+
     /// The knobs' bounds, each at and past its edge.
     #[test]
     fn bounds_of_pid_max_last_pid_and_levels() {

@@ -575,6 +575,72 @@ impl Op {
 mod tests {
     use super::*;
 
+    fn op(line: &str) -> Op {
+        match parse_line(line) {
+            Line::Op(op) => op,
+            _ => panic!("{line:?} does not parse"),
+        }
+    }
+
+    /// The ABI struct each op fills in, set_tid's bound included.
+    #[test]
+    fn ops_to_the_abi_struct() {
+        let r = op("alloc 3 5,6").to_raw().unwrap();
+        assert_eq!(
+            (r.op, r.ns, r.count, &r.nrs[..3]),
+            (abi::SHADOWPID_OP_ALLOC, 3, 2, &[5, 6, 0][..])
+        );
+        let full = vec!["7"; r.nrs.len()].join(",");
+        assert!(op(&format!("alloc 0 {full}")).to_raw().is_some());
+        assert!(op(&format!("alloc 0 {full},7")).to_raw().is_none());
+        assert!(op("stats 0").to_raw().is_none());
+        let t = op("transfer 1 2 pgid").to_raw().unwrap();
+        assert_eq!(
+            (t.op, t.arg),
+            (abi::SHADOWPID_OP_TRANSFER, [1, 2, PidType::Pgid.raw()])
+        );
+        let n = op("nr 1 5 2").to_raw().unwrap();
+        assert_eq!(
+            (n.op, n.ns, n.nr, n.arg),
+            (abi::SHADOWPID_OP_NR_NS, 1, 5, [2, 0, 0])
+        );
+    }
+
+    /// The answer read back from the struct the kernel fills in: ESRCH is
+    /// "none" for the lookups only, every other errno an error, and each
+    /// op's value where it puts it.
+    #[test]
+    fn answers_from_the_abi_struct() {
+        let mut k = abi::shadowpid_op {
+            result: -libc::ESRCH,
+            ..Default::default()
+        };
+        for lookup in ["find 0 9", "next 0 9", "task 0 9 pid"] {
+            assert_eq!(op(lookup).outcome(&k), Outcome::None, "{lookup}");
+        }
+        assert_eq!(op("free 0 9").outcome(&k), Outcome::Err(libc::ESRCH));
+        k.result = -libc::EINVAL;
+        assert_eq!(op("find 0 9").outcome(&k), Outcome::Err(libc::EINVAL));
+        k = abi::shadowpid_op {
+            value: 4,
+            level: 2,
+            ..Default::default()
+        };
+        k.nrs[..4].copy_from_slice(&[7, 8, 9, 10]);
+        assert_eq!(op("ns 0").outcome(&k), Outcome::Ns { id: 4, level: 2 });
+        assert_eq!(op("alloc 0").outcome(&k), Outcome::Pid(vec![7, 8, 9]));
+        assert_eq!(op("find 0 9").outcome(&k), Outcome::Pid(vec![7, 8, 9]));
+        assert_eq!(op("next 0 1").outcome(&k), Outcome::Nr(4));
+        assert_eq!(op("nr 0 1 2").outcome(&k), Outcome::Nr(4));
+        assert_eq!(op("hnr 0 2").outcome(&k), Outcome::Nr(4));
+        assert_eq!(op("task 0 1 pid").outcome(&k), Outcome::Task(4));
+        assert_eq!(op("get 0 1").outcome(&k), Outcome::Handle(4));
+        assert_eq!(op("free 0 1").outcome(&k), Outcome::Ok);
+        k.value = 0;
+        assert_eq!(op("nr 0 1 2").outcome(&k), Outcome::None);
+        assert_eq!(op("hnr 0 2").outcome(&k), Outcome::None);
+    }
+
     #[test]
     fn grammar_round_trips() {
         for line in [
