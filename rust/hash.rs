@@ -719,6 +719,40 @@ mod tests {
         assert!(counted);
     }
 
+    /// The key is the pair: an entry of another namespace with the same
+    /// number, in the very chain looked up, is not the one found.
+    #[test]
+    fn the_key_is_number_and_namespace() {
+        let a = PidNamespace::create(None).unwrap();
+        let b = PidNamespace::create(None).unwrap();
+        let shift = current(&rcu::read_lock()).shift;
+        let nr = (1..pidmap_env::PID_MAX_LIMIT)
+            .find(|&nr| bucket(nr, &a, shift) == bucket(nr, &b, shift))
+            .unwrap();
+        // SAFETY: `a` outlives the entry (dropped after it).
+        let e = unsafe { HashEntry::new(nr, &a) };
+        {
+            let g = pidmap_env::lock();
+            // SAFETY: not hashed; unhashed below a grace period before it
+            // is dropped.
+            unsafe { insert(&e, &g) };
+        }
+        let rcu = rcu::read_lock();
+        let in_b = find(nr, &b, &rcu).is_some();
+        let in_a = find(nr, &a, &rcu).is_some_and(|f| ptr::eq(f, &e));
+        drop(rcu);
+        {
+            let g = pidmap_env::lock();
+            // SAFETY: hashed above, removed once.
+            unsafe { remove(&e, &g) };
+        }
+        rcu::synchronize_rcu();
+        drop(e);
+        // With pidhash_resize=1 a resize may have moved the pair apart; the
+        // answers are right either way.
+        assert!(!in_b && in_a);
+    }
+
     /// Removing an entry touches at most two other links, wherever it is in
     /// its chain: the one that points at it (the head or the previous
     /// entry's `next`) and its successor's back-link. Counted, not timed: a
