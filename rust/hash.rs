@@ -720,37 +720,61 @@ mod tests {
     }
 
     /// The key is the pair: an entry of another namespace with the same
-    /// number, in the very chain looked up, is not the one found.
+    /// number, in the very chain looked up, is not the one found. The
+    /// table is made its smallest (`MIN_SHIFT`), and one namespace more
+    /// than it has buckets is made, so two of them share the chain of
+    /// number 1 (a multiplicative hash of `nr + key` puts the same number
+    /// of two namespaces in one chain of a large table only for rare pairs).
     #[test]
     fn the_key_is_number_and_namespace() {
-        let a = PidNamespace::create(None).unwrap();
-        let b = PidNamespace::create(None).unwrap();
+        let before = current(&rcu::read_lock()).shift;
+        let resized = rehash(|_| MIN_SHIFT).is_ok();
+        let mut all = KVVec::with_capacity((1 << MIN_SHIFT) + 1, GFP_KERNEL).unwrap();
+        for _ in 0..=1 << MIN_SHIFT {
+            all.push(PidNamespace::create(None).unwrap(), GFP_KERNEL)
+                .unwrap();
+        }
         let shift = current(&rcu::read_lock()).shift;
-        let nr = (1..pidmap_env::PID_MAX_LIMIT)
-            .find(|&nr| bucket(nr, &a, shift) == bucket(nr, &b, shift))
-            .unwrap();
-        // SAFETY: `a` outlives the entry (dropped after it).
-        let e = unsafe { HashEntry::new(nr, &a) };
-        {
-            let g = pidmap_env::lock();
-            // SAFETY: not hashed; unhashed below a grace period before it
-            // is dropped.
-            unsafe { insert(&e, &g) };
+        let mut pair = None;
+        for i in 0..all.len() {
+            for j in i + 1..all.len() {
+                if pair.is_none() && bucket(1, &all[i], shift) == bucket(1, &all[j], shift) {
+                    pair = Some((i, j));
+                }
+            }
         }
-        let rcu = rcu::read_lock();
-        let in_b = find(nr, &b, &rcu).is_some();
-        let in_a = find(nr, &a, &rcu).is_some_and(|f| ptr::eq(f, &e));
-        drop(rcu);
-        {
-            let g = pidmap_env::lock();
-            // SAFETY: hashed above, removed once.
-            unsafe { remove(&e, &g) };
-        }
-        // A lookup of another key may still stand on it until `e` goes.
-        rcu::synchronize_rcu();
-        // With pidhash_resize=1 a resize may have moved the pair apart; the
-        // answers are right either way.
-        assert!(!in_b && in_a);
+        let (in_a, in_b) = match pair {
+            Some((i, j)) => {
+                // SAFETY: the namespace outlives the entry (`all` is
+                // dropped after it).
+                let e = unsafe { HashEntry::new(1, &all[i]) };
+                {
+                    let g = pidmap_env::lock();
+                    // SAFETY: not hashed; unhashed below a grace period
+                    // before it is dropped.
+                    unsafe { insert(&e, &g) };
+                }
+                let rcu = rcu::read_lock();
+                let in_a = find(1, &all[i], &rcu).is_some_and(|f| ptr::eq(f, &e));
+                let in_b = find(1, &all[j], &rcu).is_some();
+                drop(rcu);
+                {
+                    let g = pidmap_env::lock();
+                    // SAFETY: hashed above, removed once.
+                    unsafe { remove(&e, &g) };
+                }
+                // A lookup of another key may still stand on it until `e`
+                // goes.
+                rcu::synchronize_rcu();
+                (in_a, in_b)
+            }
+            None => (false, true),
+        };
+        let restored = rehash(|_| before).is_ok();
+        // With pidhash_resize=1 the resizer may have sized the table
+        // otherwise meanwhile; the answers are right either way.
+        assert!(resized && restored);
+        assert!(in_a && !in_b);
     }
 
     /// Removing an entry touches at most two other links, wherever it is in
