@@ -134,28 +134,12 @@ progress stress "$cli" stress --threads 1 --ops 3000 || rc=1
 progress fuzz "$cli" fuzz --threads 1 --seconds 2 || rc=1
 progress compare "$cli" compare --no-builtin --random 1 --steps 100 || rc=1
 progress bench "$cli" bench --smoke --only 1,8 || rc=1
-# watch runs until a signal: in each of progress's two runs it gets SIGINT
-# once it has drawn its first refresh (it installs its handler before), or
-# after 5 minutes without one (then the run fails: nothing drawn).
-interrupt_watch() {
-	local run tries
-	for run in tty pipe; do
-		tries=3000
-		until pgrep -f "^$cli mirror watch --interval 200" >/dev/null &&
-			grep -qa -e 'mirror watch' -e '^mirror: [0-9]* compared' "$tmp/$run"; do
-			tries=$((tries - 1))
-			[ $tries -gt 0 ] || break
-			sleep 0.1
-		done
-		pkill -INT -f "^$cli mirror watch --interval 200"
-		while pgrep -f "^$cli mirror watch --interval 200" >/dev/null; do sleep 0.1; done
-	done
-}
-: >"$tmp/tty"
-: >"$tmp/pipe"
-interrupt_watch &
-progress "mirror watch" "$cli" mirror watch --interval 200 || rc=1
-wait $!
+# watch runs until a signal: 8 s leave room for its start (over a second
+# on the debug kernel under TCG) before the SIGINT, which must find its
+# handler installed. (A wait for its first refresh instead, polling the
+# recorded terminal and pgrep, hung in the fresh-clone run of session 7:
+# left for later.)
+progress "mirror watch" timeout --preserve-status -s INT 8 "$cli" mirror watch --interval 200 || rc=1
 if [ $has_faults = 1 ]; then
 	progress faults "$cli" faults --target slab --allocs 3000 || rc=1
 else
