@@ -17,7 +17,7 @@
 //! `summary` and `console` exit 1 on any failure.
 
 use shadowpid_verdict::{
-    cargo, console,
+    cargo,
     expect::{self, Expected},
     skips,
     summary::{self, Console, Inputs},
@@ -152,25 +152,13 @@ fn summary(a: &Args) -> Result<ExitCode, String> {
 }
 
 fn console(log: &str) -> Result<ExitCode, String> {
-    let c = console_of(log)?;
-    let mut bad = 0;
-    for r in console::scan(&c.log) {
-        eprintln!("{}:{}: {}: {}", c.name, r.line, r.kind, r.text);
-        bad += 1;
+    let (scan, taint) = console_of(log)?.findings();
+    let mut clean = true;
+    for found in [scan, taint].into_iter().filter_map(Result::err) {
+        found.iter().for_each(|f| eprintln!("{f}"));
+        clean = false;
     }
-    match c.taint.as_deref().map(|t| t.trim().parse::<u64>()) {
-        Some(Ok(t)) => {
-            for (flag, what) in console::bad_taint(t) {
-                eprintln!("{}: kernel tainted {flag} ({what}; tainted = {t})", c.name);
-                bad += 1;
-            }
-        }
-        _ => {
-            eprintln!("{}: no taint flags read ({log}.taint)", c.name);
-            bad += 1;
-        }
-    }
-    Ok(if bad == 0 {
+    Ok(if clean {
         ExitCode::SUCCESS
     } else {
         ExitCode::FAILURE

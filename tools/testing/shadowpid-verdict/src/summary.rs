@@ -24,6 +24,38 @@ pub struct Console {
     pub taint: Option<String>,
 }
 
+impl Console {
+    /// What the console and the taint value say, as two results (the
+    /// reports, the taint), each `Ok` when clean, else every finding named.
+    pub fn findings(&self) -> (Result<(), Vec<String>>, Result<(), Vec<String>>) {
+        let reports: Vec<String> = console::scan(&self.log)
+            .into_iter()
+            .map(|r| format!("{}:{}: {}: {}", self.name, r.line, r.kind, r.text))
+            .collect();
+        let taint = match self.taint.as_deref().map(|t| t.trim().parse::<u64>()) {
+            None => vec![format!(
+                "{}: no taint flags read (the guest did not finish)",
+                self.name
+            )],
+            Some(Err(_)) => vec![format!(
+                "{}: taint flags unreadable: {:?}",
+                self.name, self.taint
+            )],
+            Some(Ok(t)) => console::bad_taint(t)
+                .into_iter()
+                .map(|(flag, what)| {
+                    format!(
+                        "{}: kernel tainted {flag} ({what}; tainted = {t})",
+                        self.name
+                    )
+                })
+                .collect(),
+        };
+        let ok = |v: Vec<String>| if v.is_empty() { Ok(()) } else { Err(v) };
+        (ok(reports), ok(taint))
+    }
+}
+
 /// What the summary is computed from.
 #[derive(Clone, Debug, Default)]
 pub struct Inputs {
@@ -359,33 +391,11 @@ pub fn compute(inp: &Inputs) -> Verdict {
         v.fail(g, "console: no guest console to read".into());
     }
     for c in &inp.consoles {
-        let reports = console::scan(&c.log);
-        if reports.is_empty() {
-            v.pass(g);
-        }
-        for r in reports {
-            v.fail(g, format!("{}:{}: {}: {}", c.name, r.line, r.kind, r.text));
-        }
-        match c.taint.as_deref().map(|t| t.trim().parse::<u64>()) {
-            None => v.fail(
-                g,
-                format!("{}: no taint flags read (the guest did not finish)", c.name),
-            ),
-            Some(Err(_)) => v.fail(
-                g,
-                format!("{}: taint flags unreadable: {:?}", c.name, c.taint),
-            ),
-            Some(Ok(t)) => {
-                let bad = console::bad_taint(t);
-                if bad.is_empty() {
-                    v.pass(g);
-                }
-                for (flag, what) in bad {
-                    v.fail(
-                        g,
-                        format!("{}: kernel tainted {flag} ({what}; tainted = {t})", c.name),
-                    );
-                }
+        let (scan, taint) = c.findings();
+        for part in [scan, taint] {
+            match part {
+                Ok(()) => v.pass(g),
+                Err(found) => found.into_iter().for_each(|f| v.fail(g, f)),
             }
         }
     }
