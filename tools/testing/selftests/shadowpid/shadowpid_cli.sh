@@ -30,6 +30,18 @@ one_error() {
 		[ "$(tail -n1 "$tmp/err")" = "  cause: $cause" ]
 }
 
+# progress_seen LABEL TTY_STATUS PIPE_STATUS: true if both runs succeeded,
+# the bar was drawn at the terminal ($tmp/tty) and left out of the pipe
+# ($tmp/pipe).
+progress_seen() {
+	local label=$1 tty_rc=$2 pipe_rc=$3
+	local drawn=0 leaked=0
+	grep -qa "$label .*\[00:00:[0-9][0-9]\]" "$tmp/tty" && drawn=1
+	grep -qa -e $'\e' -e '\[00:00:[0-9][0-9]\]' "$tmp/pipe" && leaked=1
+	echo "# $label: status $tty_rc at a terminal (progress drawn: $drawn), $pipe_rc in a pipe (progress there: $leaked)"
+	[ $tty_rc -eq 0 ] && [ $pipe_rc -eq 0 ] && [ $drawn = 1 ] && [ $leaked = 0 ]
+}
+
 # progress LABEL CMD...: CMD, run at a pseudo-terminal, draws its progress
 # line (LABEL, then the elapsed time as [00:00:SS]); run in a pipe, it
 # prints neither, nor any escape sequence. Both runs must succeed.
@@ -40,11 +52,7 @@ progress() {
 	local tty_rc=$?
 	"$@" 2>&1 </dev/null | cat >"$tmp/pipe"
 	local pipe_rc=${PIPESTATUS[0]}
-	local drawn=0 leaked=0
-	grep -qa "$label .*\[00:00:[0-9][0-9]\]" "$tmp/tty" && drawn=1
-	grep -qa -e $'\e' -e '\[00:00:[0-9][0-9]\]' "$tmp/pipe" && leaked=1
-	echo "# $label: status $tty_rc at a terminal (progress drawn: $drawn), $pipe_rc in a pipe (progress there: $leaked)"
-	[ $tty_rc -eq 0 ] && [ $pipe_rc -eq 0 ] && [ $drawn = 1 ] && [ $leaked = 0 ]
+	progress_seen "$label" $tty_rc $pipe_rc
 }
 
 # wait_for SECONDS CMD...: polls CMD every tenth of a second until it
@@ -57,6 +65,40 @@ wait_for() {
 		[ $tries -gt 0 ] || return 1
 		sleep 0.1
 	done
+}
+
+# progress_interrupted LABEL CMD...: progress() for a command that runs
+# until a signal (mirror watch): SIGINT once it has drawn at the terminal,
+# and once it has printed its first line in the pipe. Its handler is
+# installed before either, so the signal ends it cleanly (status 0).
+progress_interrupted() {
+	local label=$1
+	shift
+	# -f: script writes the terminal out as it comes, not at its exit.
+	script -qfec "$(printf '%q ' "$@")" /dev/null >"$tmp/tty" 2>&1 </dev/null &
+	local spid=$!
+	# The command leads its own session under script: signal its group.
+	if wait_for 120 grep -qa "$label .*\[00:00:[0-9][0-9]\]" "$tmp/tty"; then
+		local child
+		read -r child _ <"/proc/$spid/task/$spid/children"
+		kill -INT -- -"$child"
+	else
+		echo "# $label: never drawn at a terminal"
+		kill -9 $spid
+	fi
+	wait $spid
+	local tty_rc=$?
+	"$@" </dev/null > >(cat >"$tmp/pipe") 2>&1 &
+	local pid=$!
+	if wait_for 120 grep -q . "$tmp/pipe"; then
+		kill -INT $pid
+	else
+		echo "# $label: printed nothing in a pipe"
+		kill -9 $pid
+	fi
+	wait $pid
+	local pipe_rc=$?
+	progress_seen "$label" $tty_rc $pipe_rc
 }
 
 # The fault-injection knobs, every one, and the module's caches' flags.
@@ -134,12 +176,7 @@ progress stress "$cli" stress --threads 1 --ops 3000 || rc=1
 progress fuzz "$cli" fuzz --threads 1 --seconds 2 || rc=1
 progress compare "$cli" compare --no-builtin --random 1 --steps 100 || rc=1
 progress bench "$cli" bench --smoke --only 1,8 || rc=1
-# watch runs until a signal: 8 s leave room for its start (over a second
-# on the debug kernel under TCG) before the SIGINT, which must find its
-# handler installed. (A wait for its first refresh instead, polling the
-# recorded terminal and pgrep, hung in the fresh-clone run of session 7:
-# left for later.)
-progress "mirror watch" timeout --preserve-status -s INT 8 "$cli" mirror watch --interval 200 || rc=1
+progress_interrupted "mirror watch" "$cli" mirror watch --interval 200 || rc=1
 if [ $has_faults = 1 ]; then
 	progress faults "$cli" faults --target slab --allocs 3000 || rc=1
 else
