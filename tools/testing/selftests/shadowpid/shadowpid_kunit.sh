@@ -4,11 +4,12 @@
 # The module's KUnit suites, run once, here. The test VM boots with
 # kunit.autorun=0 (scripts/vm), so loading the module only registers them;
 # each suite is run through debugfs (/sys/kernel/debug/kunit/SUITE/run),
-# and its results are read by the kernel's own KTAP parser, kunit.py parse
-# (installed beside the collection by 'make selftests'). KTAP out: one case
-# per suite (its own ok/not ok line, which kunit.py's status carries) and one
-# per case, named SUITE and SUITE.CASE: the verdict expects exactly the
-# suites and cases of the module's #[kunit_tests] source.
+# and its results are read by the kernel's own KTAP parser: kunit.py's
+# parse_tests, what 'kunit.py parse' runs (installed beside the collection
+# by 'make selftests'). KTAP out: one case per suite (its own ok/not ok
+# line, which kunit.py's status carries) and one per case, named SUITE and
+# SUITE.CASE: the verdict expects exactly the suites and cases of the
+# module's #[kunit_tests] source.
 . "$(dirname "$0")/lib.sh"
 require_root
 grep -q '^shadowpid ' /proc/modules || insmod "$ko" || missing "the module ($ko) loaded"
