@@ -123,6 +123,31 @@ impl Model {
             .map_or(Vec::new(), |n| self.arena[n].used.keys().copied().collect())
     }
 
+    /// Whether namespace `id` has a number in use ([`Model::used`] not
+    /// empty, without making the list).
+    pub fn busy(&self, id: u32) -> bool {
+        self.ns(id).is_ok_and(|n| !self.arena[n].used.is_empty())
+    }
+
+    /// How many numbers are in use in namespace `id`.
+    pub fn used_count(&self, id: u32) -> usize {
+        self.ns(id).map_or(0, |n| self.arena[n].used.len())
+    }
+
+    /// The `k`-th number in use in namespace `id`, counting from 0 in
+    /// ascending order ([`Model::used`]`[k]`, without making the list).
+    pub fn nth_used(&self, id: u32, k: usize) -> Option<i32> {
+        self.ns(id)
+            .ok()
+            .and_then(|n| self.arena[n].used.keys().nth(k).copied())
+    }
+
+    /// Whether `nr` is in use in namespace `id`.
+    pub fn is_used(&self, id: u32, nr: i32) -> bool {
+        self.ns(id)
+            .is_ok_and(|n| self.arena[n].used.contains_key(&nr))
+    }
+
     /// Tasks that exist, with their links.
     pub fn task_ids(&self) -> Vec<u32> {
         self.tasks.keys().copied().collect()
@@ -506,6 +531,37 @@ mod tests {
 
     fn run(script: &str) -> Vec<String> {
         run_in(&mut Model::new(Limits::default()), script)
+    }
+
+    /// The views that do not make the list of numbers in use (which the
+    /// random operations draw from at every step) say what the list says,
+    /// in every state of a long random run.
+    #[test]
+    fn counted_views_agree_with_the_list() {
+        let mut rng = crate::random::Rng::new(7);
+        let mut m = Model::new(Limits::default());
+        for step in 0..20_000 {
+            let op = crate::random::next_op(&mut rng, &m);
+            m.run(&op);
+            if step % 20 != 0 {
+                continue;
+            }
+            for id in m.ns_ids().into_iter().chain([999]) {
+                let used = m.used(id);
+                assert_eq!(m.busy(id), !used.is_empty());
+                assert_eq!(m.used_count(id), used.len());
+                let n = used.len();
+                for k in [0, 1, n / 3, n / 2, n.saturating_sub(2), n.saturating_sub(1)] {
+                    if let Some(&nr) = used.get(k) {
+                        assert_eq!(m.nth_used(id, k), Some(nr));
+                        assert!(m.is_used(id, nr));
+                        assert!(!m.is_used(id, nr + 1) || used.get(k + 1) == Some(&(nr + 1)));
+                    }
+                }
+                assert_eq!(m.nth_used(id, used.len()), None);
+                assert!(!m.is_used(id, 0));
+            }
+        }
     }
 
     /// What the model-based test draws its operations from follows the

@@ -49,18 +49,14 @@ pub fn next_op(rng: &mut Rng, m: &Model) -> Op {
     // The root's init first, as in a real system: without it the first pid
     // of a child namespace would take the root's number 1 too, and freeing it
     // would leave the root empty, hence closed for good.
-    if m.used(0).is_empty() && !m.dead(0) {
+    if !m.busy(0) && !m.dead(0) {
         return Op::Alloc {
             ns: 0,
             set_tid: Vec::new(),
         };
     }
     let ids = m.ns_ids();
-    let busy: Vec<u32> = ids
-        .iter()
-        .copied()
-        .filter(|&i| !m.used(i).is_empty())
-        .collect();
+    let busy: Vec<u32> = ids.iter().copied().filter(|&i| m.busy(i)).collect();
     let alive: Vec<u32> = ids.iter().copied().filter(|&i| m.alive(i)).collect();
     let dead: Vec<u32> = ids.iter().copied().filter(|&i| m.dead(i)).collect();
     // Mostly where things happen; now and then anywhere.
@@ -74,13 +70,13 @@ pub fn next_op(rng: &mut Rng, m: &Model) -> Op {
     let ns = if rng.chance(2) { ns + 1000 } else { ns };
     // The root's init stays: freeing it would end the universe (every
     // later allocation ENOMEM), which one test of its own covers.
-    let used: Vec<i32> = m
-        .used(ns)
-        .into_iter()
-        .filter(|&nr| !(ns == 0 && nr == 1))
-        .collect();
+    // A number in use, as a uniform pick from the ascending list without
+    // making the list (the model's step would cost O(namespace) otherwise).
+    let skip = usize::from(ns == 0 && m.is_used(0, 1));
+    let count = m.used_count(ns) - skip;
     let live = |rng: &mut Rng| -> i32 {
-        match rng.pick(&used) {
+        let picked = (count > 0).then(|| m.nth_used(ns, skip + rng.below(count as u64) as usize));
+        match picked.flatten() {
             Some(nr) if !rng.chance(5) => nr,
             _ => 2 + rng.below(1200) as i32,
         }
@@ -145,7 +141,7 @@ pub fn next_op(rng: &mut Rng, m: &Model) -> Op {
                 .pick(
                     &ids.iter()
                         .copied()
-                        .filter(|&i| m.used(i).is_empty() && !m.dead(i))
+                        .filter(|&i| !m.busy(i) && !m.dead(i))
                         .collect::<Vec<_>>(),
                 )
                 .unwrap_or(ns),

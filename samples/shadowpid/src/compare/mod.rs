@@ -28,6 +28,7 @@ mod probe;
 mod report;
 pub mod scenarios;
 mod shadow;
+pub mod shares;
 mod world;
 
 pub use self::{

@@ -4,7 +4,7 @@
 
 use super::conn::Reply;
 use crate::errno::errno_name;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use std::{collections::BTreeMap, fmt};
 
 /// A difference between native and shadow.
@@ -22,7 +22,7 @@ pub struct Mismatch {
 }
 
 /// The result of one scenario.
-#[derive(Serialize, Default)]
+#[derive(Serialize, Deserialize, Default)]
 pub struct Report {
     /// Scenario name.
     pub name: String,

@@ -29,8 +29,12 @@ ktap_plan() {
 	ktap_set_plan "$1"
 }
 
-# ktap_result STATUS NAME: STATUS 0 passes, $KSFT_SKIP skips, anything else fails.
+# ktap_result STATUS NAME: STATUS 0 passes, $KSFT_SKIP skips, anything else
+# fails; the case's wall time since the last result first (a diagnostic).
+ktap_case_start=$SECONDS
 ktap_result() {
+	ktap_print_msg "$2: $((SECONDS - ktap_case_start)) s"
+	ktap_case_start=$SECONDS
 	case $1 in
 	0) ktap_test_pass "$2" ;;
 	"$KSFT_SKIP") ktap_test_skip "$2" ;;

@@ -73,6 +73,28 @@ pub struct CompareArgs {
     /// Print the reports as KTAP (for kselftest) instead of the table.
     #[arg(long, conflicts_with = "json")]
     pub ktap: bool,
+    /// Processes that run the scenarios, each taking every JOBS-th one
+    /// (each scenario's namespaces are its own, so they do not see each
+    /// other's numbers); the reports keep the scenarios' order.
+    #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u32).range(1..=64))]
+    pub jobs: u32,
+    /// Run only share W of N (every Nth scenario from the Wth, counting
+    /// from 0): what each of --jobs' processes is given.
+    #[arg(long, hide = true, value_name = "W/N", value_parser = parse_share, conflicts_with = "jobs")]
+    pub share: Option<(usize, usize)>,
+}
+
+/// `W/N` with `W < N`, for `--share`.
+fn parse_share(s: &str) -> Result<(usize, usize), String> {
+    let (w, n) = s.split_once('/').ok_or("expected W/N")?;
+    let (w, n): (usize, usize) = (
+        w.parse().map_err(|e| format!("W: {e}"))?,
+        n.parse().map_err(|e| format!("N: {e}"))?,
+    );
+    if w >= n {
+        return Err(format!("share {w} of {n}: W must be below N"));
+    }
+    Ok((w, n))
 }
 
 /// `shadowpid mirror ...`: the live mirror of the running kernel.

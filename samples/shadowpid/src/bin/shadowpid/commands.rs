@@ -286,6 +286,8 @@ fn compare(args: CompareArgs, json: bool) -> anyhow::Result<bool> {
         seed,
         steps,
         ktap,
+        jobs,
+        share,
     } = args;
     let mut names = scenarios;
     if names.is_empty() && !no_builtin {
@@ -302,13 +304,20 @@ fn compare(args: CompareArgs, json: bool) -> anyhow::Result<bool> {
     );
     // What would fail every scenario fails here, once, before the banner.
     shadowpid::compare::check_ready()?;
-    if !json && !ktap {
+    if !json && !ktap && share.is_none() {
         println!(
             "Comparing in fresh PID namespaces below the initial one (its other processes \
              take numbers there too, so only the levels below it are compared)."
         );
     }
-    let reports = shadowpid::compare::run(&names, &seeds, steps, json || ktap)?;
+    let reports = match share {
+        Some((w, n)) => {
+            let (names, seeds) = shadowpid::compare::shares::select(&names, &seeds, w, n);
+            shadowpid::compare::run(&names, &seeds, steps, true)?
+        }
+        None if jobs > 1 => compare_in_processes(&names, &seeds, steps, jobs as usize)?,
+        None => shadowpid::compare::run(&names, &seeds, steps, json || ktap)?,
+    };
     if ktap {
         print!("{}", shadowpid::compare::ktap(&reports));
     } else if json {
@@ -335,6 +344,44 @@ fn compare(args: CompareArgs, json: bool) -> anyhow::Result<bool> {
         print!("{}", shadowpid::compare::table(&reports));
     }
     Ok(reports.iter().all(shadowpid::compare::Report::passed))
+}
+
+/// `compare --jobs`: each of `jobs` processes (this program, `compare
+/// --json --share W/JOBS`) runs its share of the scenarios; their reports,
+/// in the scenarios' order (`compare::shares`).
+fn compare_in_processes(
+    names: &[String],
+    seeds: &[u64],
+    steps: usize,
+    jobs: usize,
+) -> anyhow::Result<Vec<shadowpid::compare::Report>> {
+    use std::process::{Command, Stdio};
+    let exe = std::env::current_exe().context("finding this program, to run its shares")?;
+    let jobs = jobs.min(names.len() + seeds.len());
+    let children = (0..jobs)
+        .map(|w| {
+            let mut cmd = Command::new(&exe);
+            cmd.args(["--json", "--progress", "never", "compare", "--no-builtin"]);
+            for name in names {
+                cmd.args(["--scenario", name]);
+            }
+            // The seeds are consecutive (--seed, --random).
+            cmd.arg(format!("--seed={}", seeds.first().copied().unwrap_or(1)))
+                .arg(format!("--random={}", seeds.len()))
+                .arg(format!("--steps={steps}"))
+                .arg(format!("--share={w}/{jobs}"))
+                .stdout(Stdio::piped())
+                .spawn()
+                .with_context(|| format!("starting share {w} of {jobs}"))
+        })
+        .collect::<anyhow::Result<Vec<_>>>()?;
+    let mut shares = Vec::with_capacity(jobs);
+    for (w, child) in children.into_iter().enumerate() {
+        let out = child.wait_with_output()?;
+        let reports = serde_json::from_slice(&out.stdout);
+        shares.push(reports.map_err(|e| format!("share {w} of {jobs} ({}): {e}", out.status)));
+    }
+    Ok(shadowpid::compare::shares::merge(names, seeds, shares))
 }
 
 /// `shadowpid stress`.
