@@ -133,8 +133,9 @@ check: kernel
 # mirror's storm churns 150 namespaces there, not 1,000: under KASAN and
 # TCG one costs about half a second, and its guest runs on one TCG thread
 # (scripts/vm). compare runs 6 random scenarios there, not 20: under KASAN
-# and TCG its 8 + 20 took 1,250 s (make check runs the 20 in 117 s). All are
-# sized so that .ci/run fits its hour (README). The
+# and TCG its 8 + 20 took 1,250 s (make check runs the 20 in 117 s); both
+# passes run them a process per vCPU (compare --jobs), and model's seeds one
+# per vCPU. All are sized so that .ci/run fits its hour (README). The
 # loom models are host tests that make check ran already (SHADOWPID_LOOM=0
 # skips them here).
 check-debug: kernel-debug
