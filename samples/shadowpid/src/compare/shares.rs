@@ -41,7 +41,7 @@ pub fn merge(
             match shares.get_mut(w).and_then(Iterator::next) {
                 Some(report) if report.name == name => report,
                 other => Report {
-                    diff: Some(match (&why[w], other) {
+                    diff: Some(match (why.get(w).and_then(Option::as_ref), other) {
                         (Some(why), _) => format!("no report: {why}"),
                         (None, Some(r)) => {
                             format!("no report: share {w} of {n} reported {} here", r.name)

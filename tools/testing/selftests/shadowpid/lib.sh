@@ -29,11 +29,12 @@ ktap_plan() {
 	ktap_set_plan "$1"
 }
 
-# ktap_result STATUS NAME: STATUS 0 passes, $KSFT_SKIP skips, anything else
-# fails; the case's wall time since the last result first (a diagnostic).
+# ktap_result STATUS NAME [SECONDS]: STATUS 0 passes, $KSFT_SKIP skips,
+# anything else fails; the case's wall time first (a diagnostic): SECONDS
+# for a case that ran beside others, else the time since the last result.
 ktap_case_start=$SECONDS
 ktap_result() {
-	ktap_print_msg "$2: $((SECONDS - ktap_case_start)) s"
+	ktap_print_msg "$2: ${3:-$((SECONDS - ktap_case_start))} s"
 	ktap_case_start=$SECONDS
 	case $1 in
 	0) ktap_test_pass "$2" ;;

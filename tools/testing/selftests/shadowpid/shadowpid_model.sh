@@ -14,8 +14,9 @@ dir=$(mktemp -d)
 trap 'rm -rf "$dir"' EXIT
 ktap_plan "${#seeds[@]}"
 run_seed() {
+	local start=$SECONDS
 	"$cli" model-test --seed "$1" --ops 100000 >"$dir/$1.out" 2>&1
-	echo $? >"$dir/$1.rc"
+	echo $? $((SECONDS - start)) >"$dir/$1.rc"
 }
 for seed in "${seeds[@]}"; do
 	while [ "$(jobs -rp | wc -l)" -ge "$jobs" ]; do wait -n; done
@@ -24,6 +25,7 @@ done
 wait
 for seed in "${seeds[@]}"; do
 	sed 's/^/# /' "$dir/$seed.out"
-	ktap_result "$(cat "$dir/$seed.rc" 2>/dev/null || echo 1)" "seed_$seed"
+	read -r rc took <"$dir/$seed.rc" || rc=1
+	ktap_result "$rc" "seed_$seed" "$took"
 done
 ktap_finish
