@@ -8,10 +8,13 @@
 #
 #   mirror_workload.sh SCALE   (1)
 #
-# $SHADOWPID_MIRROR_CHURN namespaces are churned per scale (1,000).
+# $SHADOWPID_MIRROR_CHURN namespaces are churned per scale (1,000), and
+# stress-ng's storm runs $SHADOWPID_MIRROR_FORKS forks per scale and stressor
+# (1,000; half as many clones).
 set -u
 scale=${1:-1}
 churn=${SHADOWPID_MIRROR_CHURN:-1000}
+forks=${SHADOWPID_MIRROR_FORKS:-1000}
 cpus=$(nproc)
 start=$SECONDS
 phase() { echo "workload: $1 done at $((SECONDS - start)) s"; }
@@ -30,8 +33,8 @@ phase "nested namespaces"
 # clone stressors; clone makes threads and processes with many flags).
 if command -v stress-ng >/dev/null; then
 	(cd /tmp && unshare --fork --pid --mount-proc stress-ng --quiet --temp-path /tmp \
-		--fork "$cpus" --fork-ops $((1000 * scale)) \
-		--clone "$cpus" --clone-ops $((500 * scale)) \
+		--fork "$cpus" --fork-ops $((forks * scale)) \
+		--clone "$cpus" --clone-ops $((forks / 2 * scale)) \
 		--timeout 120) || exit 1
 	phase "stress-ng storm"
 else

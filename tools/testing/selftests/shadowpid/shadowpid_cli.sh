@@ -172,13 +172,13 @@ ktap_result $rc script_stop_on_error
 
 # Progress at a terminal, none in a pipe, for every long command.
 rc=0
-progress stress "$cli" stress --threads 1 --ops 3000 || rc=1
+progress stress "$cli" stress --threads 1 --ops 1000 || rc=1
 progress fuzz "$cli" fuzz --threads 1 --seconds 2 || rc=1
-progress compare "$cli" compare --no-builtin --random 1 --steps 100 || rc=1
+progress compare "$cli" compare --no-builtin --random 1 --steps 40 || rc=1
 progress bench "$cli" bench --smoke --only 1,8 || rc=1
 progress_interrupted "mirror watch" "$cli" mirror watch --interval 200 || rc=1
 if [ $has_faults = 1 ]; then
-	progress faults "$cli" faults --target slab --allocs 3000 || rc=1
+	progress faults "$cli" faults --target slab --allocs 1000 || rc=1
 else
 	echo "# no failslab/fail_page_alloc here: faults' progress is checked by make check-debug"
 fi
