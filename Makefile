@@ -9,6 +9,8 @@
 #                   then KUnit and the kselftests in the guest
 #   make run        set up, boot the test kernel with the module loaded, show it
 #   make bench      set up, then the in-kernel benchmark and its plot
+#   make bench-host the host benchmark: the module's pidmap and pid hash
+#                   beside Linux 7.3's IDR on this machine's CPUs (no guest)
 #   make kernel-debug / make check-debug   the same suites on a debug kernel
 #                   (KASAN, lockdep, PROVE_RCU, kmemleak, fault injection)
 #   make mutants    the mutation check: each bug of tools/testing/mutants/
@@ -41,12 +43,14 @@ CLI_DIR := samples/shadowpid
 LOOM_DIR := tools/testing/shadowpid-loom
 # make check's verdict (scripts/check, scripts/vm), on the host.
 VERDICT_DIR := tools/testing/shadowpid-verdict
+# The host benchmark (make bench-host; its smoke is a make check host test).
+BENCH_HOST_DIR := tools/testing/shadowpid-bench-host
 SELFTEST_DIR := tools/testing/selftests/shadowpid
 # The kselftest collection as installed for the runner (run_kselftest.sh).
 KSELFTEST_INSTALL := $(CURDIR)/build/kselftest
 
 .PHONY: all modules kernel kernel-debug check check-debug suites toolchain tools \
-	completions man selftests run bench mutants clean rustfmt rustfmtcheck help
+	completions man selftests run bench bench-host mutants clean rustfmt rustfmtcheck help
 
 all: modules
 
@@ -57,6 +61,7 @@ ifneq ($(CLIPPY),)
 	cd $(CLI_DIR) && cargo clippy --release --locked --all-targets -- -D warnings
 	cd $(LOOM_DIR) && cargo clippy --release --locked --all-targets --all-features -- -D warnings
 	cd $(VERDICT_DIR) && cargo clippy --release --locked --all-targets -- -D warnings
+	cd $(BENCH_HOST_DIR) && cargo clippy --release --locked --all-targets -- -D warnings
 endif
 
 # Set-up: what 'make run', 'make check' and 'make bench' do first on a
@@ -156,6 +161,11 @@ bench: kernel
 	@$(MAKE) --no-print-directory modules tools
 	@scripts/bench
 
+# The kernel's lib/idr.c comes from the kernel source; no kernel is built.
+bench-host: toolchain
+	@scripts/kernel-source >/dev/null
+	@scripts/bench-host
+
 # The mutation check (not part of CI): each deliberate bug in
 # tools/testing/mutants/ against the suites that should notice it.
 mutants: kernel
@@ -170,6 +180,7 @@ rustfmt rustfmtcheck:
 	cd $(CLI_DIR) && cargo fmt $(if $(filter rustfmtcheck,$@),--check)
 	cd $(LOOM_DIR) && cargo fmt $(if $(filter rustfmtcheck,$@),--check)
 	cd $(VERDICT_DIR) && cargo fmt $(if $(filter rustfmtcheck,$@),--check)
+	cd $(BENCH_HOST_DIR) && cargo fmt $(if $(filter rustfmtcheck,$@),--check)
 
 clean:
 	@if [ -f $(KDIR)/Makefile ]; then \
@@ -184,3 +195,4 @@ clean:
 	cd $(CLI_DIR) && cargo clean
 	cd $(LOOM_DIR) && cargo clean
 	cd $(VERDICT_DIR) && cargo clean
+	cd $(BENCH_HOST_DIR) && cargo clean

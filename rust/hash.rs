@@ -152,7 +152,7 @@ pub(crate) fn shift_for_memory(bytes: u64) -> u32 {
 /// `shift` now: the same while the load is within [3/10, 3/4], else about
 /// 1.5 buckets per entry (`rhashtable`'s rule), within
 /// [`MIN_SHIFT`]..=[`RESIZE_MAX_SHIFT`].
-fn target_shift(n: u32, shift: u32) -> u32 {
+pub(crate) fn target_shift(n: u32, shift: u32) -> u32 {
     let (n, size) = (u64::from(n), 1u64 << shift);
     if n * 4 <= size * 3 && n * 10 >= size * 3 {
         return shift;

@@ -1,11 +1,22 @@
-// Builds Linux 7.3's lib/idr.c, lib/radix-tree.c and lib/xarray.c for
-// userspace with the kernel's radix-tree harness shims (the recipe of
-// tools/testing/radix-tree/Makefile + tools/testing/shared/shared.mk, minus
-// its ASan/UBSan, -Og and the sed that un-statics idr.c/radix-tree.c), plus
-// csrc/kidr.c, into libkidr.a; links liburcu (memb flavour).
+//! Builds Linux 7.3's lib/idr.c, lib/radix-tree.c and lib/xarray.c for
+//! userspace with the kernel's radix-tree harness shims (the recipe of
+//! tools/testing/radix-tree/Makefile + tools/testing/shared/shared.mk, minus
+//! its ASan/UBSan, -Og and the sed that un-statics idr.c/radix-tree.c), plus
+//! csrc/kidr.c, into libkidr.a; links liburcu (memb flavour).
 use std::{env, fs, path::PathBuf};
 
 fn main() {
+    // The module's files, built here as the loom crate's host-std feature
+    // builds them: without their KUnit tests (shadowpid_host), on std
+    // atomics (no loom), none of the loom crate's broken variants.
+    println!("cargo::rustc-check-cfg=cfg(loom)");
+    println!("cargo::rustc-check-cfg=cfg(shadowpid_host)");
+    println!(
+        "cargo::rustc-check-cfg=cfg(feature, values(\"broken-fetch-or\", \"broken-fetch-and\", \
+         \"broken-unlink-first\", \"broken-no-future\", \"broken-no-grace\", \
+         \"broken-relaxed-next\", \"broken-insert-current\", \"broken-stale-pprev\"))"
+    );
+    println!("cargo::rustc-cfg=shadowpid_host");
     // scripts/check exports SHADOWPID_KSRC; otherwise the cache's copy
     // (scripts/kernel-source, under SHADOWPID_CACHE as scripts/lib.sh has it).
     let ksrc = env::var_os("SHADOWPID_KSRC")

@@ -122,6 +122,45 @@ int kidr_alloc(struct kidr_ns *ns, void *ptr)
 	return nr;
 }
 
+/* alloc_pid()'s set_tid path: exactly nr, or -EEXIST (-ENOSPC from the
+ * IDR), as kernel/pid.c's idr_alloc(nr, nr + 1). */
+int kidr_alloc_exact(struct kidr_ns *ns, int nr, void *ptr)
+{
+	int got;
+
+	idr_preload(GFP_KERNEL);
+	spin_lock(&pidmap_lock);
+	got = idr_alloc(&ns->idr, ptr, nr, nr + 1, GFP_ATOMIC);
+	if (got == -ENOSPC)
+		got = -EEXIST;
+	if (got >= 0)
+		ns->pid_allocated++;
+	spin_unlock(&pidmap_lock);
+	idr_preload_end();
+	return got;
+}
+
+/* find_pid_ns() itself: the caller holds the RCU read lock, as every caller
+ * of find_pid_ns() in the kernel does. Out of line, as it is there. */
+void *kidr_find_held(struct kidr_ns *ns, int nr)
+{
+	return idr_find(&ns->idr, nr);
+}
+
+/* find_ge_pid() itself, the RCU read lock held by the caller. */
+int kidr_next_held(struct kidr_ns *ns, int nr, void **entry)
+{
+	void *p = idr_get_next(&ns->idr, &nr);
+
+	if (!p)
+		return -1;
+	*entry = p;
+	return nr;
+}
+
+void kidr_rcu_read_lock(void) { rcu_read_lock(); }
+void kidr_rcu_read_unlock(void) { rcu_read_unlock(); }
+
 /* find_pid_ns() under rcu_read_lock(), as find_get_pid() calls it. */
 void *kidr_find(struct kidr_ns *ns, int nr)
 {

@@ -27,10 +27,13 @@ use std::sync::atomic::{AtomicUsize, Ordering::Relaxed};
 
 pub(crate) use crate::host::atomic::{AtomicI32, AtomicPtr, Ordering};
 
-/// Words in one pidmap page (the kernel's has `PAGE_SIZE / 8`).
-pub(crate) const PAGE_WORDS: usize = 2;
-/// Largest pid_max, and one past the largest number: four pages of 128.
-pub(crate) const PID_MAX_LIMIT: i32 = 512;
+/// Words in one pidmap page: two under `loom`, so that a model crosses
+/// pages in a few numbers; on `std` (a host benchmark) the kernel's
+/// `PAGE_SIZE / 8`.
+pub(crate) const PAGE_WORDS: usize = if cfg!(loom) { 2 } else { 4096 / 8 };
+/// Largest pid_max, and one past the largest number: four pages of 128
+/// under `loom`; the kernel's `PID_MAX_LIMIT` (4M on 64-bit) on `std`.
+pub(crate) const PID_MAX_LIMIT: i32 = if cfg!(loom) { 512 } else { 4 * 1024 * 1024 };
 /// Numbers below this are skipped once allocation has wrapped (the kernel's
 /// value).
 pub(crate) const RESERVED_PIDS: i32 = 300;
@@ -97,8 +100,9 @@ pub(crate) fn lock() -> PidmapGuard {
 }
 
 /// A page as allocated here: the words first, so that a pointer to the page
-/// is a pointer to its words.
+/// is a pointer to its words; page-aligned on `std`, as the kernel's are.
 #[repr(C)]
+#[cfg_attr(not(loom), repr(align(4096)))]
 struct Page {
     /// The words, zeroed.
     words: PageWords,
