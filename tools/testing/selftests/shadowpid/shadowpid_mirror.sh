@@ -5,7 +5,8 @@
 # fork's number is compared with the one the 2.6.24 allocator would have
 # handed out. KTAP out, one test per case. The storm's size comes from
 # $SHADOWPID_MIRROR_SCALE (1) and $SHADOWPID_MIRROR_CHURN (namespaces made
-# and destroyed: 1,000; make check-debug: 300). The CLI's commands that
+# and destroyed: 1,000; make check-debug: 80) and $SHADOWPID_MIRROR_FORKS
+# (stress-ng forks per CPU: 1,000; make check-debug: 500). The CLI's commands that
 # attach it, interrupted (SIGTERM, SIGINT), leave it detached and say so.
 . "$(dirname "$0")/lib.sh"
 require_ready
@@ -228,7 +229,7 @@ if [ -e $fi/failslab ] && [ -e $fi/fail_page_alloc ]; then
 	# Every phase of the workload, each shorter than the storm's: a fault
 	# needs an allocation, not a long run (the whole workload took 354 s of
 	# the debug kernel's run in CI; the storm case ran it already).
-	SHADOWPID_MIRROR_CHURN=100 SHADOWPID_MIRROR_FORKS=250 \
+	SHADOWPID_MIRROR_CHURN=50 SHADOWPID_MIRROR_FORKS=250 \
 		mirrored faults "$here/mirror_workload.sh" 1
 	rc=$?
 	for f in failslab fail_page_alloc; do

@@ -77,15 +77,19 @@ impl Rng {
 }
 
 /// Runs `reps` repetitions of every closure (each returns one measurement),
-/// after one warm-up each, the order rotated by one every repetition.
+/// after one warm-up each, in a fresh random order every repetition (so
+/// that no closure always follows the same one: what one leaves behind in
+/// the caches and the allocators falls on each in turn).
 fn paired<const N: usize>(reps: usize, mut f: [&mut dyn FnMut() -> f64; N]) -> [Vec<f64>; N] {
     for g in f.iter_mut() {
         g();
     }
+    let mut rng = Rng(0x0bad_cafe ^ reps as u64);
     let mut out: [Vec<f64>; N] = core::array::from_fn(|_| Vec::with_capacity(reps));
-    for r in 0..reps {
-        for k in 0..N {
-            let i = (r + k) % N;
+    let mut order: [usize; N] = core::array::from_fn(|i| i);
+    for _ in 0..reps {
+        rng.shuffle(&mut order);
+        for &i in &order {
             out[i].push(f[i]());
         }
     }
@@ -214,6 +218,10 @@ pub(crate) fn pairs(t: &Thread, plan: &Plan, rows: &mut Vec<Row>) {
         );
         let node_allocs =
             (kernel::nodes_total() - nodes_before) as f64 / ((plan.reps + 1) * n) as f64;
+        let slab: Vec<f64> = (0..plan.reps)
+            .map(|_| kernel::slab_pair_ns(t, n as i32))
+            .collect();
+        let slab = stats::mean(&slab);
         let state = format!("cursor region {label}");
         let drain = stats::mean(&drains[1..]);
         for (what, s) in [
@@ -250,6 +258,10 @@ pub(crate) fn pairs(t: &Thread, plan: &Plan, rows: &mut Vec<Row>) {
                             hi: node_allocs,
                         },
                     ),
+                    (
+                        "kernel: the harness slab's node alloc+free, ns (in the kernel column; SLUB's is not this)".into(),
+                        slab,
+                    ),
                 ],
             });
         }
@@ -283,6 +295,7 @@ pub(crate) fn threads(t: &Thread, plan: &Plan, rows: &mut Vec<Row>) {
                                 let kt = kernel_side.then(Thread::enter);
                                 let obj = Object::default();
                                 gate.wait();
+                                let start = Instant::now();
                                 for _ in 0..n {
                                     if let Some(kt) = &kt {
                                         let nr = b.kernel.alloc(kt, &obj);
@@ -294,14 +307,23 @@ pub(crate) fn threads(t: &Thread, plan: &Plan, rows: &mut Vec<Row>) {
                                         b.shadow.remove(nr);
                                     }
                                 }
-                                Instant::now()
+                                (start, Instant::now())
                             })
                         })
                         .collect();
                     gate.wait();
-                    let t0 = Instant::now();
-                    let end = hs.into_iter().map(|h| h.join().unwrap()).max().unwrap();
-                    per(end - t0, n * threads)
+                    // From the first thread's start to the last one's end,
+                    // each read by the thread itself.
+                    let spans: Vec<_> = hs.into_iter().map(|h| h.join().unwrap()).collect();
+                    let start = spans.iter().map(|s| s.0).min().unwrap();
+                    let end = spans.iter().map(|s| s.1).max().unwrap();
+                    let ns = per(end - start, n * threads);
+                    if kernel_side {
+                        // The node frees those pairs queued, before the next
+                        // repetition (untimed, as in figure 1).
+                        t.rcu_barrier();
+                    }
+                    ns
                 })
             };
             let [s, k] = paired(plan.reps, [&mut || run(false), &mut || run(true)]);
@@ -367,9 +389,16 @@ pub(crate) fn lookups(t: &Thread, plan: &Plan, rows: &mut Vec<Row>) {
             b.take(t, nr);
         }
         let mut rng = Rng(0x1234_5678);
+        // The whole set shuffled, then as many as a batch takes (the set
+        // again, shuffled anew, when it is smaller): every key of a large
+        // state is as likely as any other.
         let keys = |set: &[i32], rng: &mut Rng| {
-            let mut k: Vec<i32> = set.iter().copied().cycle().take(plan.lookups).collect();
-            rng.shuffle(&mut k);
+            let mut k = Vec::with_capacity(plan.lookups);
+            while k.len() < plan.lookups {
+                let mut round = set.to_vec();
+                rng.shuffle(&mut round);
+                k.extend(round.into_iter().take(plan.lookups - k.len()));
+            }
             k
         };
         let hits = keys(&live, &mut rng);
@@ -386,7 +415,21 @@ pub(crate) fn lookups(t: &Thread, plan: &Plan, rows: &mut Vec<Row>) {
             };
             let (buckets, _) = shadow::table_size();
             let state = format!("{label}, shadow hash {hash} ({buckets} buckets)");
-            for (kind, keys) in [("hits", hits), ("misses", misses)] {
+            // Figure 3 looks up; figure 10 also reads the pid found, as
+            // every caller of find_pid_ns() does (the shadow's lookup has
+            // read it already: its key is in it).
+            for (fig, kind, keys, read) in [
+                ("3", "hits", hits, false),
+                ("3", "misses", misses, false),
+                ("10", "hits", hits, true),
+            ] {
+                let want: usize = if kind == "misses" {
+                    0
+                } else if read {
+                    keys.iter().map(|&nr| nr as usize).sum()
+                } else {
+                    keys.len()
+                };
                 let [s, k, e] = paired(
                     plan.reps,
                     [
@@ -395,20 +438,31 @@ pub(crate) fn lookups(t: &Thread, plan: &Plan, rows: &mut Vec<Row>) {
                             let t0 = Instant::now();
                             let mut found = 0usize;
                             for &nr in keys.iter() {
-                                found += b.shadow.find(&rcu, nr).is_some() as usize;
+                                found += match b.shadow.find(&rcu, nr) {
+                                    Some(e) if read => e.nr as usize,
+                                    Some(_) => 1,
+                                    None => 0,
+                                };
                             }
-                            assert_eq!(found, if kind == "hits" { keys.len() } else { 0 });
-                            per(t0.elapsed(), keys.len())
+                            let ns = per(t0.elapsed(), keys.len());
+                            assert_eq!(found, want);
+                            ns
                         },
                         &mut || {
                             let rcu = t.read_lock();
                             let t0 = Instant::now();
                             let mut found = 0usize;
                             for &nr in keys.iter() {
-                                found += b.kernel.find(&rcu, nr).is_some() as usize;
+                                found += match b.kernel.find(&rcu, nr) {
+                                    // SAFETY: a live object of `b`, under RCU.
+                                    Some(o) if read => unsafe { o.as_ref() }.nr as usize,
+                                    Some(_) => 1,
+                                    None => 0,
+                                };
                             }
-                            assert_eq!(found, if kind == "hits" { keys.len() } else { 0 });
-                            per(t0.elapsed(), keys.len())
+                            let ns = per(t0.elapsed(), keys.len());
+                            assert_eq!(found, want);
+                            ns
                         },
                         &mut || {
                             let t0 = Instant::now();
@@ -421,9 +475,14 @@ pub(crate) fn lookups(t: &Thread, plan: &Plan, rows: &mut Vec<Row>) {
                         },
                     ],
                 );
+                let what = if read {
+                    format!("find_pid_ns, {kind}, then read the pid (precomputed keys)")
+                } else {
+                    format!("find_pid_ns, {kind} (precomputed keys)")
+                };
                 rows.push(Row {
-                    fig: "3",
-                    what: format!("find_pid_ns, {kind} (precomputed keys)"),
+                    fig,
+                    what,
                     state: state.clone(),
                     unit: "ns/op",
                     threads: 1,

@@ -31,6 +31,7 @@ extern "C" {
     fn kidr_nodes_total() -> usize;
     fn kidr_tree_nodes() -> isize;
     fn kidr_has_sys_membarrier() -> i32;
+    fn kidr_slab_pair_ns(n: i32) -> f64;
 }
 
 /// What the IDR maps a number to: a stand-in for `struct pid`, aligned as
@@ -192,6 +193,14 @@ pub(crate) fn nodes_total() -> usize {
 pub(crate) fn tree_nodes(_thread: &Thread) -> usize {
     // SAFETY: the thread is registered (it waits for callbacks).
     unsafe { kidr_tree_nodes() }.max(0) as usize
+}
+
+/// What the harness's slab takes for one node's allocation and free, ns
+/// (over `n` pairs).
+pub(crate) fn slab_pair_ns(_thread: &Thread, n: i32) -> f64 {
+    // SAFETY: the harness is initialised (`_thread`); the node is freed at
+    // once.
+    unsafe { kidr_slab_pair_ns(n) }
 }
 
 /// Whether liburcu's readers are a compiler barrier (`sys_membarrier`)

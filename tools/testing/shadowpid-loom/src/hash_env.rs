@@ -346,9 +346,11 @@ pub(crate) fn resize_lock() -> ResizeGuard {
 /// is still to come. That is RCU's guarantee, and all a model may rely on;
 /// `loom` (which treats `SeqCst` as acquire-release) needs no fence for it.
 pub(crate) mod rcu {
+    #[cfg(loom)]
+    use crate::host::host_static;
     use crate::host::{
         atomic::{AtomicUsize, Ordering},
-        host_static, yield_now,
+        yield_now,
     };
     use core::marker::PhantomData;
 
@@ -356,10 +358,14 @@ pub(crate) mod rcu {
     /// benchmark's threads on `std`.
     const SLOTS: usize = if cfg!(loom) { 2 } else { 64 };
 
+    #[cfg(loom)]
     host_static! {
         /// The readers' slots of this execution.
         static READERS: [AtomicUsize; SLOTS] = core::array::from_fn(|_| AtomicUsize::new(0));
     }
+    /// The readers' slots of this process.
+    #[cfg(not(loom))]
+    static READERS: [AtomicUsize; SLOTS] = [const { AtomicUsize::new(0) }; SLOTS];
 
     /// An RCU read-side critical section, open while this lives.
     ///
