@@ -6,7 +6,8 @@
 # handed out. KTAP out, one test per case. The storm's size comes from
 # $SHADOWPID_MIRROR_SCALE (1) and $SHADOWPID_MIRROR_CHURN (namespaces made
 # and destroyed: 1,000; make check-debug: 80) and $SHADOWPID_MIRROR_FORKS
-# (stress-ng forks per CPU: 1,000; make check-debug: 500). The CLI's commands that
+# (stress-ng forks per CPU: 1,000; make check-debug: 500, in at most
+# $SHADOWPID_MIRROR_STORM_SECONDS: 120; make check-debug: 60). The CLI's commands that
 # attach it, interrupted (SIGTERM, SIGINT), leave it detached and say so.
 . "$(dirname "$0")/lib.sh"
 require_ready
@@ -228,8 +229,9 @@ if [ -e $fi/failslab ] && [ -e $fi/fail_page_alloc ]; then
 	echo 0 >$fi/fail_page_alloc/min-order
 	# Every phase of the workload, each shorter than the storm's: a fault
 	# needs an allocation, not a long run (the whole workload took 354 s of
-	# the debug kernel's run in CI; the storm case ran it already).
-	SHADOWPID_MIRROR_CHURN=50 SHADOWPID_MIRROR_FORKS=250 \
+	# the debug kernel's run in CI, 126 s of it stress-ng reaching its
+	# time; the storm case ran it already).
+	SHADOWPID_MIRROR_CHURN=50 SHADOWPID_MIRROR_FORKS=250 SHADOWPID_MIRROR_STORM_SECONDS=30 \
 		mirrored faults "$here/mirror_workload.sh" 1
 	rc=$?
 	for f in failslab fail_page_alloc; do
