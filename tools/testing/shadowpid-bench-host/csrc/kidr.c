@@ -4,8 +4,8 @@
  * lib/idr.c + lib/radix-tree.c built for userspace with the radix-tree
  * harness shims (tools/testing/shared, tools/include) and liburcu (memb).
  *
- * One struct idr per namespace; one global pidmap_lock (a pthread mutex in
- * the shim) like kernel/pid.c; allocation exactly as alloc_pid() does for
+ * One struct idr per namespace; one global pidmap_lock (a spinlock, below)
+ * like kernel/pid.c; allocation exactly as alloc_pid() does for
  * one level: idr_preload(GFP_KERNEL); lock; idr_alloc_cyclic(NULL, pid_min,
  * pid_max, GFP_ATOMIC) with pid_min 1 until the cursor passes RESERVED_PIDS;
  * -ENOSPC -> -EAGAIN; one retry after a fresh preload on -ENOMEM;
@@ -33,7 +33,31 @@ struct kidr_ns {
 	int pid_allocated;
 };
 
-static DEFINE_SPINLOCK(pidmap_lock);
+/*
+ * pidmap_lock: a test-and-set spinlock, the same as the shadow column's
+ * (tools/testing/shadowpid-loom/src/host.rs, SpinLock): the kernel's is a
+ * spinlock (qspinlock: one cmpxchg when free), the harness's spin_lock() a
+ * pthread mutex that sleeps when contended.
+ */
+static int pidmap_lock_word;
+
+static inline void pidmap_lock(void)
+{
+	for (;;) {
+		int unlocked = 0;
+
+		if (__atomic_compare_exchange_n(&pidmap_lock_word, &unlocked, 1, true,
+						__ATOMIC_ACQUIRE, __ATOMIC_RELAXED))
+			return;
+		while (__atomic_load_n(&pidmap_lock_word, __ATOMIC_RELAXED))
+			__builtin_ia32_pause();
+	}
+}
+
+static inline void pidmap_unlock(void)
+{
+	__atomic_store_n(&pidmap_lock_word, 0, __ATOMIC_RELEASE);
+}
 static pthread_once_t kidr_once = PTHREAD_ONCE_INIT;
 
 static void kidr_init_once(void)
@@ -102,7 +126,7 @@ int kidr_alloc(struct kidr_ns *ns, void *ptr)
 	int nr;
 
 	idr_preload(GFP_KERNEL);
-	spin_lock(&pidmap_lock);
+	pidmap_lock();
 	for (;;) {
 		int pid_min = 1;
 
@@ -113,11 +137,11 @@ int kidr_alloc(struct kidr_ns *ns, void *ptr)
 		if (nr == -ENOSPC)
 			nr = -EAGAIN;
 		if (nr == -ENOMEM && !retried_preload) {
-			spin_unlock(&pidmap_lock);
+			pidmap_unlock();
 			idr_preload_end();
 			retried_preload = true;
 			idr_preload(GFP_KERNEL);
-			spin_lock(&pidmap_lock);
+			pidmap_lock();
 			continue;
 		}
 		break;
@@ -126,7 +150,7 @@ int kidr_alloc(struct kidr_ns *ns, void *ptr)
 		idr_replace(&ns->idr, ptr, nr);	/* make it visible */
 		ns->pid_allocated++;
 	}
-	spin_unlock(&pidmap_lock);
+	pidmap_unlock();
 	idr_preload_end();
 	return nr;
 }
@@ -138,13 +162,13 @@ int kidr_alloc_exact(struct kidr_ns *ns, int nr, void *ptr)
 	int got;
 
 	idr_preload(GFP_KERNEL);
-	spin_lock(&pidmap_lock);
+	pidmap_lock();
 	got = idr_alloc(&ns->idr, ptr, nr, nr + 1, GFP_ATOMIC);
 	if (got == -ENOSPC)
 		got = -EEXIST;
 	if (got >= 0)
 		ns->pid_allocated++;
-	spin_unlock(&pidmap_lock);
+	pidmap_unlock();
 	idr_preload_end();
 	return got;
 }
@@ -198,14 +222,13 @@ int kidr_next(struct kidr_ns *ns, int nr, void **entry)
 /* free_pid()'s idr part. */
 void *kidr_remove(struct kidr_ns *ns, int nr)
 {
-	unsigned long flags = 0;
 	void *p;
 
-	spin_lock_irqsave(&pidmap_lock, flags);
+	pidmap_lock();
 	p = idr_remove(&ns->idr, nr);
 	if (p)
 		ns->pid_allocated--;
-	spin_unlock_irqrestore(&pidmap_lock, flags);
+	pidmap_unlock();
 	return p;
 }
 

@@ -108,3 +108,46 @@ impl Liveness {
         self.freed.store(true, std::sync::atomic::Ordering::Relaxed);
     }
 }
+
+/// A test-and-set spinlock on `std` (`loom` models take a `Mutex`): the
+/// kernel's `pidmap_lock` is a spinlock, and a host benchmark must not time
+/// a sleeping mutex in its place. The kernel's qspinlock takes an
+/// uncontended lock with one compare-and-exchange, as this does.
+#[cfg(not(loom))]
+#[derive(Debug)]
+pub(crate) struct SpinLock(std::sync::atomic::AtomicBool);
+
+#[cfg(not(loom))]
+impl SpinLock {
+    /// An unlocked lock.
+    pub(crate) const fn new() -> Self {
+        Self(std::sync::atomic::AtomicBool::new(false))
+    }
+
+    /// Spins until the lock is taken.
+    pub(crate) fn lock(&self) -> SpinGuard<'_> {
+        use std::sync::atomic::Ordering::{Acquire, Relaxed};
+        while self
+            .0
+            .compare_exchange_weak(false, true, Acquire, Relaxed)
+            .is_err()
+        {
+            while self.0.load(Relaxed) {
+                core::hint::spin_loop();
+            }
+        }
+        SpinGuard(self)
+    }
+}
+
+/// Proof that a [`SpinLock`] is held; releases it on drop.
+#[cfg(not(loom))]
+#[derive(Debug)]
+pub(crate) struct SpinGuard<'a>(&'a SpinLock);
+
+#[cfg(not(loom))]
+impl Drop for SpinGuard<'_> {
+    fn drop(&mut self) {
+        self.0 .0.store(false, std::sync::atomic::Ordering::Release);
+    }
+}

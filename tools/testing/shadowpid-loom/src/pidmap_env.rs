@@ -21,7 +21,9 @@
 //! clear) a load then a store: bugs the models must catch (`scripts/loom`
 //! checks that they do).
 
-use crate::host::{self, host_static, Mutex, MutexGuard};
+use crate::host::{self, host_static};
+#[cfg(loom)]
+use crate::host::{Mutex, MutexGuard};
 use core::ptr::NonNull;
 use std::sync::atomic::{AtomicUsize, Ordering::Relaxed};
 
@@ -67,8 +69,14 @@ struct PageCount {
     freed: AtomicUsize,
 }
 
+/// `pidmap_lock` on `std`: a spinlock, as the kernel's is (and as the host
+/// benchmark's kernel column takes it: csrc/kidr.c).
+#[cfg(not(loom))]
+static PIDMAP_LOCK: host::SpinLock = host::SpinLock::new();
+
 host_static! {
     /// `pidmap_lock`, one per execution.
+    #[cfg(loom)]
     static PIDMAP_LOCK: Mutex<()> = Mutex::new(());
     /// The page counts of this execution. Plain (not `loom`) atomics: they
     /// are bookkeeping for the models, not part of what is checked, and
@@ -90,9 +98,20 @@ pub(crate) fn pages_freed() -> usize {
 }
 
 /// Holding this proves `pidmap_lock` is held.
+#[cfg(loom)]
 pub(crate) type PidmapGuard = MutexGuard<'static, ()>;
+/// Holding this proves `pidmap_lock` is held.
+#[cfg(not(loom))]
+pub(crate) type PidmapGuard = host::SpinGuard<'static>;
 
 /// Takes `pidmap_lock`.
+#[cfg(not(loom))]
+pub(crate) fn lock() -> PidmapGuard {
+    PIDMAP_LOCK.lock()
+}
+
+/// Takes `pidmap_lock`.
+#[cfg(loom)]
 pub(crate) fn lock() -> PidmapGuard {
     PIDMAP_LOCK
         .lock()
