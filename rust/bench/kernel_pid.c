@@ -8,8 +8,10 @@
 #include <linux/pid.h>
 #include <linux/pid_namespace.h>
 #include <linux/rcupdate.h>
+#include <linux/rhashtable.h>
 #include <linux/sched.h>
 #include <linux/slab.h>
+#include <linux/workqueue.h>
 
 #include "../wrappers/symbol.h"
 #include "idr_nodes.h"
@@ -75,6 +77,11 @@ int shadowpid_kernel_ns_cursor(const struct pid_namespace *ns)
 	return idr_get_cursor(&ns->idr);
 }
 
+void shadowpid_kernel_ns_set_cursor(struct pid_namespace *ns, int cursor)
+{
+	idr_set_cursor(&ns->idr, cursor);
+}
+
 struct pid *shadowpid_kernel_alloc_pid(struct pid_namespace *ns)
 {
 	typeof(&alloc_pid) fn = READ_ONCE(kernel_alloc_pid);
@@ -109,6 +116,11 @@ int shadowpid_kernel_find(struct pid_namespace *ns, int nr, int read)
 	return ret;
 }
 
+int shadowpid_kernel_nop(struct pid_namespace *ns, int nr, int read)
+{
+	return nr;
+}
+
 int shadowpid_kernel_find_ge(struct pid_namespace *ns, int nr)
 {
 	struct pid *pid;
@@ -135,4 +147,34 @@ __u64 shadowpid_kernel_idr_bytes(struct pid_namespace *ns)
 	nodes = shadowpid_idr_nodes(&ns->idr);
 	rcu_read_unlock();
 	return (__u64)nodes * sizeof(struct xa_node);
+}
+
+/* kallsyms_lookup_name(), not exported: found by name as alloc_pid() is. */
+static unsigned long (*kernel_lookup_name)(const char *name);
+
+__u64 shadowpid_kernel_pidfs_bytes(void)
+{
+	unsigned long (*lookup)(const char *name) = READ_ONCE(kernel_lookup_name);
+	unsigned long start, end;
+	struct bucket_table *tbl;
+	struct rhashtable *ht;
+	__u64 bytes;
+
+	if (!lookup) {
+		if (shadowpid_symbol_range("kallsyms_lookup_name", &start, &end))
+			return 0;
+		lookup = (typeof(lookup))start;
+		WRITE_ONCE(kernel_lookup_name, lookup);
+	}
+	ht = (struct rhashtable *)lookup("pidfs_ino_ht");
+	if (!ht)
+		return 0;
+	/* Growth runs in a worker the insertions queued: count the table they
+	 * asked for, not one caught before it. */
+	flush_work(&ht->run_work);
+	rcu_read_lock();
+	tbl = rcu_dereference(ht->tbl);
+	bytes = struct_size(tbl, buckets, tbl->size);
+	rcu_read_unlock();
+	return bytes;
 }

@@ -39,6 +39,10 @@ struct pid_namespace *shadowpid_kernel_ns_at(struct pid_namespace *ns, unsigned 
 int shadowpid_kernel_ns_pid_max(const struct pid_namespace *ns);
 int shadowpid_kernel_ns_cursor(const struct pid_namespace *ns);
 
+/* Sets where its next cyclic search starts, as the ns_last_pid sysctl does
+ * (idr_set_cursor(), without pidmap_lock, as that sysctl does). */
+void shadowpid_kernel_ns_set_cursor(struct pid_namespace *ns, int cursor);
+
 /* alloc_pid(@ns, NULL, 0): a pid, or an ERR_PTR (-ENOENT if not resolved). */
 struct pid *shadowpid_kernel_alloc_pid(struct pid_namespace *ns);
 /* free_pid(@pid): its numbers go back at once, the object after a grace period. */
@@ -52,6 +56,9 @@ int shadowpid_kernel_pid_nr(struct pid *pid, struct pid_namespace *ns);
  * none.
  */
 int shadowpid_kernel_find(struct pid_namespace *ns, int nr, int read);
+/* Nothing, out of line: the lookups' baseline, behind the same call
+ * boundary as shadowpid_kernel_find(); returns @nr. */
+int shadowpid_kernel_nop(struct pid_namespace *ns, int nr, int read);
 /* find_ge_pid(@nr, @ns) under rcu_read_lock(): the pid's number in @ns
  * (pid_nr_ns()), or -1. */
 int shadowpid_kernel_find_ge(struct pid_namespace *ns, int nr);
@@ -61,5 +68,13 @@ __u64 shadowpid_kernel_pid_bytes(const struct pid *pid);
 /* Bytes of the radix-tree nodes of @ns's IDR (read under RCU: exact when
  * nothing else allocates in @ns, as in the benchmark's own namespace). */
 __u64 shadowpid_kernel_idr_bytes(struct pid_namespace *ns);
+
+/*
+ * Bytes of pidfs's table of every pid on the machine (the bucket array of
+ * its rhashtable, pidfs_ino_ht, found with kallsyms_lookup_name(), itself
+ * found by name), after any resize its insertions queued; 0 if it cannot be
+ * read. Only after shadowpid_kernel_resolve() succeeded (not under IBT).
+ */
+__u64 shadowpid_kernel_pidfs_bytes(void);
 
 #endif /* SHADOWPID_BENCH_KERNEL_PID_H */

@@ -6,11 +6,13 @@
 //!
 //! Every figure builds its state on every column outside the timed region:
 //! the numbers the caller's real namespaces hold, level by level, then the
-//! figure's live pids (`enum shadowpid_bench_layout`). It then alternates
-//! repetitions (shadow, rebuild, kernel, shadow, ...) so that a drift of the
-//! machine falls on all. A repetition times `iterations` operations with
-//! `ktime_get()` and reports picoseconds per operation. Frees deferred by
-//! RCU are let through (`rcu_barrier()`) between repetitions, untimed. Only
+//! figure's live pids (`enum shadowpid_bench_layout`). It then runs the
+//! repetitions, every column once per repetition in a fresh random order,
+//! so that a drift of the machine, and what one column leaves behind in the
+//! caches, the slabs and RCU, falls on each in turn. A repetition times
+//! `iterations` operations with `ktime_get()` and reports picoseconds per
+//! operation; the `rcu_barrier()` after it, which lets through the frees it
+//! queued behind a grace period, is timed and reported on its own. Only
 //! one benchmark runs at a time (EBUSY otherwise), and a signal ends one
 //! between steps (EINTR) after it has torn its state down.
 
@@ -222,6 +224,7 @@ fn has_kernel_column(figure: u32) -> bool {
         uapi::SHADOWPID_BENCH_FULL
             | uapi::SHADOWPID_BENCH_LOOKUP
             | uapi::SHADOWPID_BENCH_LOOKUP_READ
+            | uapi::SHADOWPID_BENCH_LOOKUP_MISS
             | uapi::SHADOWPID_BENCH_WALK
             | uapi::SHADOWPID_BENCH_CONTENTION
             | uapi::SHADOWPID_BENCH_MEMORY
@@ -235,13 +238,15 @@ impl<'k> State<'k> {
     /// and pid_max (as numbers without pids: the pids are the kernel's), and
     /// the kernel column runs in the caller's namespace if `real` allows it;
     /// without, pid_max is `pid_max`. Then `live` pids are added at the leaf
-    /// of every column, laid out by `layout`.
+    /// of every column, laid out by `layout` (POPULATED: the leaf's numbers
+    /// taken at `occupancy`, see [`Self::populate`]).
     fn new(
         depth: u32,
         real: Option<&'k Caller>,
         pid_max: i32,
         live: u32,
         layout: u32,
+        occupancy: u32,
     ) -> Result<Self> {
         let column = real.and_then(|c| c.column.then_some(&c.ns));
         let real = real.map(|c| &c.ns);
@@ -258,24 +263,36 @@ impl<'k> State<'k> {
             uapi::SHADOWPID_BENCH_SCATTERED => (2, 2 * live),
             _ => (1, live),
         };
+        // The most numbers the figure holds at once at every level.
+        let added = match layout {
+            uapi::SHADOWPID_BENCH_POPULATED => {
+                let region = (max_at(depth - 1) - RESERVED_PIDS).max(0) as u64;
+                region * u64::from(occupancy) / 1_000_000 + 1
+            }
+            _ => u64::from(total),
+        };
         if let Some(r) = real {
             for level in 0..depth {
                 interrupted()?;
                 let ns = r.at(level);
                 let held = st.copy_level(ns, level as usize)?;
                 // The kernel column takes real numbers at every level, the
-                // initial namespace's included: never so many that the
-                // machine's own forks would run out (ENOSPC instead).
+                // initial namespace's included: never so many there that
+                // the machine's own forks would run out (ENOSPC instead).
+                // The nested levels are the caller's own.
                 let room = (ns.pid_max() as u64).saturating_sub(held);
-                if column.is_some()
-                    && u64::from(total) + u64::from(RESERVED_PIDS as u32) + 1024 > room
+                if level == 0
+                    && column.is_some()
+                    && added + u64::from(RESERVED_PIDS as u32) + 1024 > room
                 {
                     return Err(ENOSPC);
                 }
             }
         }
-        if layout == uapi::SHADOWPID_BENCH_SWEPT {
-            st.sweep()?;
+        match layout {
+            uapi::SHADOWPID_BENCH_SWEPT => st.sweep()?,
+            uapi::SHADOWPID_BENCH_POPULATED => st.populate(occupancy)?,
+            _ => {}
         }
         for i in 0..total {
             if i % 65536 == 0 {
@@ -329,6 +346,62 @@ impl<'k> State<'k> {
         Ok(held)
     }
 
+    /// Every column's leaf numbers from RESERVED_PIDS to its pid_max taken at
+    /// `occupancy` parts per million ([`occupied`]: the same numbers in
+    /// every column), by one cyclic pass from RESERVED_PIDS that keeps the
+    /// numbers to be taken and gives the others back at once (so that the
+    /// real namespace never holds more than the state), then every cursor
+    /// back at RESERVED_PIDS. Numbers held already (the machine's own, the
+    /// inits) stay held.
+    fn populate(&mut self, occupancy: u32) -> Result {
+        let first = RESERVED_PIDS;
+        self.shadow
+            .leaf()
+            .last_pid
+            .store(first - 1, Ordering::Relaxed);
+        let shadow = &mut self.shadow;
+        let leaf = shadow.leaf().clone();
+        fill(first, || {
+            let pid = shadow.alloc_pid()?;
+            let nr = pid.nr_ns(&leaf);
+            if occupied(nr, occupancy) {
+                shadow.pids.push(pid, GFP_KERNEL)?;
+                Ok((nr, true))
+            } else {
+                pid::free_pid(&pid)?;
+                Ok((nr, false))
+            }
+        })?;
+        leaf.last_pid.store(first - 1, Ordering::Relaxed);
+        let native = &mut self.native;
+        native.leaf().set_cursor(first);
+        fill(first, || {
+            let pid = native.leaf().alloc_pid()?;
+            let nr = pid.nr();
+            let keep = occupied(nr, occupancy);
+            if keep {
+                native.pids.push(pid, GFP_KERNEL)?;
+            }
+            Ok((nr, keep))
+        })?;
+        native.leaf().set_cursor(first);
+        if let Some(k) = self.running.as_mut() {
+            k.leaf.set_cursor(first);
+            let leaf = k.leaf;
+            fill(first, || {
+                let pid = leaf.alloc_pid()?;
+                let nr = pid.nr();
+                let keep = occupied(nr, occupancy);
+                if keep {
+                    k.pids.push(pid, GFP_KERNEL)?;
+                }
+                Ok((nr, keep))
+            })?;
+            k.leaf.set_cursor(first);
+        }
+        Ok(())
+    }
+
     /// Every column's leaf cursor goes once all the way round its pid_max
     /// (each number taken and given back, from the cursor up to pid_max,
     /// then from the wrap back to where it started): what stays is what a
@@ -346,6 +419,24 @@ impl<'k> State<'k> {
             full_circle(|| Ok(k.leaf.alloc_pid()?.nr()))?;
         }
         Ok(())
+    }
+}
+
+/// Allocates with `take` (which returns the number it got, having kept it
+/// or given it back) from a cursor at `first` until the cursor wraps: a
+/// number at or below the last one means the pass went round (it is one
+/// the pass gave back, so `take` gave it back again).
+fn fill(first: i32, mut take: impl FnMut() -> Result<(i32, bool)>) -> Result {
+    let mut last = first - 1;
+    loop {
+        let (nr, _) = take()?;
+        if nr <= last {
+            return Ok(());
+        }
+        last = nr;
+        if nr % 4096 == 0 {
+            interrupted()?;
+        }
     }
 }
 
@@ -370,28 +461,52 @@ fn full_circle(mut pair: impl FnMut() -> Result<i32>) -> Result {
 /// One column's timed repetition: ps per operation.
 type Rep<'a> = &'a mut dyn FnMut() -> Result<u64>;
 
-/// Runs `reps` repetitions of each column, alternating, and fills
-/// `out.shadow_ps`, `out.rebuild_ps` and (if it runs) `out.kernel_ps`.
-fn alternate(
+/// Runs `reps` repetitions of each column, in a fresh random order each
+/// time, and fills `out.shadow_ps`, `out.rebuild_ps` and (if it runs)
+/// `out.kernel_ps`, with the `rcu_barrier()` after each column's repetition
+/// timed into the `*_drain_ps` beside them (per one of `ops` operations).
+/// `baseline`, if given, is timed as a fourth column into
+/// `out.baseline_ps`.
+fn alternate<'a>(
     out: &mut uapi::shadowpid_bench,
-    shadow: Rep<'_>,
-    native: Rep<'_>,
-    mut running: Option<Rep<'_>>,
+    ops: u64,
+    shadow: Rep<'a>,
+    native: Rep<'a>,
+    running: Option<Rep<'a>>,
+    baseline: Option<Rep<'a>>,
 ) -> Result {
+    let kernel_runs = running.is_some();
+    let mut columns: [Option<Rep<'a>>; 4] = [Some(shadow), Some(native), running, baseline];
+    let mut order = [0usize, 1, 2, 3];
+    let mut seq = Sequence(0x0bad_cafe ^ u64::from(out.figure));
     for r in 0..out.reps as usize {
         interrupted()?;
-        out.shadow_ps[r] = shadow()?;
-        kernel::sync::rcu::rcu_barrier();
-        out.rebuild_ps[r] = native()?;
-        kernel::sync::rcu::rcu_barrier();
-        if let Some(k) = running.as_mut() {
-            out.kernel_ps[r] = k()?;
+        for i in (1..order.len()).rev() {
+            order.swap(i, (seq.next() % (i as u64 + 1)) as usize);
+        }
+        for &c in &order {
+            let Some(rep) = columns[c].as_mut() else {
+                continue;
+            };
+            let ps = rep()?;
+            let t = now();
             kernel::sync::rcu::rcu_barrier();
+            let drain = ps_per_op(now() - t, ops);
+            let (ps_out, drain_out) = match c {
+                0 => (&mut out.shadow_ps, Some(&mut out.shadow_drain_ps)),
+                1 => (&mut out.rebuild_ps, Some(&mut out.rebuild_drain_ps)),
+                2 => (&mut out.kernel_ps, Some(&mut out.kernel_drain_ps)),
+                _ => (&mut out.baseline_ps, None),
+            };
+            ps_out[r] = ps;
+            if let Some(d) = drain_out {
+                d[r] = drain;
+            }
         }
     }
     out.columns = uapi::SHADOWPID_BENCH_SHADOW
         | uapi::SHADOWPID_BENCH_REBUILD
-        | if running.is_some() {
+        | if kernel_runs {
             uapi::SHADOWPID_BENCH_KERNEL
         } else {
             0
@@ -404,6 +519,7 @@ fn number_pairs(out: &mut uapi::shadowpid_bench, shadow: &Shadow, native: &Nativ
     let n = out.iterations;
     alternate(
         out,
+        n.into(),
         &mut || {
             let ns = shadow.leaf();
             let t = now();
@@ -423,6 +539,7 @@ fn number_pairs(out: &mut uapi::shadowpid_bench, shadow: &Shadow, native: &Nativ
             Ok(ps_per_op(now() - t, n.into()))
         },
         None,
+        None,
     )
 }
 
@@ -435,6 +552,7 @@ fn numbers(out: &mut uapi::shadowpid_bench, real: Option<&Caller>) -> Result {
         crate::namespace::PID_MAX_DEFAULT,
         out.live,
         out.layout,
+        out.occupancy,
     )?;
     number_pairs(out, &st.shadow, &st.native)
 }
@@ -448,6 +566,7 @@ fn full(out: &mut uapi::shadowpid_bench, real: Option<&Caller>) -> Result {
         crate::namespace::PID_MAX_DEFAULT,
         out.live,
         out.layout,
+        out.occupancy,
     )?;
     let leaf = st.running.as_ref().map(|k| k.leaf);
     let mut kernel_rep = || {
@@ -461,6 +580,7 @@ fn full(out: &mut uapi::shadowpid_bench, real: Option<&Caller>) -> Result {
     };
     alternate(
         out,
+        n.into(),
         &mut || {
             let t = now();
             for _ in 0..n {
@@ -477,6 +597,7 @@ fn full(out: &mut uapi::shadowpid_bench, real: Option<&Caller>) -> Result {
             Ok(ps_per_op(now() - t, n.into()))
         },
         leaf.map(|_| &mut kernel_rep as Rep<'_>),
+        None,
     )
 }
 
@@ -501,74 +622,133 @@ fn live_numbers(st: &State<'_>, live: u32) -> Result<[KVVec<i32>; 3]> {
     Ok(out)
 }
 
-/// Figure 3: find_pid_ns, `live` pids live; with `read`, each column also
-/// reads the number of the pid it found (LOOKUP_READ).
-fn lookup(out: &mut uapi::shadowpid_bench, real: Option<&Caller>, read: bool) -> Result {
-    let (n, live) = (out.iterations, out.live);
-    let st = State::new(out.depth, real, PID_MAX_LIMIT, live, out.layout)?;
-    let [s_nrs, n_nrs, k_nrs] = live_numbers(&st, live)?;
-    let (mut seq_s, mut seq_n, mut seq_k) = (Sequence(0x5eed), Sequence(0x5eed), Sequence(0x5eed));
-    let pick = |seq: &mut Sequence, nrs: &KVVec<i32>| nrs[seq.within(0, nrs.len() as i32) as usize];
-    let leaf = st.running.as_ref().map(|k| k.leaf);
-    let mut kernel_rep = || {
-        let mut missed = 0;
-        let t = now();
-        if let Some(leaf) = leaf {
-            for _ in 0..n {
-                let nr = pick(&mut seq_k, &k_nrs);
-                match leaf.find(nr, read) {
-                    Some(got) if read => missed += u32::from(got != nr),
-                    Some(_) => {}
-                    None => missed += 1,
-                }
+/// The numbers a miss asks for, given the live ones `live` (in order):
+/// each live number's successor that is not live (the holes of a scattered
+/// layout), or, if there are none (dense), the `live.len()` numbers just
+/// past the last. `held` says whether a number is held in the column (the
+/// machine's own pids too): those are left out.
+fn absent_numbers(live: &[i32], held: impl Fn(i32) -> bool) -> Result<KVVec<i32>> {
+    let mut out = KVVec::new();
+    for w in live.windows(2) {
+        if w[1] > w[0] + 1 && !held(w[0] + 1) {
+            out.push(w[0] + 1, GFP_KERNEL)?;
+        }
+    }
+    if out.is_empty() {
+        let last = live.last().copied().unwrap_or(0);
+        for nr in (last + 1..).take(live.len()) {
+            if nr >= PID_MAX_LIMIT {
+                break;
+            }
+            if !held(nr) {
+                out.push(nr, GFP_KERNEL)?;
             }
         }
-        let elapsed = now() - t;
-        if missed != 0 {
-            return Err(EUCLEAN);
-        }
-        Ok(ps_per_op(elapsed, n.into()))
+    }
+    if out.is_empty() {
+        return Err(EUCLEAN);
+    }
+    Ok(out)
+}
+
+/// `n` lookup keys drawn from `set` before anything is timed: every member
+/// once in a shuffled order, then again in the same order, until there are
+/// `n` (the same seed in every column, so that each asks in the same
+/// pattern).
+fn keys(set: &[i32], n: u32) -> Result<KVVec<i32>> {
+    let mut order = KVVec::with_capacity(set.len(), GFP_KERNEL)?;
+    for &nr in set {
+        order.push(nr, GFP_KERNEL)?;
+    }
+    let mut seq = Sequence(0x5eed);
+    for i in (1..order.len()).rev() {
+        order.swap(i, (seq.next() % (i as u64 + 1)) as usize);
+    }
+    let mut out = KVVec::with_capacity(n as usize, GFP_KERNEL)?;
+    for &nr in order.iter().cycle().take(n as usize) {
+        out.push(nr, GFP_KERNEL)?;
+    }
+    if out.len() != n as usize {
+        return Err(EUCLEAN);
+    }
+    Ok(out)
+}
+
+/// The shadow's lookup as the benchmark calls it: out of line, with its
+/// RCU read section inside, as the other columns' C entries are.
+#[inline(never)]
+fn shadow_find(ns: &PidNamespace, nr: i32, read: bool) -> Option<i32> {
+    let guard = rcu::read_lock();
+    let pid = pid::find_pid_ns(nr, ns, &guard)?;
+    Some(if read { pid.nr_ns(ns) } else { nr })
+}
+
+/// Times `keys` lookups with `find` (which answers the number found, read
+/// from the pid or not), each expected to find its key if `hit`, to find
+/// nothing otherwise: ps per lookup, EUCLEAN if any answer was wrong.
+fn time_lookups(keys: &[i32], hit: bool, mut find: impl FnMut(i32) -> Option<i32>) -> Result<u64> {
+    let mut wrong = 0u32;
+    let t = now();
+    for &nr in keys {
+        let got = find(nr);
+        wrong += u32::from(if hit { got != Some(nr) } else { got.is_some() });
+    }
+    let elapsed = now() - t;
+    if wrong != 0 {
+        return Err(EUCLEAN);
+    }
+    Ok(ps_per_op(elapsed, keys.len() as u64))
+}
+
+/// Figures 3, 10 and 11: find_pid_ns over precomputed keys, `live` pids
+/// live: hits (with `read`, each column also reads the number of the pid it
+/// found: LOOKUP_READ) or misses (LOOKUP_MISS), beside an empty call over
+/// the same keys.
+fn lookup(out: &mut uapi::shadowpid_bench, real: Option<&Caller>, read: bool, hit: bool) -> Result {
+    let (n, live) = (out.iterations, out.live);
+    let st = State::new(out.depth, real, PID_MAX_LIMIT, live, out.layout, 0)?;
+    let [s_nrs, n_nrs, k_nrs] = live_numbers(&st, live)?;
+    let (s_ns, n_ns) = (st.shadow.leaf(), st.native.leaf());
+    let leaf = st.running.as_ref().map(|k| k.leaf);
+    let s_keys = if hit {
+        keys(&s_nrs, n)?
+    } else {
+        keys(&absent_numbers(&s_nrs, |nr| s_ns.pidmap.test(nr))?, n)?
+    };
+    let n_keys = if hit {
+        keys(&n_nrs, n)?
+    } else {
+        keys(&absent_numbers(&n_nrs, |nr| n_ns.find(nr))?, n)?
+    };
+    let k_keys = match leaf {
+        Some(_) if hit => keys(&k_nrs, n)?,
+        Some(l) => keys(
+            &absent_numbers(&k_nrs, |nr| l.find(nr, false).is_some())?,
+            n,
+        )?,
+        None => KVVec::new(),
+    };
+    let mut kernel_rep = || match leaf {
+        Some(l) => time_lookups(&k_keys, hit, |nr| {
+            l.find(nr, read).map(|got| if read { got } else { nr })
+        }),
+        None => Err(EINVAL),
     };
     alternate(
         out,
+        n.into(),
+        &mut || time_lookups(&s_keys, hit, |nr| shadow_find(s_ns, nr, read)),
         &mut || {
-            let ns = st.shadow.leaf();
-            let mut missed = 0;
-            let t = now();
-            for _ in 0..n {
-                let nr = pick(&mut seq_s, &s_nrs);
-                let guard = rcu::read_lock();
-                match pid::find_pid_ns(nr, ns, &guard) {
-                    Some(pid) if read => missed += u32::from(pid.nr_ns(ns) != nr),
-                    Some(_) => {}
-                    None => missed += 1,
-                }
-            }
-            let elapsed = now() - t;
-            if missed != 0 {
-                return Err(EUCLEAN);
-            }
-            Ok(ps_per_op(elapsed, n.into()))
-        },
-        &mut || {
-            let ns = st.native.leaf();
-            let mut missed = 0;
-            let t = now();
-            for _ in 0..n {
-                let nr = pick(&mut seq_n, &n_nrs);
-                missed += u32::from(if read {
-                    ns.find_nr(nr) != Some(nr)
+            time_lookups(&n_keys, hit, |nr| {
+                if read {
+                    n_ns.find_nr(nr)
                 } else {
-                    !ns.find(nr)
-                });
-            }
-            let elapsed = now() - t;
-            if missed != 0 {
-                return Err(EUCLEAN);
-            }
-            Ok(ps_per_op(elapsed, n.into()))
+                    n_ns.find(nr).then_some(nr)
+                }
+            })
         },
         leaf.map(|_| &mut kernel_rep as Rep<'_>),
+        Some(&mut || time_lookups(&s_keys, true, |nr| Some(running::nop(nr, read)))),
     )
 }
 
@@ -576,7 +756,7 @@ fn lookup(out: &mut uapi::shadowpid_bench, real: Option<&Caller>, read: bool) ->
 /// pid found; every column reads the number from the pid it found.
 fn walk(out: &mut uapi::shadowpid_bench, real: Option<&Caller>) -> Result {
     let (n, live) = (out.iterations, out.live);
-    let st = State::new(out.depth, real, PID_MAX_LIMIT, live, out.layout)?;
+    let st = State::new(out.depth, real, PID_MAX_LIMIT, live, out.layout, 0)?;
     // Each walk finds at least the live pids; per pid found.
     let check = |seen: u64| {
         if seen < u64::from(n) * u64::from(live) {
@@ -604,6 +784,7 @@ fn walk(out: &mut uapi::shadowpid_bench, real: Option<&Caller>) -> Result {
     };
     alternate(
         out,
+        n.into(),
         &mut || {
             let ns = st.shadow.leaf();
             let mut seen = 0u64;
@@ -639,6 +820,7 @@ fn walk(out: &mut uapi::shadowpid_bench, real: Option<&Caller>) -> Result {
             Ok(ps_per_op(elapsed, seen))
         },
         leaf.map(|_| &mut kernel_rep as Rep<'_>),
+        None,
     )
 }
 
@@ -646,7 +828,12 @@ fn walk(out: &mut uapi::shadowpid_bench, real: Option<&Caller>) -> Result {
 /// everything it allocates for them.
 fn memory(out: &mut uapi::shadowpid_bench, real: Option<&Caller>) -> Result {
     let live = u64::from(out.live);
-    let st = State::new(out.depth, real, PID_MAX_LIMIT, out.live, out.layout)?;
+    let pidfs_before = if real.is_some_and(|c| c.column) {
+        running::pidfs_bytes()
+    } else {
+        0
+    };
+    let st = State::new(out.depth, real, PID_MAX_LIMIT, out.live, out.layout, 0)?;
     let ns = st.shadow.leaf();
     let pid_bytes = st.shadow.pids.last().map_or(0, |p| p.slab_bytes());
     out.shadow_bytes = u64::from(ns.pidmap.pages()) * bindings::PAGE_SIZE as u64
@@ -656,7 +843,16 @@ fn memory(out: &mut uapi::shadowpid_bench, real: Option<&Caller>) -> Result {
     out.rebuild_bytes = st.native.leaf().idr_bytes() + live * native_pid;
     if let Some(k) = st.running.as_ref() {
         let kernel_pid = k.pids.last().map_or(0, KernelPid::bytes);
-        out.kernel_bytes = k.leaf.idr_bytes() + live * kernel_pid;
+        // The table of every pid grows in powers of two: what it grew by
+        // while the figure's pids were added is theirs.
+        out.pidfs_before = pidfs_before;
+        out.pidfs_after = running::pidfs_bytes();
+        let pidfs = if pidfs_before != 0 && out.pidfs_after != 0 {
+            out.pidfs_after.saturating_sub(pidfs_before)
+        } else {
+            0
+        };
+        out.kernel_bytes = k.leaf.idr_bytes() + live * kernel_pid + pidfs;
         out.columns |= uapi::SHADOWPID_BENCH_KERNEL;
     }
     out.columns |= uapi::SHADOWPID_BENCH_SHADOW | uapi::SHADOWPID_BENCH_REBUILD;
@@ -927,6 +1123,7 @@ fn contention(out: &mut uapi::shadowpid_bench, real: Option<&Caller>) -> Result 
         crate::namespace::PID_MAX_DEFAULT,
         out.live,
         out.layout,
+        out.occupancy,
     )?;
     let pairs = u64::from(n) * u64::from(cpus);
     let run = |side: Side<'_>| -> Result<u64> {
@@ -946,9 +1143,11 @@ fn contention(out: &mut uapi::shadowpid_bench, real: Option<&Caller>) -> Result 
     let mut kernel_rep = || leaf.map_or(Err(EINVAL), |l| run(Side::Running(l)));
     alternate(
         out,
+        pairs,
         &mut || run(Side::Shadow(st.shadow.leaf())),
         &mut || run(Side::Native(st.native.leaf())),
         leaf.map(|_| &mut kernel_rep as Rep<'_>),
+        None,
     )
 }
 
@@ -963,23 +1162,28 @@ fn validate(b: &mut uapi::shadowpid_bench) -> Result {
         uapi::SHADOWPID_BENCH_MEMORY => b.layout <= uapi::SHADOWPID_BENCH_SWEPT,
         _ => b.layout <= uapi::SHADOWPID_BENCH_SCATTERED,
     };
+    // NUMBERS, FULL and CONTENTION also run in a populated namespace: no
+    // live pids then, an occupancy instead.
+    let populated = b.layout == uapi::SHADOWPID_BENCH_POPULATED;
+    let state_ok = if populated {
+        !live && b.occupancy < 1_000_000
+    } else {
+        layout_ok && b.live <= MAX_LIVE && !occ
+    };
     let reads = match b.figure {
         uapi::SHADOWPID_BENCH_FLOOR => !(live || depth || cpus || occ || max || layout),
         uapi::SHADOWPID_BENCH_NUMBERS | uapi::SHADOWPID_BENCH_FULL => {
-            depth_ok && b.live <= MAX_LIVE && layout_ok && !(cpus || occ || max)
+            depth_ok && state_ok && !(cpus || max)
         }
         uapi::SHADOWPID_BENCH_LOOKUP
         | uapi::SHADOWPID_BENCH_LOOKUP_READ
+        | uapi::SHADOWPID_BENCH_LOOKUP_MISS
         | uapi::SHADOWPID_BENCH_WALK
         | uapi::SHADOWPID_BENCH_MEMORY => {
             depth_ok && (1..=MAX_LIVE).contains(&b.live) && layout_ok && !(cpus || occ || max)
         }
         uapi::SHADOWPID_BENCH_CONTENTION => {
-            depth_ok
-                && (1..=native::online_cpus()).contains(&b.cpus)
-                && b.live <= MAX_LIVE
-                && layout_ok
-                && !(occ || max)
+            depth_ok && (1..=native::online_cpus()).contains(&b.cpus) && state_ok && !max
         }
         uapi::SHADOWPID_BENCH_WORST => pid_max_ok && !(live || depth || cpus || occ || layout),
         uapi::SHADOWPID_BENCH_OCCUPANCY => {
@@ -1082,11 +1286,18 @@ fn run(b: &mut uapi::shadowpid_bench) -> Result {
     b.shadow_bytes = 0;
     b.rebuild_bytes = 0;
     b.kernel_bytes = 0;
+    b.shadow_drain_ps = [0; uapi::SHADOWPID_BENCH_MAX_REPS as usize];
+    b.rebuild_drain_ps = [0; uapi::SHADOWPID_BENCH_MAX_REPS as usize];
+    b.kernel_drain_ps = [0; uapi::SHADOWPID_BENCH_MAX_REPS as usize];
+    b.baseline_ps = [0; uapi::SHADOWPID_BENCH_MAX_REPS as usize];
+    b.pidfs_before = 0;
+    b.pidfs_after = 0;
     let result = match b.figure {
         uapi::SHADOWPID_BENCH_NUMBERS => numbers(b, real),
         uapi::SHADOWPID_BENCH_FULL => full(b, real),
-        uapi::SHADOWPID_BENCH_LOOKUP => lookup(b, real, false),
-        uapi::SHADOWPID_BENCH_LOOKUP_READ => lookup(b, real, true),
+        uapi::SHADOWPID_BENCH_LOOKUP => lookup(b, real, false, true),
+        uapi::SHADOWPID_BENCH_LOOKUP_READ => lookup(b, real, true, true),
+        uapi::SHADOWPID_BENCH_LOOKUP_MISS => lookup(b, real, false, false),
         uapi::SHADOWPID_BENCH_WALK => walk(b, real),
         uapi::SHADOWPID_BENCH_CONTENTION => contention(b, real),
         uapi::SHADOWPID_BENCH_WORST => worst(b),

@@ -121,6 +121,14 @@ impl<'a> KernelNsView<'a> {
         unsafe { c::shadowpid_kernel_ns_cursor(self.ptr) }
     }
 
+    /// Sets where its next cyclic search starts (what writing `ns_last_pid`
+    /// does).
+    pub(crate) fn set_cursor(self, cursor: i32) {
+        // SAFETY: live for `'a`; a plain store of the IDR's cursor, as the
+        // kernel's own sysctl makes without a lock.
+        unsafe { c::shadowpid_kernel_ns_set_cursor(self.ptr, cursor) }
+    }
+
     /// `alloc_pid(ns, NULL, 0)`: a number at this level and every one above.
     pub(crate) fn alloc_pid(self) -> Result<KernelPid<'a>> {
         // SAFETY: live for `'a`; the C side answers ENOENT if the kernel's
@@ -163,6 +171,20 @@ impl<'a> KernelNsView<'a> {
         // SAFETY: live for `'a`.
         unsafe { c::shadowpid_kernel_idr_bytes(self.ptr) }
     }
+}
+
+/// An empty out-of-line call shaped as [`KernelNsView::find`]: the
+/// lookups' baseline.
+pub(crate) fn nop(nr: i32, read: bool) -> i32 {
+    // SAFETY: does nothing with its arguments (the namespace is not read).
+    unsafe { c::shadowpid_kernel_nop(core::ptr::null_mut(), nr, c_int::from(read)) }
+}
+
+/// Bytes of pidfs's table of every pid on the machine, or 0 if it cannot be
+/// read; only where [`resolve`] succeeded.
+pub(crate) fn pidfs_bytes() -> u64 {
+    // SAFETY: may sleep (process context); reads the table under RCU.
+    unsafe { c::shadowpid_kernel_pidfs_bytes() }
 }
 
 /// A real `struct pid` of the benchmark's, used by no task.

@@ -15,7 +15,7 @@
 #include <linux/types.h>
 
 /* Bumped on every incompatible change of this file. */
-#define SHADOWPID_ABI_VERSION	6
+#define SHADOWPID_ABI_VERSION	7
 
 /* Free in Documentation/userspace-api/ioctl/ioctl-number.rst of Linux 7.3. */
 #define SHADOWPID_IOC_MAGIC	0xB9
@@ -244,6 +244,14 @@ struct shadowpid_stats {
  * @SHADOWPID_BENCH_LOOKUP_READ: as LOOKUP, and the number of the pid found
  *                            is read from it, as every caller of
  *                            find_pid_ns() goes on to do.
+ * @SHADOWPID_BENCH_LOOKUP_MISS: as LOOKUP, for numbers no pid has: the
+ *                            holes of a SCATTERED layout, the @live numbers
+ *                            just past a DENSE one.
+ *
+ * The lookups go over keys drawn before the timed loop (every live number
+ * once, shuffled, then again, up to @iterations), every column through an
+ * out-of-line call; the same loop over the same keys calling an empty
+ * out-of-line function is timed beside them (@baseline_ps).
  */
 enum shadowpid_bench_figure {
 	SHADOWPID_BENCH_NUMBERS		= 1,
@@ -256,6 +264,7 @@ enum shadowpid_bench_figure {
 	SHADOWPID_BENCH_FLOOR		= 8,
 	SHADOWPID_BENCH_OCCUPANCY	= 9,
 	SHADOWPID_BENCH_LOOKUP_READ	= 10,
+	SHADOWPID_BENCH_LOOKUP_MISS	= 11,
 };
 
 /**
@@ -277,11 +286,21 @@ enum shadowpid_bench_figure {
  *                             number allocated and freed, from the cursor
  *                             to pid_max, then from the wrap back to where
  *                             it started), then @live are added.
+ * @SHADOWPID_BENCH_POPULATED: NUMBERS, FULL, CONTENTION (@live 0): the
+ *                             leaf's numbers from RESERVED_PIDS (300) up to
+ *                             its pid_max taken at @occupancy parts per
+ *                             million (a fixed scatter of the numbers, the
+ *                             same in every column; numbers already taken
+ *                             stay so), the cursor back at RESERVED_PIDS:
+ *                             the timed cursor runs through a populated
+ *                             namespace and wraps inside it, as on a
+ *                             machine that has been up a while.
  */
 enum shadowpid_bench_layout {
 	SHADOWPID_BENCH_DENSE		= 0,
 	SHADOWPID_BENCH_SCATTERED	= 1,
 	SHADOWPID_BENCH_SWEPT		= 2,
+	SHADOWPID_BENCH_POPULATED	= 3,
 };
 
 /* Bits of @columns: which columns ran. */
@@ -301,7 +320,8 @@ enum shadowpid_bench_layout {
  *              MEMORY: namespace depth, 1..SHADOWPID_MAX_LEVEL (0 reads
  *              as 1)
  * @cpus:       CONTENTION: threads, 1..online CPUs
- * @occupancy:  OCCUPANCY: parts per million of the numbers taken, 0..999999
+ * @occupancy:  OCCUPANCY, and the POPULATED layout: parts per million of
+ *              the numbers taken, 0..999999
  * @pid_max:    WORST, OCCUPANCY: pid_max of the namespace, 301..4194304
  * @layout:     enum shadowpid_bench_layout of the @live pids
  * @columns:    out: SHADOWPID_BENCH_SHADOW | _REBUILD | _KERNEL, those that
@@ -320,13 +340,30 @@ enum shadowpid_bench_layout {
  * @rebuild_bytes: out: MEMORY: the same of the rebuild: the leaf IDR's
  *              nodes, struct pids
  * @kernel_bytes: out: MEMORY: the same of the running kernel: the leaf
- *              IDR's nodes, struct pids (slab objects of its pid cache)
+ *              IDR's nodes, struct pids (slab objects of its pid cache),
+ *              and what pidfs's table of every pid grew by (@pidfs_after -
+ *              @pidfs_before)
+ * @shadow_drain_ps: out: per repetition, the rcu_barrier() after the
+ *              shadow's repetition (the frees it queued behind a grace
+ *              period, and the grace period), ps per operation of that
+ *              repetition; not in @shadow_ps
+ * @rebuild_drain_ps: out: the same after the rebuild's
+ * @kernel_drain_ps: out: the same after the kernel's
+ * @baseline_ps: out: LOOKUP, LOOKUP_READ, LOOKUP_MISS: per repetition, ps
+ *              per key of the same loop over the same keys calling an empty
+ *              out-of-line function
+ * @pidfs_before: out: MEMORY: bytes of pidfs's table of every pid on the
+ *              machine (its rhashtable's bucket array) before the kernel
+ *              column's @live pids were added; 0 if it could not be read
+ *              (the kernel lacks CONFIG_KALLSYMS_ALL)
+ * @pidfs_after: out: MEMORY: the same, once they were added
  * Inputs a figure does not read must be zero; a WALK's @iterations x @live
  * is at most 2^26.  The ioctl sleeps and may take seconds; a signal ends it
  * with EINTR. EBUSY while another benchmark runs or the live mirror is
  * attached (its hooks would time themselves on two columns of three);
- * ENOSPC if the kernel column would leave fewer than 1,324 numbers free at
- * a level of the caller's real namespaces.
+ * ENOSPC if the kernel column would leave fewer than 1,324 numbers free in
+ * the initial namespace (the machine's own forks use it; nested levels are
+ * the caller's).
  */
 struct shadowpid_bench {
 	__u32 figure;
@@ -346,6 +383,12 @@ struct shadowpid_bench {
 	__u64 shadow_bytes;
 	__u64 rebuild_bytes;
 	__u64 kernel_bytes;
+	__u64 shadow_drain_ps[SHADOWPID_BENCH_MAX_REPS];
+	__u64 rebuild_drain_ps[SHADOWPID_BENCH_MAX_REPS];
+	__u64 kernel_drain_ps[SHADOWPID_BENCH_MAX_REPS];
+	__u64 baseline_ps[SHADOWPID_BENCH_MAX_REPS];
+	__u64 pidfs_before;
+	__u64 pidfs_after;
 };
 
 /**

@@ -23,11 +23,14 @@ pub fn current() -> io::Result<u32> {
 /// `f()`, run by a process at namespace level `level` (not above this
 /// one's): this process if it is there, else the last of a chain of
 /// children, each the init of a new PID namespace (`unshare(CLONE_NEWPID)`
-/// and a fork per level). The request travels back through a pipe. A
-/// signal caught meanwhile (see [`crate::interrupt`]) kills the chain,
-/// which ends the request: [`Interrupted`].
+/// and a fork per level), each of which sets its namespace's pid_max to
+/// `pid_max` if given (a new namespace's is the limit's). The request
+/// travels back through a pipe. A signal caught meanwhile (see
+/// [`crate::interrupt`]) kills the chain, which ends the request:
+/// [`Interrupted`].
 pub fn at(
     level: u32,
+    pid_max: Option<u32>,
     f: impl FnOnce() -> io::Result<abi::shadowpid_bench>,
 ) -> io::Result<abi::shadowpid_bench> {
     let here = current()?;
@@ -58,7 +61,7 @@ pub fn at(
         0 => {
             // SAFETY: ours.
             unsafe { libc::close(rd) };
-            let code = descend(here, level, wr, f);
+            let code = descend(here, level, pid_max, wr, f);
             // SAFETY: the child ends here, without unwinding into main.
             unsafe { libc::_exit(code) }
         }
@@ -113,6 +116,7 @@ fn die_with_parent(parent: libc::pid_t) -> bool {
 fn descend(
     mut here: u32,
     level: u32,
+    pid_max: Option<u32>,
     wr: i32,
     f: impl FnOnce() -> io::Result<abi::shadowpid_bench>,
 ) -> i32 {
@@ -149,6 +153,13 @@ fn descend(
                 // (getppid() is 0): compare with that (a parent gone
                 // before the prctl is then missed: a narrow window).
                 parent = 0;
+                // The sysctl is the namespace of whoever writes it: ours.
+                if let Some(max) = pid_max {
+                    if let Err(e) = fs::write("/proc/sys/kernel/pid_max", max.to_string()) {
+                        send(wr, Err(e.raw_os_error().unwrap_or(libc::EIO)));
+                        return 1;
+                    }
+                }
             }
             child => {
                 // The init of the level below waits for it, then goes.

@@ -1,55 +1,99 @@
 // SPDX-License-Identifier: GPL-2.0
-//! The statistics of a figure: median, min and max of its repetitions.
+//! Paired repetitions: a mean with its 95 % interval (Student's t), and the
+//! ratio of two columns measured in the same repetitions as the geometric
+//! mean of the per-repetition ratios, with the interval of that mean (the
+//! t interval of the log-ratios, exponentiated).
+//!
+//! One file for both benchmarks: the host benchmark
+//! (`tools/testing/shadowpid-bench-host`) builds it through `#[path]`.
 
 use serde::{Deserialize, Serialize};
 
-/// Median, min and max of a figure's repetitions, ns per operation.
-#[derive(Debug, Clone, Copy, Serialize, Deserialize)]
-pub struct Stat {
-    /// Median.
-    pub median: f64,
-    /// Fastest repetition.
-    pub min: f64,
-    /// Slowest repetition.
-    pub max: f64,
+/// Two-sided 95 % quantiles of Student's t for 1..=30 degrees of freedom.
+const T95: [f64; 30] = [
+    12.706, 4.303, 3.182, 2.776, 2.571, 2.447, 2.365, 2.306, 2.262, 2.228, 2.201, 2.179, 2.160,
+    2.145, 2.131, 2.120, 2.110, 2.101, 2.093, 2.086, 2.080, 2.074, 2.069, 2.064, 2.060, 2.056,
+    2.052, 2.048, 2.045, 2.042,
+];
+
+/// The t quantile for `df` degrees of freedom (1.96 past 30: within 2 %).
+fn t95(df: usize) -> f64 {
+    match df {
+        0 => f64::NAN,
+        1..=30 => T95[df - 1],
+        _ => 1.96,
+    }
 }
 
-impl Stat {
-    /// From per-repetition picoseconds.
-    pub(super) fn of(ps: &[u64]) -> Option<Self> {
-        let mut ns: Vec<f64> = ps.iter().map(|&p| p as f64 / 1000.0).collect();
-        if ns.is_empty() || ns.iter().any(|&v| v <= 0.0) {
-            return None;
+/// A mean and its 95 % interval (one value: an interval of no width).
+#[derive(Clone, Copy, Debug, Serialize, Deserialize)]
+pub struct Interval {
+    /// The mean.
+    pub mean: f64,
+    /// Lower bound.
+    pub lo: f64,
+    /// Upper bound.
+    pub hi: f64,
+}
+
+impl Interval {
+    /// One exact value.
+    pub fn exact(v: f64) -> Self {
+        Self {
+            mean: v,
+            lo: v,
+            hi: v,
         }
-        ns.sort_by(f64::total_cmp);
-        let mid = ns.len() / 2;
-        let median = if ns.len() % 2 == 1 {
-            ns[mid]
-        } else {
-            (ns[mid - 1] + ns[mid]) / 2.0
-        };
-        Some(Self {
-            median,
-            min: ns[0],
-            max: ns[ns.len() - 1],
-        })
+    }
+}
+
+/// Mean and 95 % interval of `xs` (one value: itself).
+pub fn mean(xs: &[f64]) -> Interval {
+    if xs.len() == 1 {
+        return Interval::exact(xs[0]);
+    }
+    let n = xs.len() as f64;
+    let m = xs.iter().sum::<f64>() / n;
+    let var = xs.iter().map(|x| (x - m) * (x - m)).sum::<f64>() / (n - 1.0);
+    let half = t95(xs.len() - 1) * (var / n).sqrt();
+    Interval {
+        mean: m,
+        lo: m - half,
+        hi: m + half,
+    }
+}
+
+/// The geometric mean of `a[i] / b[i]` and its 95 % interval.
+pub fn ratio(a: &[f64], b: &[f64]) -> Interval {
+    let logs: Vec<f64> = a.iter().zip(b).map(|(x, y)| (x / y).ln()).collect();
+    let l = mean(&logs);
+    Interval {
+        mean: l.mean.exp(),
+        lo: l.lo.exp(),
+        hi: l.hi.exp(),
     }
 }
 
 #[cfg(test)]
 mod tests {
-    use super::Stat;
+    use super::*;
 
     #[test]
-    fn median_min_max_of_repetitions() {
-        let s = Stat::of(&[5000, 1000, 3000, 2000, 4000]).unwrap();
-        assert_eq!((s.median, s.min, s.max), (3.0, 1.0, 5.0));
-        let s = Stat::of(&[1000, 4000, 2000, 3000]).unwrap();
-        assert_eq!(s.median, 2.5);
-        assert!(Stat::of(&[]).is_none());
-        assert!(
-            Stat::of(&[1000, 0]).is_none(),
-            "a zero time is not a measurement"
-        );
+    fn interval_of_known_samples() {
+        // mean 3, s = sqrt(2.5), n = 5: half = 2.776 * sqrt(2.5 / 5).
+        let i = mean(&[1.0, 2.0, 3.0, 4.0, 5.0]);
+        assert!((i.mean - 3.0).abs() < 1e-12);
+        assert!((i.hi - 3.0 - 2.776 * 0.5f64.sqrt()).abs() < 1e-9);
+        let one = mean(&[7.0]);
+        assert_eq!((one.mean, one.lo, one.hi), (7.0, 7.0, 7.0));
+    }
+
+    #[test]
+    fn ratio_is_paired() {
+        // Both columns swing together: the ratio is exactly 0.5 each time.
+        let a = [1.0, 10.0, 100.0];
+        let b = [2.0, 20.0, 200.0];
+        let r = ratio(&a, &b);
+        assert!((r.mean - 0.5).abs() < 1e-12 && (r.hi - r.lo).abs() < 1e-12);
     }
 }

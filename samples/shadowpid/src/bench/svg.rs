@@ -143,7 +143,7 @@ pub fn plot(r: &Report) -> String {
         .filter(|row| row.figure == 2 && row.params.starts_with("depth=1 "))
         .map(|row| {
             let label = row.params.trim_start_matches("depth=1 pop=").to_string();
-            let m = |s: &Option<super::Stat>| s.map(|s| s.median);
+            let m = |s: &Option<super::Interval>| s.map(|s| s.mean);
             (label, [m(&row.shadow), m(&row.rebuild), m(&row.kernel)])
         })
         .collect();

@@ -1,46 +1,84 @@
 // SPDX-License-Identifier: GPL-2.0
 //! The report as a text table, and the sanity check of `make check`.
 
-use super::{Report, Stat};
+use super::{Interval, Report, Row};
 use std::fmt::Write as _;
+
+/// A mean and its interval, to the precision its size asks for.
+fn num(v: f64) -> String {
+    if v.abs() >= 100.0 {
+        format!("{v:.0}")
+    } else if v.abs() >= 10.0 {
+        format!("{v:.1}")
+    } else {
+        format!("{v:.2}")
+    }
+}
+
+/// "mean (lo..hi)", or "-".
+fn interval(st: &Option<Interval>) -> String {
+    st.map_or("-".to_string(), |st| {
+        if st.lo == st.hi {
+            num(st.mean)
+        } else {
+            format!("{} ({}..{})", num(st.mean), num(st.lo), num(st.hi))
+        }
+    })
+}
+
+/// The row of `figure` whose params are `params` exactly.
+fn find<'a>(r: &'a Report, figure: u32, params: &str) -> Option<&'a Row> {
+    r.rows
+        .iter()
+        .find(|row| row.figure == figure && row.params == params)
+}
+
+/// `a - b` of two means, with the half-widths of their intervals added (a
+/// conservative interval of a difference of separate measurements).
+fn difference(a: Option<Interval>, b: Option<Interval>) -> Option<Interval> {
+    let (a, b) = (a?, b?);
+    let half = (a.hi - a.mean) + (b.hi - b.mean);
+    let mean = a.mean - b.mean;
+    Some(Interval {
+        mean,
+        lo: mean - half,
+        hi: mean + half,
+    })
+}
 
 /// The report as a table.
 pub fn table(r: &Report) -> String {
     let mut s = String::new();
     let _ = writeln!(
         s,
-        "shadowpid bench: Linux {}, {} vCPU, {}, pid hash {} buckets; median (min..max) of {} repetitions",
+        "shadowpid bench: Linux {}, {} vCPU, {}, pid hash {} buckets; mean (95 % interval) of {} \
+         repetitions, the columns in a fresh random order each; ratios paired per repetition \
+         (geometric mean, 95 % interval)",
         r.kernel, r.cpus, r.accel, r.hash_buckets, r.reps
     );
-    let stat = |st: &Option<Stat>| {
-        st.map_or("-".to_string(), |st| {
-            format!("{:.1} ({:.1}..{:.1})", st.median, st.min, st.max)
-        })
-    };
     let _ = writeln!(
         s,
         "{} pids in the initial namespace before the run (the state \"as is\" starts from), pid_max {}",
         r.initial_pids, r.pid_max
     );
-    let ratio = |x: Option<f64>| x.map_or("-".into(), |x| format!("{x:.2}"));
     let _ = writeln!(
         s,
-        "{:<3} {:<52} {:<46} {:<14} {:>26} {:>26} {:>26} {:>7} {:>7}",
+        "{:<3} {:<52} {:<40} {:<14} {:>24} {:>24} {:>24} {:>18} {:>18}",
         "fig", "what", "params", "unit", "shadow", "rebuild", "kernel", "s/reb", "s/kern"
     );
     for row in &r.rows {
         let _ = writeln!(
             s,
-            "{:<3} {:<52} {:<46} {:<14} {:>26} {:>26} {:>26} {:>7} {:>7}",
+            "{:<3} {:<52} {:<40} {:<14} {:>24} {:>24} {:>24} {:>18} {:>18}",
             row.figure,
             row.name,
             row.params,
             row.unit,
-            stat(&row.shadow),
-            stat(&row.rebuild),
-            stat(&row.kernel),
-            ratio(row.ratio_rebuild),
-            ratio(row.ratio_kernel),
+            interval(&row.shadow),
+            interval(&row.rebuild),
+            interval(&row.kernel),
+            interval(&row.ratio_rebuild),
+            interval(&row.ratio_kernel),
         );
         if row.figure == 6 {
             let _ = writeln!(
@@ -49,11 +87,69 @@ pub fn table(r: &Report) -> String {
                 row.work[0], row.work[1]
             );
         }
+        if [1, 2, 5].contains(&row.figure) && row.drain.iter().any(Option::is_some) {
+            let _ = writeln!(
+                s,
+                "    rcu_barrier() after each repetition, ns per op (not above): shadow {}, rebuild {}, kernel {}",
+                interval(&row.drain[0]),
+                interval(&row.drain[1]),
+                interval(&row.drain[2])
+            );
+        }
+        if let Some(b) = row.baseline {
+            let _ = writeln!(
+                s,
+                "    the same loop over the same keys, an empty call, ns per key: {}",
+                interval(&Some(b))
+            );
+        }
+        match row.pidfs {
+            Some(p) => {
+                let _ = writeln!(
+                    s,
+                    "    of the kernel's: pidfs's table grew by {p:.1} bytes per pid"
+                );
+            }
+            None if row.figure == 7 && row.kernel.is_some() => {
+                let _ = writeln!(
+                    s,
+                    "    pidfs's table not counted: its size cannot be read on this kernel (no CONFIG_KALLSYMS_ALL)"
+                );
+            }
+            None => {}
+        }
+    }
+    let breakdown = phases(r);
+    if !breakdown.is_empty() {
+        let _ = writeln!(
+            s,
+            "the pair in parts, depth 1, ns (differences of the means of figures 1 and 2 in the same state):"
+        );
+        for (state, [number_s, number_r, rest_s, rest_r, kernel_only]) in breakdown {
+            let _ = writeln!(
+                s,
+                "    {state}: number shadow {}, rebuild {} (its IDR insertion); the rest (struct pid, \
+                 hash link or idr_replace, queueing the free) shadow {}, rebuild {}; the kernel's \
+                 beyond the rebuild (pidfs, the namespace reference, the set_tid pre-pass, the real \
+                 pidmap_lock) {}",
+                interval(&number_s),
+                interval(&number_r),
+                interval(&rest_s),
+                interval(&rest_r),
+                interval(&kernel_only)
+            );
+        }
     }
     for (state, curve) in scaling(r) {
         let _ = writeln!(
             s,
-            "scaling, {state}: throughput at N CPUs / at 1 CPU, per column:"
+            "scaling, {state}: throughput at N CPUs / at 1 CPU, per column ({}: {}):",
+            r.accel,
+            if r.accel == "TCG" {
+                "vCPUs are QEMU's threads on the host's cores, this is not the allocators' scaling"
+            } else {
+                "vCPUs"
+            }
         );
         for (cpus, [sh, reb, ker]) in curve {
             let f = |x: Option<f64>| x.map_or("-".into(), |x| format!("{x:.2}"));
@@ -80,6 +176,33 @@ pub fn table(r: &Report) -> String {
     s
 }
 
+/// The pair of figure 2 at depth 1 in parts, for every state both figures
+/// 1 and 2 ran in: the number (figure 1: shadow, rebuild), the rest of the
+/// pair (figure 2 less figure 1: shadow, rebuild), and what the kernel does
+/// beyond the rebuild (figure 2: kernel less rebuild).
+pub fn phases(r: &Report) -> Vec<(String, [Option<Interval>; 5])> {
+    let mut out = vec![];
+    for full in r.rows.iter().filter(|row| row.figure == 2) {
+        let Some(state) = full.params.strip_prefix("depth=1 ") else {
+            continue;
+        };
+        let Some(numbers) = find(r, 1, &full.params) else {
+            continue;
+        };
+        out.push((
+            state.to_string(),
+            [
+                numbers.shadow,
+                numbers.rebuild,
+                difference(full.shadow, numbers.shadow),
+                difference(full.rebuild, numbers.rebuild),
+                difference(full.kernel, full.rebuild),
+            ],
+        ));
+    }
+    out
+}
+
 /// A scaling curve: per CPU count, the shadow's, the rebuild's and the
 /// kernel's normalised throughput.
 pub type Curve = Vec<(u64, [Option<f64>; 3])>;
@@ -88,7 +211,7 @@ pub type Curve = Vec<(u64, [Option<f64>; 3])>;
 /// throughput normalised to its own 1-CPU figure (wall time per pair at 1
 /// CPU over wall time per pair at N).
 pub fn scaling(r: &Report) -> Vec<(String, Curve)> {
-    let state = |row: &super::Row| row.params.split_once(' ').map_or("", |p| p.1).to_string();
+    let state = |row: &Row| row.params.split_once(' ').map_or("", |p| p.1).to_string();
     let mut out: Vec<(String, Curve)> = vec![];
     for row in r.rows.iter().filter(|row| row.figure == 5) {
         let st = state(row);
@@ -99,8 +222,9 @@ pub fn scaling(r: &Report) -> Vec<(String, Curve)> {
         else {
             continue;
         };
-        let norm =
-            |a: &Option<Stat>, b: &Option<Stat>| a.zip(*b).map(|(one, n)| one.median / n.median);
+        let norm = |a: &Option<Interval>, b: &Option<Interval>| {
+            a.zip(*b).map(|(one, n)| one.mean / n.mean)
+        };
         let point = (
             row.x,
             [
@@ -119,12 +243,16 @@ pub fn scaling(r: &Report) -> Vec<(String, Curve)> {
 
 /// Whether every row has positive numbers on every column it should have:
 /// the shadow always; the rebuild but for the floor (8); the running kernel
-/// on the figures whose function the kernel has (2, 3, 4, 5, 7, 10).
+/// on the figures whose function the kernel has (2, 3, 4, 5, 7, 10, 11),
+/// except the rows that leave it out by design (populated past 90 %).
 pub fn sane(r: &Report) -> bool {
-    let positive = |s: &Option<Stat>| s.is_some_and(|s| s.min > 0.0);
+    let positive = |s: &Option<Interval>| s.is_some_and(|s| s.mean > 0.0);
+    let kernel_expected = |row: &Row| {
+        [2, 3, 4, 5, 7, 10, 11].contains(&row.figure) && !row.params.contains("populated 99")
+    };
     r.rows.iter().all(|row| {
         positive(&row.shadow)
             && (row.figure == 8 || positive(&row.rebuild))
-            && (![2, 3, 4, 5, 7, 10].contains(&row.figure) || positive(&row.kernel))
+            && (!kernel_expected(row) || positive(&row.kernel))
     }) && !r.targets.is_empty()
 }

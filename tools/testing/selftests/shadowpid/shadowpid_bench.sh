@@ -5,4 +5,4 @@
 # and its ratios computed (make bench runs the real thing).
 . "$(dirname "$0")/lib.sh"
 require_ready
-exec "$cli" bench --smoke
+exec "$cli" bench --smoke --reps 3

@@ -33,6 +33,8 @@ mod figures;
 mod kernel;
 mod report;
 mod shadow;
+#[allow(unreachable_pub)]
+#[path = "../../../../samples/shadowpid/src/bench/stats.rs"]
 mod stats;
 
 use clap::Parser;

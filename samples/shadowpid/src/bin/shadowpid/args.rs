@@ -214,8 +214,9 @@ pub enum Command {
     /// named states, with the targets (run it as root, in a test guest).
     /// pid_max, raised for the large states, is put back, on a signal too.
     Bench {
-        /// Repetitions per figure (the median of at least 5 is reported).
-        #[arg(long, default_value_t = 5)]
+        /// Repetitions per figure, 2..16 (each column's mean and its 95 %
+        /// interval are reported, and the ratios paired per repetition).
+        #[arg(long, default_value_t = 10, value_parser = clap::value_parser!(u32).range(2..=16))]
         reps: u32,
         /// A short pass proving every figure works (numbers positive,
         /// ratios computed), for make check.
@@ -224,7 +225,7 @@ pub enum Command {
         /// Also write the JSON to this file.
         #[arg(long, value_name = "FILE")]
         json_out: Option<PathBuf>,
-        /// Only these figures (1..10, comma-separated).
+        /// Only these figures (1..11, comma-separated).
         #[arg(long, value_delimiter = ',')]
         only: Vec<u32>,
     },
