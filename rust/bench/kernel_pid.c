@@ -5,6 +5,7 @@
  */
 #include <linux/cpufeature.h>
 #include <linux/err.h>
+#include <linux/irq_work.h>
 #include <linux/pid.h>
 #include <linux/pid_namespace.h>
 #include <linux/rcupdate.h>
@@ -152,29 +153,31 @@ __u64 shadowpid_kernel_idr_bytes(struct pid_namespace *ns)
 /* kallsyms_lookup_name(), not exported: found by name as alloc_pid() is. */
 static unsigned long (*kernel_lookup_name)(const char *name);
 
-__u64 shadowpid_kernel_pidfs_bytes(void)
+int shadowpid_kernel_pidfs_table(__u64 *bytes, __u64 *entries)
 {
 	unsigned long (*lookup)(const char *name) = READ_ONCE(kernel_lookup_name);
 	unsigned long start, end;
 	struct bucket_table *tbl;
 	struct rhashtable *ht;
-	__u64 bytes;
 
 	if (!lookup) {
 		if (shadowpid_symbol_range("kallsyms_lookup_name", &start, &end))
-			return 0;
+			return -ENOENT;
 		lookup = (typeof(lookup))start;
 		WRITE_ONCE(kernel_lookup_name, lookup);
 	}
+	/* A data symbol: in kallsyms only with CONFIG_KALLSYMS_ALL. */
 	ht = (struct rhashtable *)lookup("pidfs_ino_ht");
 	if (!ht)
-		return 0;
-	/* Growth runs in a worker the insertions queued: count the table they
-	 * asked for, not one caught before it. */
+		return -ENOENT;
+	/* A resize the insertions asked for (through the irq_work that kicks
+	 * the worker) is let finish: the table as the kernel leaves it. */
+	irq_work_sync(&ht->run_irq_work);
 	flush_work(&ht->run_work);
 	rcu_read_lock();
 	tbl = rcu_dereference(ht->tbl);
-	bytes = struct_size(tbl, buckets, tbl->size);
+	*bytes = struct_size(tbl, buckets, tbl->size);
+	*entries = atomic_read(&ht->nelems);
 	rcu_read_unlock();
-	return bytes;
+	return 0;
 }

@@ -70,11 +70,13 @@ __u64 shadowpid_kernel_pid_bytes(const struct pid *pid);
 __u64 shadowpid_kernel_idr_bytes(struct pid_namespace *ns);
 
 /*
- * Bytes of pidfs's table of every pid on the machine (the bucket array of
- * its rhashtable, pidfs_ino_ht, found with kallsyms_lookup_name(), itself
- * found by name), after any resize its insertions queued; 0 if it cannot be
- * read. Only after shadowpid_kernel_resolve() succeeded (not under IBT).
+ * pidfs's table of every pid on the machine (its rhashtable, pidfs_ino_ht,
+ * found with kallsyms_lookup_name(), itself found by name), once any resize
+ * its insertions queued has run: the bytes of its bucket array in @bytes,
+ * its entries in @entries. 0, or -ENOENT if the table cannot be found (no
+ * CONFIG_KALLSYMS_ALL). Only after shadowpid_kernel_resolve() succeeded
+ * (not under IBT). May sleep.
  */
-__u64 shadowpid_kernel_pidfs_bytes(void);
+int shadowpid_kernel_pidfs_table(__u64 *bytes, __u64 *entries);
 
 #endif /* SHADOWPID_BENCH_KERNEL_PID_H */

@@ -7,8 +7,8 @@
 //! Every figure builds its state on every column outside the timed region:
 //! the numbers the caller's real namespaces hold, level by level, then the
 //! figure's live pids (`enum shadowpid_bench_layout`). It then runs the
-//! repetitions, every column once per repetition in a fresh random order,
-//! so that a drift of the machine, and what one column leaves behind in the
+//! repetitions, every column once per repetition in balanced orders (each
+//! rotation of the columns, then each reversed), so that a drift of the machine, and what one column leaves behind in the
 //! caches, the slabs and RCU, falls on each in turn. A repetition times
 //! `iterations` operations with `ktime_get()` and reports picoseconds per
 //! operation; the `rcu_barrier()` after it, which lets through the frees it
@@ -196,6 +196,9 @@ struct Running<'k> {
     leaf: KernelNsView<'k>,
     /// The pids added, in order.
     pids: KVVec<KernelPid<'k>>,
+    /// The leaf's cursor before the figure moved it (POPULATED), put back
+    /// when this goes: the machine's own forks go on where they were.
+    cursor: Option<i32>,
 }
 
 impl Drop for Running<'_> {
@@ -203,6 +206,9 @@ impl Drop for Running<'_> {
         // Most recent first, as the other columns.
         while let Some(pid) = self.pids.pop() {
             drop(pid);
+        }
+        if let Some(cursor) = self.cursor {
+            self.leaf.set_cursor(cursor);
         }
     }
 }
@@ -257,6 +263,7 @@ impl<'k> State<'k> {
             running: column.map(|r| Running {
                 leaf: r.view(),
                 pids: KVVec::new(),
+                cursor: None,
             }),
         };
         let (keep_every, total) = match layout {
@@ -319,6 +326,9 @@ impl<'k> State<'k> {
         // A resizable pid hash (`pidhash_resize=1`) fits the count before
         // anything is timed: the steady state, not a resize in flight.
         crate::hash::settle();
+        // The frees the state's making queued behind grace periods run now,
+        // untimed, not in the first column's first repetition.
+        kernel::sync::rcu::rcu_barrier();
         Ok(st)
     }
 
@@ -386,6 +396,7 @@ impl<'k> State<'k> {
         })?;
         native.leaf().set_cursor(first);
         if let Some(k) = self.running.as_mut() {
+            k.cursor = Some(k.leaf.cursor());
             k.leaf.set_cursor(first);
             let leaf = k.leaf;
             fill(first, || {
@@ -398,6 +409,15 @@ impl<'k> State<'k> {
                 Ok((nr, keep))
             })?;
             k.leaf.set_cursor(first);
+            // The real namespace's cursor is set without its lock, as the
+            // ns_last_pid sysctl sets it: a fork of the machine's in between
+            // could have started the pass elsewhere, leaving part of the
+            // region unpopulated in this column alone. About the same count
+            // (the machine's own forks may hold a few numbers), or EAGAIN.
+            let (shadow_kept, kernel_kept) = (self.shadow.pids.len(), k.pids.len());
+            if kernel_kept + 64 < shadow_kept || kernel_kept > shadow_kept + 64 {
+                return Err(EAGAIN);
+            }
         }
         Ok(())
     }
@@ -461,8 +481,8 @@ fn full_circle(mut pair: impl FnMut() -> Result<i32>) -> Result {
 /// One column's timed repetition: ps per operation.
 type Rep<'a> = &'a mut dyn FnMut() -> Result<u64>;
 
-/// Runs `reps` repetitions of each column, in a fresh random order each
-/// time, and fills `out.shadow_ps`, `out.rebuild_ps` and (if it runs)
+/// Runs `reps` repetitions of each column, in balanced orders (every
+/// rotation of the columns, then every rotation reversed), and fills `out.shadow_ps`, `out.rebuild_ps` and (if it runs)
 /// `out.kernel_ps`, with the `rcu_barrier()` after each column's repetition
 /// timed into the `*_drain_ps` beside them (per one of `ops` operations).
 /// `baseline`, if given, is timed as a fourth column into
@@ -477,14 +497,23 @@ fn alternate<'a>(
 ) -> Result {
     let kernel_runs = running.is_some();
     let mut columns: [Option<Rep<'a>>; 4] = [Some(shadow), Some(native), running, baseline];
-    let mut order = [0usize, 1, 2, 3];
-    let mut seq = Sequence(0x0bad_cafe ^ u64::from(out.figure));
+    // The columns that run, in the orders the repetitions take in turn:
+    // every rotation of them, then every rotation reversed, so that each is
+    // first, last and after each other one about equally often.
+    let mut active = [0usize; 4];
+    let mut count = 0;
+    for (c, col) in columns.iter().enumerate() {
+        if col.is_some() {
+            active[count] = c;
+            count += 1;
+        }
+    }
     for r in 0..out.reps as usize {
         interrupted()?;
-        for i in (1..order.len()).rev() {
-            order.swap(i, (seq.next() % (i as u64 + 1)) as usize);
-        }
-        for &c in &order {
+        let (turn, reversed) = (r % count, (r / count) % 2 == 1);
+        for i in 0..count {
+            let k = if reversed { count - 1 - i } else { i };
+            let c = active[(k + turn) % count];
             let Some(rep) = columns[c].as_mut() else {
                 continue;
             };
@@ -622,12 +651,14 @@ fn live_numbers(st: &State<'_>, live: u32) -> Result<[KVVec<i32>; 3]> {
     Ok(out)
 }
 
-/// The numbers a miss asks for, given the live ones `live` (in order):
-/// each live number's successor that is not live (the holes of a scattered
-/// layout), or, if there are none (dense), the `live.len()` numbers just
-/// past the last. `held` says whether a number is held in the column (the
-/// machine's own pids too): those are left out.
-fn absent_numbers(live: &[i32], held: impl Fn(i32) -> bool) -> Result<KVVec<i32>> {
+/// The numbers a miss asks for, given the live ones `live` (in order) and
+/// the leaf's `pid_max`: each live number's successor that is not live
+/// (the holes of a scattered layout), or, if there are none (dense),
+/// `live.len()` numbers past the last, after a gap of 4,096 that the
+/// machine's own forks (the kernel column's namespace is theirs) do not
+/// cross during a figure. `held` says whether a number is held in any
+/// column (the machine's own pids too): those are left out.
+fn absent_numbers(live: &[i32], pid_max: i32, held: impl Fn(i32) -> bool) -> Result<KVVec<i32>> {
     let mut out = KVVec::new();
     for w in live.windows(2) {
         if w[1] > w[0] + 1 && !held(w[0] + 1) {
@@ -636,10 +667,7 @@ fn absent_numbers(live: &[i32], held: impl Fn(i32) -> bool) -> Result<KVVec<i32>
     }
     if out.is_empty() {
         let last = live.last().copied().unwrap_or(0);
-        for nr in (last + 1..).take(live.len()) {
-            if nr >= PID_MAX_LIMIT {
-                break;
-            }
+        for nr in (last + 4097..pid_max).take(live.len()) {
             if !held(nr) {
                 out.push(nr, GFP_KERNEL)?;
             }
@@ -710,22 +738,20 @@ fn lookup(out: &mut uapi::shadowpid_bench, real: Option<&Caller>, read: bool, hi
     let [s_nrs, n_nrs, k_nrs] = live_numbers(&st, live)?;
     let (s_ns, n_ns) = (st.shadow.leaf(), st.native.leaf());
     let leaf = st.running.as_ref().map(|k| k.leaf);
-    let s_keys = if hit {
-        keys(&s_nrs, n)?
+    // Misses: one set for every column, numbers none of them holds (the
+    // shadow's pidmap holds every number the others do: the same state).
+    let absent = if hit {
+        KVVec::new()
     } else {
-        keys(&absent_numbers(&s_nrs, |nr| s_ns.pidmap.test(nr))?, n)?
+        let pid_max = s_ns.pid_max.load(Ordering::Relaxed);
+        absent_numbers(&s_nrs, pid_max, |nr| {
+            s_ns.pidmap.test(nr) || leaf.is_some_and(|l| l.find(nr, false).is_some())
+        })?
     };
-    let n_keys = if hit {
-        keys(&n_nrs, n)?
-    } else {
-        keys(&absent_numbers(&n_nrs, |nr| n_ns.find(nr))?, n)?
-    };
+    let pick = |nrs: &[i32]| keys(if hit { nrs } else { &absent }, n);
+    let (s_keys, n_keys) = (pick(&s_nrs)?, pick(&n_nrs)?);
     let k_keys = match leaf {
-        Some(_) if hit => keys(&k_nrs, n)?,
-        Some(l) => keys(
-            &absent_numbers(&k_nrs, |nr| l.find(nr, false).is_some())?,
-            n,
-        )?,
+        Some(_) => pick(&k_nrs)?,
         None => KVVec::new(),
     };
     let mut kernel_rep = || match leaf {
@@ -828,11 +854,6 @@ fn walk(out: &mut uapi::shadowpid_bench, real: Option<&Caller>) -> Result {
 /// everything it allocates for them.
 fn memory(out: &mut uapi::shadowpid_bench, real: Option<&Caller>) -> Result {
     let live = u64::from(out.live);
-    let pidfs_before = if real.is_some_and(|c| c.column) {
-        running::pidfs_bytes()
-    } else {
-        0
-    };
     let st = State::new(out.depth, real, PID_MAX_LIMIT, out.live, out.layout, 0)?;
     let ns = st.shadow.leaf();
     let pid_bytes = st.shadow.pids.last().map_or(0, |p| p.slab_bytes());
@@ -843,14 +864,16 @@ fn memory(out: &mut uapi::shadowpid_bench, real: Option<&Caller>) -> Result {
     out.rebuild_bytes = st.native.leaf().idr_bytes() + live * native_pid;
     if let Some(k) = st.running.as_ref() {
         let kernel_pid = k.pids.last().map_or(0, KernelPid::bytes);
-        // The table of every pid grows in powers of two: what it grew by
-        // while the figure's pids were added is theirs.
-        out.pidfs_before = pidfs_before;
-        out.pidfs_after = running::pidfs_bytes();
-        let pidfs = if pidfs_before != 0 && out.pidfs_after != 0 {
-            out.pidfs_after.saturating_sub(pidfs_before)
-        } else {
-            0
+        // The table of every pid on the machine: the figure's pids pay
+        // their share of it (it grows in powers of two, so what it grew by
+        // while they were added would say more about where the doubling
+        // fell than about them). ENOENT: not on this kernel, not counted.
+        let pidfs = match running::pidfs_table() {
+            Ok((bytes, entries)) if entries > 0 => {
+                (out.pidfs_bytes, out.pidfs_entries) = (bytes, entries);
+                bytes * live / entries
+            }
+            Ok(_) | Err(_) => 0,
         };
         out.kernel_bytes = k.leaf.idr_bytes() + live * kernel_pid + pidfs;
         out.columns |= uapi::SHADOWPID_BENCH_KERNEL;
@@ -1255,6 +1278,18 @@ struct Caller {
     column: bool,
 }
 
+/// Whether request `b` leaves the kernel column to run where it can (its
+/// `columns` 0, or all three), or out (the shadow and the rebuild only).
+fn kernel_wanted(b: &uapi::shadowpid_bench) -> Result<bool> {
+    const TWO: u32 = uapi::SHADOWPID_BENCH_SHADOW | uapi::SHADOWPID_BENCH_REBUILD;
+    match b.columns {
+        0 => Ok(true),
+        TWO => Ok(false),
+        c if c == TWO | uapi::SHADOWPID_BENCH_KERNEL => Ok(true),
+        _ => Err(EINVAL),
+    }
+}
+
 /// The caller, if figure `b` starts from real state: it builds its state
 /// with [`State`] and the caller is at level `depth - 1`.
 fn caller(b: &uapi::shadowpid_bench) -> Result<Option<Caller>> {
@@ -1266,13 +1301,14 @@ fn caller(b: &uapi::shadowpid_bench) -> Result<Option<Caller>> {
     if ns.level() + 1 != b.depth {
         return Ok(None);
     }
-    let column = has_kernel_column(b.figure) && running::resolve().is_ok();
+    let column = has_kernel_column(b.figure) && kernel_wanted(b)? && running::resolve().is_ok();
     Ok(Some(Caller { ns, column }))
 }
 
 /// Runs the figure `b` asks for and fills in its outputs.
 fn run(b: &mut uapi::shadowpid_bench) -> Result {
     validate(b)?;
+    kernel_wanted(b)?;
     let real = caller(b)?;
     let real = real.as_ref();
     if BUSY.swap(true, Ordering::Acquire) {
@@ -1290,8 +1326,8 @@ fn run(b: &mut uapi::shadowpid_bench) -> Result {
     b.rebuild_drain_ps = [0; uapi::SHADOWPID_BENCH_MAX_REPS as usize];
     b.kernel_drain_ps = [0; uapi::SHADOWPID_BENCH_MAX_REPS as usize];
     b.baseline_ps = [0; uapi::SHADOWPID_BENCH_MAX_REPS as usize];
-    b.pidfs_before = 0;
-    b.pidfs_after = 0;
+    b.pidfs_bytes = 0;
+    b.pidfs_entries = 0;
     let result = match b.figure {
         uapi::SHADOWPID_BENCH_NUMBERS => numbers(b, real),
         uapi::SHADOWPID_BENCH_FULL => full(b, real),

@@ -180,11 +180,16 @@ pub(crate) fn nop(nr: i32, read: bool) -> i32 {
     unsafe { c::shadowpid_kernel_nop(core::ptr::null_mut(), nr, c_int::from(read)) }
 }
 
-/// Bytes of pidfs's table of every pid on the machine, or 0 if it cannot be
-/// read; only where [`resolve`] succeeded.
-pub(crate) fn pidfs_bytes() -> u64 {
-    // SAFETY: may sleep (process context); reads the table under RCU.
-    unsafe { c::shadowpid_kernel_pidfs_bytes() }
+/// pidfs's table of every pid on the machine: the bytes of its buckets and
+/// its entries, as the kernel leaves them once a resize in flight has run;
+/// ENOENT if this kernel cannot say (no CONFIG_KALLSYMS_ALL). Only where
+/// [`resolve`] succeeded.
+pub(crate) fn pidfs_table() -> Result<(u64, u64)> {
+    let (mut bytes, mut entries) = (0, 0);
+    // SAFETY: process context (may sleep); the pointers are valid for
+    // writing; the table is read under RCU.
+    kernel::error::to_result(unsafe { c::shadowpid_kernel_pidfs_table(&mut bytes, &mut entries) })?;
+    Ok((bytes, entries))
 }
 
 /// A real `struct pid` of the benchmark's, used by no task.

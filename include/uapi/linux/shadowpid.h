@@ -324,7 +324,9 @@ enum shadowpid_bench_layout {
  *              the numbers taken, 0..999999
  * @pid_max:    WORST, OCCUPANCY: pid_max of the namespace, 301..4194304
  * @layout:     enum shadowpid_bench_layout of the @live pids
- * @columns:    out: SHADOWPID_BENCH_SHADOW | _REBUILD | _KERNEL, those that
+ * @columns:    in: 0 (every column that can run), or SHADOWPID_BENCH_SHADOW
+ *              | _REBUILD to leave the kernel's out (the state is the same);
+ *              out: SHADOWPID_BENCH_SHADOW | _REBUILD | _KERNEL, those that
  *              ran. The kernel column runs where the kernel has the
  *              function, the caller's PID namespace is at level @depth - 1,
  *              and the running kernel's alloc_pid() and free_pid() could be
@@ -341,8 +343,8 @@ enum shadowpid_bench_layout {
  *              nodes, struct pids
  * @kernel_bytes: out: MEMORY: the same of the running kernel: the leaf
  *              IDR's nodes, struct pids (slab objects of its pid cache),
- *              and what pidfs's table of every pid grew by (@pidfs_after -
- *              @pidfs_before)
+ *              and the @live pids' share of pidfs's table of every pid
+ *              (@pidfs_bytes x @live / @pidfs_entries)
  * @shadow_drain_ps: out: per repetition, the rcu_barrier() after the
  *              shadow's repetition (the frees it queued behind a grace
  *              period, and the grace period), ps per operation of that
@@ -352,11 +354,11 @@ enum shadowpid_bench_layout {
  * @baseline_ps: out: LOOKUP, LOOKUP_READ, LOOKUP_MISS: per repetition, ps
  *              per key of the same loop over the same keys calling an empty
  *              out-of-line function
- * @pidfs_before: out: MEMORY: bytes of pidfs's table of every pid on the
- *              machine (its rhashtable's bucket array) before the kernel
+ * @pidfs_bytes: out: MEMORY: bytes of pidfs's table of every pid on the
+ *              machine (its rhashtable's bucket array) once the kernel
  *              column's @live pids were added; 0 if it could not be read
  *              (the kernel lacks CONFIG_KALLSYMS_ALL)
- * @pidfs_after: out: MEMORY: the same, once they were added
+ * @pidfs_entries: out: MEMORY: the pids in that table then
  * Inputs a figure does not read must be zero; a WALK's @iterations x @live
  * is at most 2^26.  The ioctl sleeps and may take seconds; a signal ends it
  * with EINTR. EBUSY while another benchmark runs or the live mirror is
@@ -387,8 +389,8 @@ struct shadowpid_bench {
 	__u64 rebuild_drain_ps[SHADOWPID_BENCH_MAX_REPS];
 	__u64 kernel_drain_ps[SHADOWPID_BENCH_MAX_REPS];
 	__u64 baseline_ps[SHADOWPID_BENCH_MAX_REPS];
-	__u64 pidfs_before;
-	__u64 pidfs_after;
+	__u64 pidfs_bytes;
+	__u64 pidfs_entries;
 };
 
 /**

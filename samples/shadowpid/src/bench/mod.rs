@@ -70,8 +70,9 @@ pub struct Row {
     /// Lookups: the same loop over the same keys calling an empty function,
     /// ns per key.
     pub baseline: Option<Interval>,
-    /// MEMORY: bytes per pid pidfs's table grew by (in the kernel's); none
-    /// where the kernel could not say (no CONFIG_KALLSYMS_ALL).
+    /// MEMORY: bytes per pid of pidfs's table of every pid (the kernel's
+    /// figure holds the added pids' share); none where the kernel could
+    /// not say (no CONFIG_KALLSYMS_ALL).
     pub pidfs: Option<f64>,
     /// Raw picoseconds per repetition, per column.
     pub shadow_ps: Vec<u64>,
@@ -329,8 +330,8 @@ fn memory_row(b: &abi::shadowpid_bench, params: String, live: u32) -> Row {
         kernel,
         drain: [None; 3],
         baseline: None,
-        pidfs: (b.columns & abi::SHADOWPID_BENCH_KERNEL != 0 && b.pidfs_after != 0)
-            .then(|| b.pidfs_after.saturating_sub(b.pidfs_before) as f64 / f64::from(live)),
+        pidfs: (b.columns & abi::SHADOWPID_BENCH_KERNEL != 0 && b.pidfs_entries != 0)
+            .then(|| b.pidfs_bytes as f64 / b.pidfs_entries as f64),
         shadow_ps: vec![],
         rebuild_ps: vec![],
         kernel_ps: vec![],
