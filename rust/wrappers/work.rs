@@ -76,8 +76,10 @@ impl<F: StaticWorkFn> StaticWork<F> {
         };
     }
 
-    /// Queues the item on the system workqueue (`schedule_work()`), unless it
-    /// is queued already; from any context. If it is running, it runs again.
+    /// Queues the item on the unbound system workqueue (`system_dfl_wq`:
+    /// `system_wq`, which `schedule_work()` uses, is deprecated in 7.3 and
+    /// says so on the console), unless it is queued already; from any
+    /// context. If it is running, it runs again.
     ///
     /// # Safety
     ///
@@ -85,11 +87,11 @@ impl<F: StaticWorkFn> StaticWork<F> {
     /// begun.
     pub(crate) unsafe fn schedule(&'static self) {
         // SAFETY: an initialised item (the caller's guarantee; type
-        // invariant) in static storage; `system_wq` always exists.
+        // invariant) in static storage; `system_dfl_wq` always exists.
         unsafe {
             bindings::queue_work_on(
                 bindings::wq_misc_consts_WORK_CPU_UNBOUND as kernel::ffi::c_int,
-                bindings::system_wq,
+                bindings::system_dfl_wq,
                 self.work.get(),
             )
         };
