@@ -656,7 +656,7 @@ fn live_numbers(st: &State<'_>, live: u32) -> Result<[KVVec<i32>; 3]> {
 /// (the holes of a scattered layout), or, if there are none (dense),
 /// `live.len()` numbers past the last, after a gap of 4,096 that the
 /// machine's own forks (the kernel column's namespace is theirs) do not
-/// cross during a figure. `held` says whether a number is held in any
+/// cross during a figure, wrapping to RESERVED_PIDS at `pid_max`. `held` says whether a number is held in any
 /// column (the machine's own pids too): those are left out.
 fn absent_numbers(live: &[i32], pid_max: i32, held: impl Fn(i32) -> bool) -> Result<KVVec<i32>> {
     let mut out = KVVec::new();
@@ -666,8 +666,17 @@ fn absent_numbers(live: &[i32], pid_max: i32, held: impl Fn(i32) -> bool) -> Res
         }
     }
     if out.is_empty() {
+        // From past the gap up to pid_max, then on from RESERVED_PIDS (the
+        // cursor may have been high: the numbers wrapped), never a number
+        // held.
         let last = live.last().copied().unwrap_or(0);
-        for nr in (last + 4097..pid_max).take(live.len()) {
+        let span = (pid_max - RESERVED_PIDS).max(0);
+        let first = (last + 4097 - RESERVED_PIDS).max(0);
+        for i in 0..span {
+            if out.len() == live.len() {
+                break;
+            }
+            let nr = RESERVED_PIDS + (first + i).checked_rem(span).ok_or(EUCLEAN)?;
             if !held(nr) {
                 out.push(nr, GFP_KERNEL)?;
             }
