@@ -74,6 +74,11 @@ require_ready() {
 }
 
 # debugfs: mounted if it is not.
+# A KASAN kernel (make check-debug): 1, else 0. Tests size what they run
+# by it: there they run what its checks are for, not figures.
+kasan=0
+grep -qw kasan_report /proc/kallsyms && kasan=1
+
 mount_debugfs() {
 	mountpoint -q /sys/kernel/debug || mount -t debugfs none /sys/kernel/debug 2>/dev/null
 }
