@@ -153,21 +153,27 @@ __u64 shadowpid_kernel_idr_bytes(struct pid_namespace *ns)
 /* kallsyms_lookup_name(), not exported: found by name as alloc_pid() is. */
 static unsigned long (*kernel_lookup_name)(const char *name);
 
-int shadowpid_kernel_pidfs_table(__u64 *bytes, __u64 *entries)
+static unsigned long kernel_lookup(const char *name)
 {
 	unsigned long (*lookup)(const char *name) = READ_ONCE(kernel_lookup_name);
 	unsigned long start, end;
-	struct bucket_table *tbl;
-	struct rhashtable *ht;
 
 	if (!lookup) {
 		if (shadowpid_symbol_range("kallsyms_lookup_name", &start, &end))
-			return -ENOENT;
+			return 0;
 		lookup = (typeof(lookup))start;
 		WRITE_ONCE(kernel_lookup_name, lookup);
 	}
+	return lookup(name);
+}
+
+int shadowpid_kernel_pidfs_table(__u64 *bytes, __u64 *entries)
+{
+	struct bucket_table *tbl;
+	struct rhashtable *ht;
+
 	/* A data symbol: in kallsyms only with CONFIG_KALLSYMS_ALL. */
-	ht = (struct rhashtable *)lookup("pidfs_ino_ht");
+	ht = (struct rhashtable *)kernel_lookup("pidfs_ino_ht");
 	if (!ht)
 		return -ENOENT;
 	/* A resize the insertions asked for (through the irq_work that kicks
@@ -180,4 +186,40 @@ int shadowpid_kernel_pidfs_table(__u64 *bytes, __u64 *entries)
 	*entries = atomic_read(&ht->nelems);
 	rcu_read_unlock();
 	return 0;
+}
+
+static int (*kernel_pidfs_add_pid)(struct pid *pid);
+static void (*kernel_pidfs_remove_pid)(struct pid *pid);
+
+int shadowpid_kernel_pidfs_resolve(void)
+{
+	unsigned long add, remove;
+
+	if (READ_ONCE(kernel_pidfs_add_pid) && READ_ONCE(kernel_pidfs_remove_pid))
+		return 0;
+	add = kernel_lookup("pidfs_add_pid");
+	remove = kernel_lookup("pidfs_remove_pid");
+	if (!add || !remove)
+		return -ENOENT;
+	WRITE_ONCE(kernel_pidfs_add_pid, (typeof(kernel_pidfs_add_pid))add);
+	WRITE_ONCE(kernel_pidfs_remove_pid, (typeof(kernel_pidfs_remove_pid))remove);
+	return 0;
+}
+
+int shadowpid_kernel_pidfs_cycle(struct pid *pid, unsigned int n)
+{
+	typeof(kernel_pidfs_add_pid) add = READ_ONCE(kernel_pidfs_add_pid);
+	typeof(kernel_pidfs_remove_pid) remove = READ_ONCE(kernel_pidfs_remove_pid);
+	int ret = 0;
+
+	if (!add || !remove)
+		return -ENOENT;
+	/* What free_pid() and alloc_pid() do for pidfs, in that order: the
+	 * pid leaves the table and comes back under a new inode number. A
+	 * failed add leaves ino 0, which free_pid()'s remove skips. */
+	while (n-- && !ret) {
+		remove(pid);
+		ret = add(pid);
+	}
+	return ret;
 }

@@ -79,4 +79,14 @@ __u64 shadowpid_kernel_idr_bytes(struct pid_namespace *ns);
  */
 int shadowpid_kernel_pidfs_table(__u64 *bytes, __u64 *entries);
 
+/*
+ * pidfs's part of the pair, on its own: pidfs_add_pid() and
+ * pidfs_remove_pid() (not exported) resolved by name, 0 or -ENOENT; then
+ * @n times what free_pid() and alloc_pid() do for pidfs on @pid, a pid of
+ * the benchmark's that no task uses: removed from pidfs's table of every
+ * pid, added back under a new inode number. 0, or add's error.
+ */
+int shadowpid_kernel_pidfs_resolve(void);
+int shadowpid_kernel_pidfs_cycle(struct pid *pid, unsigned int n);
+
 #endif /* SHADOWPID_BENCH_KERNEL_PID_H */

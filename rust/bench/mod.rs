@@ -495,12 +495,26 @@ fn alternate<'a>(
     running: Option<Rep<'a>>,
     baseline: Option<Rep<'a>>,
 ) -> Result {
+    alternate_with(out, ops, shadow, native, running, baseline, None)
+}
+
+/// [`alternate`], with `pidfs`, if given, timed as a fifth column into
+/// `out.pidfs_ps`.
+fn alternate_with<'a>(
+    out: &mut uapi::shadowpid_bench,
+    ops: u64,
+    shadow: Rep<'a>,
+    native: Rep<'a>,
+    running: Option<Rep<'a>>,
+    baseline: Option<Rep<'a>>,
+    pidfs: Option<Rep<'a>>,
+) -> Result {
     let kernel_runs = running.is_some();
-    let mut columns: [Option<Rep<'a>>; 4] = [Some(shadow), Some(native), running, baseline];
+    let mut columns: [Option<Rep<'a>>; 5] = [Some(shadow), Some(native), running, baseline, pidfs];
     // The columns that run, in the orders the repetitions take in turn:
     // every rotation of them, then every rotation reversed, so that each is
     // first, last and after each other one about equally often.
-    let mut active = [0usize; 4];
+    let mut active = [0usize; 5];
     let mut count = 0;
     for (c, col) in columns.iter().enumerate() {
         if col.is_some() {
@@ -525,7 +539,8 @@ fn alternate<'a>(
                 0 => (&mut out.shadow_ps, Some(&mut out.shadow_drain_ps)),
                 1 => (&mut out.rebuild_ps, Some(&mut out.rebuild_drain_ps)),
                 2 => (&mut out.kernel_ps, Some(&mut out.kernel_drain_ps)),
-                _ => (&mut out.baseline_ps, None),
+                3 => (&mut out.baseline_ps, None),
+                _ => (&mut out.pidfs_ps, None),
             };
             ps_out[r] = ps;
             if let Some(d) = drain_out {
@@ -607,7 +622,20 @@ fn full(out: &mut uapi::shadowpid_bench, real: Option<&Caller>) -> Result {
         }
         Ok(ps_per_op(now() - t, n.into()))
     };
-    alternate(
+    // pidfs's part of the kernel's pair, timed on its own on one pid of the
+    // same namespace (in the table with the state's and the machine's).
+    let probe = match leaf {
+        Some(leaf) if running::pidfs_resolve().is_ok() => Some(leaf.alloc_pid()?),
+        _ => None,
+    };
+    let mut pidfs_rep = || {
+        let t = now();
+        if let Some(p) = probe.as_ref() {
+            p.pidfs_cycle(n)?;
+        }
+        Ok(ps_per_op(now() - t, n.into()))
+    };
+    alternate_with(
         out,
         n.into(),
         &mut || {
@@ -627,6 +655,7 @@ fn full(out: &mut uapi::shadowpid_bench, real: Option<&Caller>) -> Result {
         },
         leaf.map(|_| &mut kernel_rep as Rep<'_>),
         None,
+        probe.as_ref().map(|_| &mut pidfs_rep as Rep<'_>),
     )
 }
 
@@ -1335,6 +1364,7 @@ fn run(b: &mut uapi::shadowpid_bench) -> Result {
     b.rebuild_drain_ps = [0; uapi::SHADOWPID_BENCH_MAX_REPS as usize];
     b.kernel_drain_ps = [0; uapi::SHADOWPID_BENCH_MAX_REPS as usize];
     b.baseline_ps = [0; uapi::SHADOWPID_BENCH_MAX_REPS as usize];
+    b.pidfs_ps = [0; uapi::SHADOWPID_BENCH_MAX_REPS as usize];
     b.pidfs_bytes = 0;
     b.pidfs_entries = 0;
     let result = match b.figure {

@@ -192,6 +192,14 @@ pub(crate) fn pidfs_table() -> Result<(u64, u64)> {
     Ok((bytes, entries))
 }
 
+/// Resolves pidfs's own functions for [`KernelPid::pidfs_cycle`]: ENOENT
+/// if this kernel's symbols cannot be read. Only where [`resolve`]
+/// succeeded.
+pub(crate) fn pidfs_resolve() -> Result {
+    // SAFETY: process context; the C side reads kallsyms.
+    kernel::error::to_result(unsafe { c::shadowpid_kernel_pidfs_resolve() })
+}
+
 /// A real `struct pid` of the benchmark's, used by no task.
 ///
 /// # Invariants
@@ -218,6 +226,16 @@ impl KernelPid<'_> {
     pub(crate) fn bytes(&self) -> u64 {
         // SAFETY: live (type invariant).
         unsafe { c::shadowpid_kernel_pid_bytes(self.ptr.as_ptr()) }
+    }
+
+    /// `n` times what `free_pid()` and `alloc_pid()` do for pidfs: out of
+    /// its table, back in under a new inode number. Only after
+    /// [`pidfs_resolve`] succeeded (ENOENT otherwise).
+    pub(crate) fn pidfs_cycle(&self, n: u32) -> Result {
+        // SAFETY: live (type invariant) and used by no task, so no pidfs
+        // file refers to it; a failed add leaves it out of the table, which
+        // `free_pid()` allows for.
+        kernel::error::to_result(unsafe { c::shadowpid_kernel_pidfs_cycle(self.ptr.as_ptr(), n) })
     }
 }
 

@@ -15,7 +15,7 @@
 #include <linux/types.h>
 
 /* Bumped on every incompatible change of this file. */
-#define SHADOWPID_ABI_VERSION	7
+#define SHADOWPID_ABI_VERSION	8
 
 /* Free in Documentation/userspace-api/ioctl/ioctl-number.rst of Linux 7.3. */
 #define SHADOWPID_IOC_MAGIC	0xB9
@@ -359,6 +359,12 @@ enum shadowpid_bench_layout {
  *              column's @live pids were added; 0 if it could not be read
  *              (the kernel lacks CONFIG_KALLSYMS_ALL)
  * @pidfs_entries: out: MEMORY: the pids in that table then
+ * @pidfs_ps:   out: FULL, where the kernel column ran and pidfs's functions
+ *              could be resolved (else zero): per repetition, ps per pid of
+ *              pidfs's part of the kernel's pair alone (pidfs_remove_pid()
+ *              then pidfs_add_pid() of one pid of the kernel column's
+ *              namespace, as free_pid() and alloc_pid() call them), timed as
+ *              a fourth column in the same orders; in @kernel_ps too
  * Inputs a figure does not read must be zero; a WALK's @iterations x @live
  * is at most 2^26.  The ioctl sleeps and may take seconds; a signal ends it
  * with EINTR. EBUSY while another benchmark runs or the live mirror is
@@ -391,6 +397,7 @@ struct shadowpid_bench {
 	__u64 baseline_ps[SHADOWPID_BENCH_MAX_REPS];
 	__u64 pidfs_bytes;
 	__u64 pidfs_entries;
+	__u64 pidfs_ps[SHADOWPID_BENCH_MAX_REPS];
 };
 
 /**

@@ -74,6 +74,14 @@ pub struct Row {
     /// figure holds the added pids' share); none where the kernel could
     /// not say (no CONFIG_KALLSYMS_ALL).
     pub pidfs: Option<f64>,
+    /// FULL: pidfs's part of the kernel's pair timed alone (its table's
+    /// remove and add), ns per pid; none where the kernel column did not
+    /// run or pidfs's functions could not be resolved.
+    #[serde(default)]
+    pub pidfs_time: Option<Interval>,
+    /// Its raw picoseconds per repetition (paired with the kernel's).
+    #[serde(default)]
+    pub pidfs_ps: Vec<u64>,
     /// Raw picoseconds per repetition, per column.
     pub shadow_ps: Vec<u64>,
     /// The rebuild's.
@@ -255,6 +263,13 @@ fn row(
     let rebuild_ps = column(abi::SHADOWPID_BENCH_REBUILD, &b.rebuild_ps);
     let kernel_ps = column(abi::SHADOWPID_BENCH_KERNEL, &b.kernel_ps);
     let (s, r, k) = (ns(&shadow_ps), ns(&rebuild_ps), ns(&kernel_ps));
+    // Zero where it did not run: the kernel column's, or pidfs's resolution.
+    let pidfs_ps =
+        if b.figure == abi::SHADOWPID_BENCH_FULL && b.pidfs_ps[..n].iter().all(|&p| p > 0) {
+            b.pidfs_ps[..n].to_vec()
+        } else {
+            vec![]
+        };
     let mean = |v: &Option<Vec<f64>>| v.as_deref().map(stats::mean);
     let ratio = |a: &Option<Vec<f64>>, b: &Option<Vec<f64>>| {
         a.as_deref()
@@ -299,6 +314,8 @@ fn row(
             None
         },
         pidfs: None,
+        pidfs_time: mean(&ns(&pidfs_ps)),
+        pidfs_ps,
         shadow_ps,
         rebuild_ps,
         kernel_ps,
@@ -332,6 +349,8 @@ fn memory_row(b: &abi::shadowpid_bench, params: String, live: u32) -> Row {
         baseline: None,
         pidfs: (b.columns & abi::SHADOWPID_BENCH_KERNEL != 0 && b.pidfs_entries != 0)
             .then(|| b.pidfs_bytes as f64 / b.pidfs_entries as f64),
+        pidfs_time: None,
+        pidfs_ps: vec![],
         shadow_ps: vec![],
         rebuild_ps: vec![],
         kernel_ps: vec![],
@@ -650,6 +669,8 @@ fn fake(figure: u32, params: &str, shadow: f64, kernel: f64) -> Row {
         drain: [None; 3],
         baseline: None,
         pidfs: None,
+        pidfs_time: None,
+        pidfs_ps: vec![],
         shadow_ps: vec![],
         rebuild_ps: vec![],
         kernel_ps: vec![],

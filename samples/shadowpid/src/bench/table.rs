@@ -47,16 +47,14 @@ fn difference(a: Option<Interval>, b: Option<Interval>) -> Option<Interval> {
     })
 }
 
-/// The mean of `a[i] - b[i]` over the repetitions of one figure, in ns,
-/// with its 95 % interval.
-fn paired_difference(a: &[u64], b: &[u64]) -> Option<Interval> {
-    if a.is_empty() || a.len() != b.len() {
+/// The mean of `a[i]` less every `b[j][i]` over the repetitions of one
+/// figure, in ns, with its 95 % interval.
+fn paired_difference(a: &[u64], b: &[&[u64]]) -> Option<Interval> {
+    if a.is_empty() || b.iter().any(|b| a.len() != b.len()) {
         return None;
     }
-    let d: Vec<f64> = a
-        .iter()
-        .zip(b)
-        .map(|(&x, &y)| (x as f64 - y as f64) / 1000.0)
+    let d: Vec<f64> = (0..a.len())
+        .map(|i| (a[i] as f64 - b.iter().map(|b| b[i] as f64).sum::<f64>()) / 1000.0)
         .collect();
     Some(super::stats::mean(&d))
 }
@@ -140,18 +138,20 @@ pub fn table(r: &Report) -> String {
             s,
             "the pair in parts, depth 1, ns (figure 2 less figure 1 in the same state, half-widths added; the kernel's part paired per repetition):"
         );
-        for (state, [number_s, number_r, rest_s, rest_r, kernel_only]) in breakdown {
+        for (state, [number_s, number_r, rest_s, rest_r, kernel_only, pidfs, other]) in breakdown {
             let _ = writeln!(
                 s,
                 "    {state}: number shadow {}, rebuild {} (its IDR insertion); the rest (struct pid, \
                  hash link or idr_replace, queueing the free) shadow {}, rebuild {}; the kernel's \
-                 beyond the rebuild (pidfs, the namespace reference, the set_tid pre-pass, the real \
-                 pidmap_lock) {}",
+                 beyond the rebuild {}: pidfs's table (timed alone) {}, the rest (the namespace \
+                 reference, the set_tid pre-pass, the real pidmap_lock) {}",
                 interval(&number_s),
                 interval(&number_r),
                 interval(&rest_s),
                 interval(&rest_r),
-                interval(&kernel_only)
+                interval(&kernel_only),
+                interval(&pidfs),
+                interval(&other)
             );
         }
     }
@@ -194,8 +194,10 @@ pub fn table(r: &Report) -> String {
 /// The pair of figure 2 at depth 1 in parts, for every state both figures
 /// 1 and 2 ran in: the number (figure 1: shadow, rebuild), the rest of the
 /// pair (figure 2 less figure 1: shadow, rebuild), and what the kernel does
-/// beyond the rebuild (figure 2: kernel less rebuild).
-pub fn phases(r: &Report) -> Vec<(String, [Option<Interval>; 5])> {
+/// beyond the rebuild (figure 2: kernel less rebuild), of it pidfs's part
+/// (timed alone in figure 2's repetitions), and the rest (kernel less
+/// rebuild less pidfs, paired per repetition).
+pub fn phases(r: &Report) -> Vec<(String, [Option<Interval>; 7])> {
     let mut out = vec![];
     for full in r.rows.iter().filter(|row| row.figure == 2) {
         let Some(state) = full.params.strip_prefix("depth=1 ") else {
@@ -211,7 +213,9 @@ pub fn phases(r: &Report) -> Vec<(String, [Option<Interval>; 5])> {
                 numbers.rebuild,
                 difference(full.shadow, numbers.shadow),
                 difference(full.rebuild, numbers.rebuild),
-                paired_difference(&full.kernel_ps, &full.rebuild_ps),
+                paired_difference(&full.kernel_ps, &[&full.rebuild_ps]),
+                full.pidfs_time,
+                paired_difference(&full.kernel_ps, &[&full.rebuild_ps, &full.pidfs_ps]),
             ],
         ));
     }
@@ -259,7 +263,8 @@ pub fn scaling(r: &Report) -> Vec<(String, Curve)> {
 /// Whether every row has positive numbers on every column it should have:
 /// the shadow always; the rebuild but for the floor (8); the running kernel
 /// on the figures whose function the kernel has (2, 3, 4, 5, 7, 10, 11),
-/// except the rows that leave it out by design (populated past 90 %).
+/// except the rows that leave it out by design (populated past 90 %); and
+/// pidfs's part beside the kernel's pair (2).
 pub fn sane(r: &Report) -> bool {
     let positive = |s: &Option<Interval>| s.is_some_and(|s| s.mean > 0.0);
     let kernel_expected = |row: &Row| {
@@ -269,5 +274,6 @@ pub fn sane(r: &Report) -> bool {
         positive(&row.shadow)
             && (row.figure == 8 || positive(&row.rebuild))
             && (!kernel_expected(row) || positive(&row.kernel))
+            && (row.figure != 2 || row.kernel.is_none() || positive(&row.pidfs_time))
     }) && !r.targets.is_empty()
 }
