@@ -305,8 +305,10 @@ impl MiscDevice for UniverseFile {
             // The mirror's hooks fire on the IDR calls of the rebuild and
             // the kernel's columns, never on the shadow's: no benchmark
             // while it is attached.
-            uapi::SHADOWPID_IOC_BENCH if crate::mirror::attached() => Err(EBUSY),
-            uapi::SHADOWPID_IOC_BENCH => crate::bench::ioctl(user),
+            uapi::SHADOWPID_IOC_BENCH => {
+                let _held_off = crate::mirror::exclude()?;
+                crate::bench::ioctl(user)
+            }
             uapi::SHADOWPID_IOC_MIRROR => crate::mirror::ioctl(me.owner_id(), user),
             uapi::SHADOWPID_IOC_BARRIER => {
                 barrier();

@@ -188,6 +188,40 @@ impl<P: PageAlloc> Pidmap<P> {
         }
     }
 
+    /// Makes `slot` an empty map in place: a map is 2 KiB, too big to build
+    /// on a kprobe handler's stack and move into its box.
+    pub(crate) fn new_in(slot: &mut core::mem::MaybeUninit<Self>) {
+        let p = slot.as_mut_ptr();
+        // SAFETY: `p` points into `slot`; the place is only addressed, not
+        // read or referenced.
+        let maps = unsafe { &raw mut (*p).maps }.cast::<PidmapEntry>();
+        for i in 0..PIDMAP_ENTRIES {
+            // SAFETY: `maps` points to the array of `PIDMAP_ENTRIES` entries
+            // inside `slot`, valid for writes; each entry is written once,
+            // and `_pages` is zero-sized: `slot` is then initialised.
+            unsafe {
+                maps.add(i).write(PidmapEntry {
+                    nr_free: AtomicI32::new(BITS_PER_PAGE),
+                    page: PageSlot::new(),
+                })
+            };
+        }
+    }
+
+    /// Frees every number, keeping the pages (zeroed in place): no
+    /// allocation, so it cannot fail where allocating is not allowed.
+    pub(crate) fn clear(&mut self) {
+        for m in &mut self.maps {
+            if let Some(page) = m.page.get() {
+                for w in page {
+                    // fetch_and: the one store the loom twin's words share.
+                    w.fetch_and(0, Ordering::Relaxed);
+                }
+            }
+            m.nr_free.store(BITS_PER_PAGE, Ordering::Relaxed);
+        }
+    }
+
     /// The page of entry `i`, allocated if it does not exist yet.
     #[inline]
     fn page(&self, i: usize) -> Result<&PageWords> {

@@ -61,7 +61,16 @@ module! {
             default: 1024,
             description: "Namespaces per open file, its root included",
         },
+        mirror_maxactive: u32 {
+            default: 0,
+            description: "Instances of each live-mirror kretprobe (0: at least 64 and 2 per possible CPU; tests force misses with 1)",
+        },
     },
+}
+
+/// `mirror_maxactive` module parameter.
+pub(crate) fn mirror_maxactive() -> u32 {
+    module_parameters::mirror_maxactive.value()
 }
 
 /// `max_pids` module parameter.
@@ -132,6 +141,7 @@ impl PinnedDrop for ShadowPidModule {
         // No file is open (each pins the module), but pids freed by the last
         // ones may still wait for their grace period.
         kernel::sync::rcu::rcu_barrier();
+        mirror::exit();
         for cache in pid::caches() {
             if cache.objects() != 0 {
                 pr_err!("{} objects left in a cache at unload\n", cache.objects());

@@ -150,30 +150,13 @@ __u64 shadowpid_kernel_idr_bytes(struct pid_namespace *ns)
 	return (__u64)nodes * sizeof(struct xa_node);
 }
 
-/* kallsyms_lookup_name(), not exported: found by name as alloc_pid() is. */
-static unsigned long (*kernel_lookup_name)(const char *name);
-
-static unsigned long kernel_lookup(const char *name)
-{
-	unsigned long (*lookup)(const char *name) = READ_ONCE(kernel_lookup_name);
-	unsigned long start, end;
-
-	if (!lookup) {
-		if (shadowpid_symbol_range("kallsyms_lookup_name", &start, &end))
-			return 0;
-		lookup = (typeof(lookup))start;
-		WRITE_ONCE(kernel_lookup_name, lookup);
-	}
-	return lookup(name);
-}
-
 int shadowpid_kernel_pidfs_table(__u64 *bytes, __u64 *entries)
 {
 	struct bucket_table *tbl;
 	struct rhashtable *ht;
 
 	/* A data symbol: in kallsyms only with CONFIG_KALLSYMS_ALL. */
-	ht = (struct rhashtable *)kernel_lookup("pidfs_ino_ht");
+	ht = (struct rhashtable *)shadowpid_symbol_address("pidfs_ino_ht");
 	if (!ht)
 		return -ENOENT;
 	/* A resize the insertions asked for (through the irq_work that kicks
@@ -197,8 +180,8 @@ int shadowpid_kernel_pidfs_resolve(void)
 
 	if (READ_ONCE(kernel_pidfs_add_pid) && READ_ONCE(kernel_pidfs_remove_pid))
 		return 0;
-	add = kernel_lookup("pidfs_add_pid");
-	remove = kernel_lookup("pidfs_remove_pid");
+	add = shadowpid_symbol_address("pidfs_add_pid");
+	remove = shadowpid_symbol_address("pidfs_remove_pid");
 	if (!add || !remove)
 		return -ENOENT;
 	WRITE_ONCE(kernel_pidfs_add_pid, (typeof(kernel_pidfs_add_pid))add);

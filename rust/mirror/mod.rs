@@ -8,12 +8,21 @@
 //! under the kernel's `pidmap_lock`, so in the kernel's own order, on any
 //! number of CPUs. Each namespace the kernel uses gets a shadow: a
 //! [`Pidmap`] (the very code the universes allocate with) holding exactly the
-//! numbers the kernel's IDR holds. For a fork, the shadow is asked which
-//! number it would take, from the kernel's cursor and pid_max at that moment
-//! (7.3's wrap rule); the answer is compared with the kernel's number, then
-//! the kernel's number is what the shadow keeps, so the two stay in step.
-//! A set_tid allocation is recorded (2.6.24 has no set_tid); a free clears
-//! the bit.
+//! numbers the kernel's IDR holds, and its own cursor. For a fork, the
+//! shadow is asked which number it would take from its own cursor (one past
+//! the last number it took) and the namespace's pid_max (7.3's wrap rule);
+//! the number and the cursor are compared with the kernel's. The kernel's
+//! cursor may move without an allocation in two ways only, both seen where
+//! they happen: an `ns_last_pid` write (a hook on its handler) and
+//! `alloc_pid()`'s reset before a namespace's first pid (read under the
+//! kernel's lock); any other difference is a divergence. A set_tid
+//! allocation is recorded (2.6.24 has no set_tid); a free clears the bit.
+//!
+//! The mirror is armed only once every hook is registered and disarmed
+//! before any is removed, so no event of an armed mirror goes unseen but
+//! those the kernel's kretprobes miss; a miss (their `nmissed` grew) marks
+//! every shadow for a copy at its next event, so a lost event is reported
+//! as missed, never as a divergence.
 //!
 //! A namespace that existed before the mirror was attached is copied from
 //! its IDR at its first event, inside the locked region where the IDR
@@ -25,7 +34,13 @@
 
 mod probes;
 
-use crate::{pidmap::Pidmap, pidmap_env::PageAlloc, uapi, wrappers::page::ZeroedPage};
+use crate::{
+    pidmap::Pidmap,
+    pidmap_env::PageAlloc,
+    uapi,
+    wrappers::{cred, page::ZeroedPage},
+};
+use core::sync::atomic::{AtomicU32, Ordering};
 use kernel::{prelude::*, sync::GlobalGuard, transmute::AsBytes, uaccess::UserSlice};
 use probes::{AllocEvent, Handlers, Kind, Probes};
 
@@ -36,6 +51,14 @@ impl PageAlloc for Atomic {
     fn zeroed_page() -> Result<ZeroedPage> {
         ZeroedPage::new_atomic()
     }
+}
+
+/// An empty shadow map, built in its box (2 KiB: not on a handler's stack).
+fn new_map() -> Result<KBox<Pidmap<Atomic>>> {
+    let mut map = KBox::<Pidmap<Atomic>>::new_uninit(GFP_ATOMIC)?;
+    Pidmap::new_in(&mut map);
+    // SAFETY: `new_in()` initialised it.
+    Ok(unsafe { map.assume_init() })
 }
 
 /// The shadow of one kernel namespace.
@@ -56,6 +79,9 @@ struct Shadow {
     stale: bool,
     /// Never copied yet: its first copy is not a resync.
     fresh: bool,
+    /// Its `ns_last_pid` was written since its last fork: a cursor that
+    /// moved is explained.
+    jump_allowed: bool,
 }
 
 /// The report's counters.
@@ -80,6 +106,10 @@ struct Counters {
     atomic_failures: u64,
     /// Allocations not compared.
     skipped: u64,
+    /// Forks whose cursor differed, unexplained.
+    cursor_diverged: u64,
+    /// Times a missed event marked every shadow stale.
+    missed_resyncs: u64,
 }
 
 impl Counters {
@@ -95,6 +125,8 @@ impl Counters {
         resyncs: 0,
         atomic_failures: 0,
         skipped: 0,
+        cursor_diverged: 0,
+        missed_resyncs: 0,
     };
 }
 
@@ -108,10 +140,24 @@ struct State {
     counters: Counters,
     /// The first divergences.
     log: KVec<uapi::shadowpid_mirror_divergence>,
-    /// PERTURB: the namespace whose next fork the shadow takes ahead.
-    perturb: Option<u32>,
+    /// PERTURB: the namespace whose next fork the shadow takes ahead, and
+    /// whether its cursor (PERTURB_CURSOR) or a number.
+    perturb: Option<(u32, Perturb)>,
     /// Missed counts of the last attachment's hooks, kept past detach.
     missed: [u64; probes::HOOKS],
+    /// Calls of the last attachment whose caller could not be read.
+    unattributed: u64,
+    /// The hooks' missed total at the last event.
+    missed_seen: u64,
+}
+
+/// What a PERTURB does to the shadow at the namespace's next fork.
+#[derive(Clone, Copy)]
+enum Perturb {
+    /// Takes the number it would hand out.
+    Number,
+    /// Moves its cursor one on.
+    Cursor,
 }
 
 impl State {
@@ -124,6 +170,21 @@ impl State {
             log: KVec::new(),
             perturb: None,
             missed: [0; probes::HOOKS],
+            unattributed: 0,
+            missed_seen: 0,
+        }
+    }
+
+    /// If the hooks missed an event since the last one, every shadow is
+    /// copied again at its next event: the lost one may have been its.
+    fn note_missed(&mut self) {
+        let missed = probes::missed_total();
+        if missed != self.missed_seen {
+            self.missed_seen = missed;
+            self.counters.missed_resyncs += 1;
+            for shadow in self.shadows.iter_mut() {
+                shadow.stale = true;
+            }
         }
     }
 
@@ -146,21 +207,20 @@ impl State {
         let i = match self.find(idr) {
             Ok(i) => i,
             Err(at) => {
-                // SAFETY: the namespace is alive: this is one of its events.
-                let info = unsafe { probes::pidns_of_idr(idr) };
-                let map = KBox::new(Pidmap::new(), GFP_ATOMIC);
-                let (Ok(map), Ok(())) = (map, self.shadows.reserve(1, GFP_ATOMIC)) else {
+                let (Ok(map), Ok(())) = (new_map(), self.shadows.reserve(1, GFP_ATOMIC)) else {
                     self.counters.atomic_failures += 1;
                     return None;
                 };
+                // Its identity is read at each copy, the first just below.
                 let shadow = Shadow {
                     idr,
-                    inum: info.inum,
-                    level: info.level,
+                    inum: 0,
+                    level: 0,
                     map,
                     cursor: 0,
                     stale: true,
                     fresh: true,
+                    jump_allowed: false,
                 };
                 // Room was reserved just above.
                 let _ = self.shadows.insert_within_capacity(at, shadow);
@@ -182,18 +242,23 @@ impl State {
         Some((i, true))
     }
 
-    /// Makes `shadow` hold exactly the numbers of its IDR, and takes its
-    /// cursor. Called with the kernel's `pidmap_lock` held.
+    /// Makes `shadow` hold exactly the numbers of its IDR, takes its cursor,
+    /// and reads its identity again (a namespace at the address of one whose
+    /// end was missed is another). Called with the kernel's `pidmap_lock`
+    /// held; on failure the shadow stays stale.
     fn copy_idr(shadow: &mut Shadow) -> Result {
-        let map = KBox::new(Pidmap::<Atomic>::new(), GFP_ATOMIC)?;
+        // SAFETY: the namespace is alive: this is one of its events.
+        let info = unsafe { probes::pidns_of_idr(shadow.idr) };
+        (shadow.inum, shadow.level) = (info.inum, info.level);
+        shadow.map.clear();
         // SAFETY: the namespace is alive and its IDR cannot change: the
         // kernel's pidmap_lock is held (the caller's guarantee).
         let (cursor, numbers) = unsafe { probes::idr_numbers(shadow.idr) };
         for nr in numbers {
-            map.alloc_exact(nr)?;
+            shadow.map.alloc_exact(nr)?;
         }
-        shadow.map = map;
         shadow.cursor = cursor;
+        shadow.jump_allowed = false;
         shadow.stale = false;
         Ok(())
     }
@@ -259,6 +324,7 @@ impl Handlers for Mirror {
             Kind::Fixed => uapi::SHADOWPID_MIRROR_EV_SET_TID,
         };
         st.counters.events[ev_kind as usize] += 1;
+        st.note_missed();
         let Some((i, copied)) = st.shadow(ev.idr as usize) else {
             st.counters.skipped += 1;
             return;
@@ -281,22 +347,41 @@ impl Handlers for Mirror {
             }
             return;
         }
-        if copied {
-            // The copy is the state before the fork: the new number is still
-            // a NULL entry (alloc_pid() publishes it at its end), which the
-            // IDR walk skips.
-            shadow.cursor = ev.cursor;
-        } else if shadow.cursor != ev.cursor {
-            // Moved since our last look: ns_last_pid was written, or 7.3
-            // reset it before a namespace's init. Followed, not a divergence.
-            st.counters.cursor_jumps += 1;
-        }
-        if st.perturb == Some(shadow.inum) {
-            // The detector's own test: take the number ahead.
-            let _ = shadow.map.alloc_cyclic(ev.cursor, ev.end);
+        // The cursor the kernel's should be: a copy made now is the state
+        // before this fork (the new number is still a NULL entry, which the
+        // walk skips), with the kernel's cursor as it started; alloc_pid()
+        // resets a namespace's cursor to 0 before its first pid; otherwise
+        // one past the last number the shadow took.
+        let mut expected = if copied {
+            ev.cursor
+        } else if ev.adding != 0 {
+            0
+        } else {
+            shadow.cursor
+        };
+        let perturb = st.perturb.filter(|(inum, _)| *inum == shadow.inum);
+        if let Some((_, Perturb::Cursor)) = perturb {
+            // The detector's own test: as if the kernel's had moved.
+            expected += 1;
             st.perturb = None;
         }
-        let Ok(predicted) = shadow.map.alloc_cyclic(ev.cursor, ev.end) else {
+        // An ns_last_pid write of this namespace returned since its last
+        // fork, or one (of any namespace) is under way.
+        let writing = probes::cursor_writers();
+        let explained = core::mem::take(&mut shadow.jump_allowed) || writing;
+        let cursor_ok = ev.cursor == expected || explained;
+        if ev.cursor != expected && explained {
+            st.counters.cursor_jumps += 1;
+        }
+        // Where the shadow scans from: its own cursor, or the kernel's
+        // where the move is explained.
+        let from = if cursor_ok { ev.cursor } else { expected };
+        if let Some((_, Perturb::Number)) = perturb {
+            // The detector's own test: take the number ahead.
+            let _ = shadow.map.alloc_cyclic(from, ev.end);
+            st.perturb = None;
+        }
+        let Ok(predicted) = shadow.map.alloc_cyclic(from, ev.end) else {
             // No page for the scan: copy the IDR at the next event.
             shadow.stale = true;
             st.counters.atomic_failures += 1;
@@ -305,19 +390,29 @@ impl Handlers for Mirror {
         };
         let kernel = (ret >= 0).then_some(ret);
         shadow.cursor = kernel.map_or(ev.cursor, |nr| nr + 1);
+        if predicted != kernel && writing {
+            // The write (which takes no lock) may have moved the cursor
+            // between the entry's read and the IDR's: not compared.
+            shadow.stale = true;
+            st.counters.skipped += 1;
+            return;
+        }
         st.counters.compared += 1;
-        if predicted == kernel {
+        if predicted == kernel && cursor_ok {
             st.counters.matched += 1;
             return;
         }
         st.counters.diverged += 1;
+        if !cursor_ok {
+            st.counters.cursor_diverged += 1;
+        }
         let d = uapi::shadowpid_mirror_divergence {
             ns_inum: shadow.inum,
             level: shadow.level,
             cursor: ev.cursor,
             shadow_nr: predicted.unwrap_or(-1),
             kernel_nr: ret,
-            reserved: 0,
+            shadow_cursor: expected,
         };
         // The kernel's state is the truth: the shadow is copied from it at
         // the namespace's next event.
@@ -330,6 +425,7 @@ impl Handlers for Mirror {
             return;
         };
         s.counters.events[uapi::SHADOWPID_MIRROR_EV_FREE as usize] += 1;
+        s.note_missed();
         let Some((i, copied)) = s.shadow(idr) else {
             return;
         };
@@ -356,18 +452,58 @@ impl Handlers for Mirror {
             let _ = s.shadows.remove(i);
         }
     }
+
+    fn cursor_written(idr: usize) {
+        let Some(mut s) = Self::active() else {
+            return;
+        };
+        s.counters.events[uapi::SHADOWPID_MIRROR_EV_CURSOR as usize] += 1;
+        if let Ok(i) = s.find(idr) {
+            s.shadows[i].jump_allowed = true;
+        }
+        // A namespace without a shadow takes the kernel's cursor at its
+        // first copy.
+    }
 }
 
-/// Attaches the mirror to the file `owner`: EBUSY if it is attached.
+/// Exclusive users of the machine-wide IDR calls (benchmarks) that hold
+/// the mirror off: ATTACH is EBUSY while one runs.
+static EXCLUDED: AtomicU32 = AtomicU32::new(0);
+
+/// The mirror held off while this lives: from [`exclude`].
+pub(crate) struct Excluded(());
+
+impl Drop for Excluded {
+    fn drop(&mut self) {
+        EXCLUDED.fetch_sub(1, Ordering::Release);
+    }
+}
+
+/// Holds the mirror off (no ATTACH) until the value returned is dropped:
+/// EBUSY if it is attached. Checked under the attach lock both ways, so a
+/// mirror and an excluded user never overlap.
+pub(crate) fn exclude() -> Result<Excluded> {
+    let attached = ATTACHED.lock();
+    if attached.is_some() {
+        return Err(EBUSY);
+    }
+    EXCLUDED.fetch_add(1, Ordering::Acquire);
+    Ok(Excluded(()))
+}
+
+/// Attaches the mirror to the file `owner`: EBUSY if it is attached or held
+/// off. It is armed once every hook is registered.
 fn attach(owner: usize) -> Result {
     let mut attached = ATTACHED.lock();
-    if attached.is_some() {
+    if attached.is_some() || EXCLUDED.load(Ordering::Acquire) != 0 {
         return Err(EBUSY);
     }
     // Room for the log and a first batch of shadows, made where allocating
     // may sleep.
     let mut log = KVec::with_capacity(uapi::SHADOWPID_MIRROR_LOG as usize, GFP_KERNEL)?;
     let mut shadows = KVec::with_capacity(64, GFP_KERNEL)?;
+    // SAFETY: the only registration: `ATTACHED` is held and empty.
+    let probes = unsafe { Probes::register::<Mirror>(crate::mirror_maxactive()) }?;
     {
         let mut s = MIRROR.lock();
         core::mem::swap(&mut s.log, &mut log);
@@ -377,35 +513,31 @@ fn attach(owner: usize) -> Result {
         s.counters = Counters::ZERO;
         s.perturb = None;
         s.missed = [0; probes::HOOKS];
+        s.unattributed = 0;
+        s.missed_seen = probes::missed_total();
+        // Armed now that every hook is in: no event is half seen.
         s.active = true;
     }
+    *attached = Some((owner, probes));
     // Freed outside the lock: what the last attachment left.
     drop((log, shadows));
-    // SAFETY: the only registration: `ATTACHED` is held and empty.
-    match unsafe { Probes::register::<Mirror>() } {
-        Ok(probes) => {
-            *attached = Some((owner, probes));
-            Ok(())
-        }
-        Err(e) => {
-            MIRROR.lock().active = false;
-            Err(e)
-        }
-    }
+    Ok(())
 }
 
-/// Detaches the mirror if `owner` attached it: ENOENT otherwise.
+/// Detaches the mirror if `owner` attached it: ENOENT otherwise. It is
+/// disarmed before any hook is removed.
 fn detach(owner: usize) -> Result {
     let mut attached = ATTACHED.lock();
     match attached.take() {
         Some((o, probes)) if o == owner => {
-            let missed = probes.missed();
+            MIRROR.lock().active = false;
+            let (missed, unattributed) = (probes.missed(), probes::unattributed());
             // Unregistering waits for every handler to return.
             drop(probes);
             let shadows = {
                 let mut s = MIRROR.lock();
-                s.active = false;
                 s.missed = missed;
+                s.unattributed = unattributed;
                 core::mem::take(&mut s.shadows)
             };
             drop(shadows);
@@ -418,15 +550,20 @@ fn detach(owner: usize) -> Result {
     }
 }
 
+/// At module exit (no file open, so not attached): frees what the last
+/// attachment left for its report.
+pub(crate) fn exit() {
+    let (log, shadows) = {
+        let mut s = MIRROR.lock();
+        (core::mem::take(&mut s.log), core::mem::take(&mut s.shadows))
+    };
+    drop((log, shadows));
+}
+
 /// Pidmap pages the shadows hold now (part of the module's pages).
 pub(crate) fn pages() -> u64 {
     let s = MIRROR.lock();
     s.shadows.iter().map(|sh| u64::from(sh.map.pages())).sum()
-}
-
-/// Whether the mirror is attached (to any file).
-pub(crate) fn attached() -> bool {
-    ATTACHED.lock().is_some()
 }
 
 /// The file `owner` is closed: detaches the mirror if it is attached there.
@@ -437,13 +574,14 @@ pub(crate) fn file_closed(owner: usize) {
 /// Fills in the report.
 fn status(out: &mut uapi::shadowpid_mirror) {
     let attached = ATTACHED.lock();
-    let missed = attached.as_ref().map(|(_, p)| p.missed());
+    let now = attached
+        .as_ref()
+        .map(|(_, p)| (p.missed(), probes::unattributed()));
     let s = MIRROR.lock();
     let c = &s.counters;
     out.attached = u32::from(attached.is_some());
     out.events = c.events;
-    let missed = missed.unwrap_or(s.missed);
-    out.missed = missed;
+    (out.missed, out.unattributed) = now.unwrap_or((s.missed, s.unattributed));
     out.ns_mirrored = c.ns_mirrored;
     out.ns_live = s.shadows.len() as u64;
     out.compared = c.compared;
@@ -454,6 +592,8 @@ fn status(out: &mut uapi::shadowpid_mirror) {
     out.resyncs = c.resyncs;
     out.atomic_failures = c.atomic_failures;
     out.skipped = c.skipped;
+    out.cursor_diverged = c.cursor_diverged;
+    out.missed_resyncs = c.missed_resyncs;
     out.log_count = s.log.len() as u32;
     for (o, d) in out.log.iter_mut().zip(s.log.iter()) {
         *o = *d;
@@ -465,7 +605,9 @@ pub(crate) fn ioctl(owner: usize, user: UserSlice) -> Result<isize> {
     let (mut reader, mut writer) = user.reader_writer();
     let req: uapi::shadowpid_mirror = reader.read()?;
     let arg_ok = match req.cmd {
-        uapi::SHADOWPID_MIRROR_PERTURB => req.arg <= u64::from(u32::MAX),
+        uapi::SHADOWPID_MIRROR_PERTURB | uapi::SHADOWPID_MIRROR_PERTURB_CURSOR => {
+            req.arg <= u64::from(u32::MAX)
+        }
         _ => req.arg == 0,
     };
     // Everything but `cmd` and `arg` is output: zero on input.
@@ -477,16 +619,28 @@ pub(crate) fn ioctl(owner: usize, user: UserSlice) -> Result<isize> {
     if !arg_ok || req.as_bytes() != blank.as_bytes() {
         return Err(EINVAL);
     }
+    // What the holder of a descriptor passed on must not do by the
+    // opener's right alone: arm system-wide kprobes, steer the detector,
+    // read every namespace's numbers. DETACH stays the attacher's.
+    let privileged = req.cmd != uapi::SHADOWPID_MIRROR_DETACH;
+    if privileged && !cred::caller_has_sys_admin() {
+        return Err(EPERM);
+    }
     match req.cmd {
         uapi::SHADOWPID_MIRROR_STATUS => {}
         uapi::SHADOWPID_MIRROR_ATTACH => attach(owner)?,
         uapi::SHADOWPID_MIRROR_DETACH => detach(owner)?,
-        uapi::SHADOWPID_MIRROR_PERTURB => {
+        uapi::SHADOWPID_MIRROR_PERTURB | uapi::SHADOWPID_MIRROR_PERTURB_CURSOR => {
             let mut s = MIRROR.lock();
             if !s.active {
                 return Err(ENOENT);
             }
-            s.perturb = Some(req.arg as u32);
+            let what = if req.cmd == uapi::SHADOWPID_MIRROR_PERTURB {
+                Perturb::Number
+            } else {
+                Perturb::Cursor
+            };
+            s.perturb = Some((req.arg as u32, what));
         }
         _ => return Err(EINVAL),
     }

@@ -3,13 +3,27 @@
  * The live mirror's hooks (see probes.h): kretprobes and kprobes on the IDR
  * calls of kernel/pid.c, filtered by their caller.
  */
+#include <linux/atomic.h>
 #include <linux/idr.h>
 #include <linux/kprobes.h>
 #include <linux/pid_namespace.h>
 #include <linux/ptrace.h>
+#include <linux/sched.h>
+#include <linux/threads.h>
 
+#include "../../include/uapi/linux/shadowpid.h"
 #include "../wrappers/symbol.h"
 #include "probes.h"
+
+#ifndef CONFIG_X86_64
+/* The caller is read from the return address at the top of the stack on
+ * entry: x86-64's calling convention. Elsewhere it sits in a register. */
+#error "the live mirror attributes events as only x86-64 allows"
+#endif
+
+/* The mirror keeps its shadows' numbers below the kernel's own limit. */
+static_assert(PID_MAX_LIMIT == SHADOWPID_PID_MAX_LIMIT);
+static_assert(RESERVED_PIDS == SHADOWPID_RESERVED_PIDS);
 
 /*
  * Callers whose IDR calls are pid numbers, and those that destroy a pid
@@ -31,20 +45,55 @@ static const char *const caller_names[CALLERS] = {
 			 (1U << CALLER_FREE_PIDS))
 #define CALLERS_DESTROY ((1U << CALLER_DESTROY) | (1U << CALLER_DESTROY_WORK) | \
 			 (1U << CALLER_CREATE) | (1U << CALLER_COPY))
-static unsigned long caller_start[CALLERS], caller_end[CALLERS];
+/*
+ * The compiler may split a caller into clones (a .cold part, .part.N,
+ * .isra.N, .constprop.N): each clone that exists is a range of the caller.
+ */
+static const char *const clone_suffixes[] = {
+	"", ".cold", ".part.0", ".part.1", ".isra.0", ".isra.1", ".constprop.0", ".constprop.1",
+};
+#define CLONES ARRAY_SIZE(clone_suffixes)
+static unsigned long caller_start[CALLERS][CLONES], caller_end[CALLERS][CLONES];
+
+/* Another kretprobe (or fprobe) on the same function, registered first,
+ * has put its return trampoline where the caller's address was. */
+static unsigned long trampoline;
+static unsigned long (*find_ret_addr)(struct task_struct *tsk, unsigned long frame,
+				      struct llist_node **cur);
+/* Events whose caller could not be read (a trampoline whose original
+ * address was not found): counted, never silently dropped. */
+static atomic64_t unattributed = ATOMIC64_INIT(0);
+/* ns_last_pid writes under way (entered, not returned). */
+static atomic_t cursor_writers = ATOMIC_INIT(0);
 
 static const struct shadowpid_probe_ops *ops;
 static void *ops_data;
 
 /* Whether the function entered at `regs` was called from one of `callers`
- * (its return address, at the top of the stack on entry). */
+ * (its return address, at the top of the stack on entry, or behind the
+ * trampoline of a kretprobe registered before ours). */
 static bool called_from(struct pt_regs *regs, unsigned int callers)
 {
-	unsigned long ret = *(unsigned long *)kernel_stack_pointer(regs);
+	unsigned long sp = kernel_stack_pointer(regs);
+	unsigned long ret = *(unsigned long *)sp;
 
-	for (int i = 0; i < CALLERS; i++)
-		if ((callers & (1U << i)) && ret >= caller_start[i] && ret < caller_end[i])
-			return true;
+	if (ret == trampoline) {
+		struct llist_node *cur = NULL;
+
+		/* The rethook of the earlier kretprobe recorded this frame. */
+		ret = find_ret_addr ? find_ret_addr(current, sp, &cur) : 0;
+		if (!ret) {
+			atomic64_inc(&unattributed);
+			return false;
+		}
+	}
+	for (int i = 0; i < CALLERS; i++) {
+		if (!(callers & (1U << i)))
+			continue;
+		for (int c = 0; c < CLONES; c++)
+			if (ret >= caller_start[i][c] && ret < caller_end[i][c])
+				return true;
+	}
 	return false;
 }
 
@@ -61,6 +110,10 @@ static int alloc_entry(struct kretprobe_instance *ri, struct pt_regs *regs)
 	ev->start = regs_get_kernel_argument(regs, 2);
 	ev->end = regs_get_kernel_argument(regs, 3);
 	ev->cursor = idr_get_cursor(idr);
+	/* A pid namespace's IDR (the caller is alloc_pid()); pidmap_lock is
+	 * held, so this is what alloc_pid() saw when it reset the cursor. */
+	ev->adding = READ_ONCE(container_of(idr, struct pid_namespace, idr)->pid_allocated) ==
+		     PIDNS_ADDING;
 	return 0;
 }
 
@@ -82,6 +135,21 @@ static int destroy_entry(struct kretprobe_instance *ri, struct pt_regs *regs)
 	if (!called_from(regs, CALLERS_DESTROY))
 		return 1;
 	ev->idr = (void *)regs_get_kernel_argument(regs, 0);
+	return 0;
+}
+
+/* pid_ns_ctl_handler(table, write, ...): a write to ns_last_pid, in the
+ * writer's namespace. */
+static int cursor_entry(struct kretprobe_instance *ri, struct pt_regs *regs)
+{
+	struct shadowpid_alloc_event *ev = (void *)ri->data;
+
+	if (!regs_get_kernel_argument(regs, 1))
+		return 1;	/* a read */
+	/* Counted before the write can happen: a fork that sees the new
+	 * cursor before the return handler has run is explained by this. */
+	atomic_inc(&cursor_writers);
+	ev->idr = &task_active_pid_ns(current)->idr;
 	return 0;
 }
 
@@ -116,12 +184,21 @@ static int destroy_return(struct kretprobe_instance *ri, struct pt_regs *regs)
 	return 0;
 }
 
+static int cursor_return(struct kretprobe_instance *ri, struct pt_regs *regs)
+{
+	struct shadowpid_alloc_event *ev = (void *)ri->data;
+
+	/* Told first, uncounted after: never a moment when neither says it. */
+	ops->cursor_written(ops_data, ev->idr);
+	atomic_dec(&cursor_writers);
+	return 0;
+}
+
 #define SHADOWPID_KRETPROBE(sym, entry, ret) {				\
 	.kp.symbol_name = sym,						\
 	.entry_handler = entry,						\
 	.handler = ret,							\
 	.data_size = sizeof(struct shadowpid_alloc_event),		\
-	.maxactive = 64,						\
 }
 
 /* In the order of enum shadowpid_probe. */
@@ -130,36 +207,59 @@ static struct kretprobe probes[SHADOWPID_PROBE_COUNT] = {
 	SHADOWPID_KRETPROBE("idr_alloc", alloc_entry, fixed_return),
 	SHADOWPID_KRETPROBE("idr_remove", remove_entry, remove_return),
 	SHADOWPID_KRETPROBE("idr_destroy", destroy_entry, destroy_return),
+	SHADOWPID_KRETPROBE("pid_ns_ctl_handler", cursor_entry, cursor_return),
 };
 static struct kretprobe *probe_list[SHADOWPID_PROBE_COUNT] = {
-	&probes[0], &probes[1], &probes[2], &probes[3],
+	&probes[0], &probes[1], &probes[2], &probes[3], &probes[4],
 };
 
-int shadowpid_probes_register(const struct shadowpid_probe_ops *o, void *data)
+/* Whether any clone of caller `i` was found. */
+static bool caller_found(int i)
 {
-	int ret;
+	for (int c = 0; c < CLONES; c++)
+		if (caller_end[i][c])
+			return true;
+	return false;
+}
+
+int shadowpid_probes_register(const struct shadowpid_probe_ops *o, void *data,
+			      unsigned int maxactive)
+{
+	char name[KSYM_NAME_LEN];
 
 	for (int i = 0; i < CALLERS; i++) {
-		ret = shadowpid_symbol_range(caller_names[i], &caller_start[i], &caller_end[i]);
-		if (ret) {
-			/* An empty range: never matches. */
-			caller_start[i] = caller_end[i] = 0;
-			if (i <= CALLER_FREE_PIDS)
-				return ret;
+		for (int c = 0; c < CLONES; c++) {
+			snprintf(name, sizeof(name), "%s%s", caller_names[i], clone_suffixes[c]);
+			/* An empty range never matches. */
+			if (shadowpid_symbol_range(name, &caller_start[i][c], &caller_end[i][c]))
+				caller_start[i][c] = caller_end[i][c] = 0;
 		}
+		if (i <= CALLER_FREE_PIDS && !caller_found(i))
+			return -ENOENT;
 	}
-	if (!caller_end[CALLER_DESTROY] && !caller_end[CALLER_DESTROY_WORK])
+	if (!caller_found(CALLER_DESTROY) && !caller_found(CALLER_DESTROY_WORK))
 		return -ENOENT;
-	if (!caller_end[CALLER_CREATE] && !caller_end[CALLER_COPY])
+	if (!caller_found(CALLER_CREATE) && !caller_found(CALLER_COPY))
+		return -ENOENT;
+	/* Not exported: found by name, as the callers are. */
+	trampoline = shadowpid_symbol_address("arch_rethook_trampoline");
+	find_ret_addr = (typeof(find_ret_addr))shadowpid_symbol_address("rethook_find_ret_addr");
+	if (!trampoline || !find_ret_addr)
 		return -ENOENT;
 	ops = o;
 	ops_data = data;
-	/* A probe may be registered again once its address is cleared. */
+	atomic64_set(&unattributed, 0);
+	/* A write under way at the last detach never returns to us. */
+	atomic_set(&cursor_writers, 0);
+	/* A probe may be registered again once its address is cleared. At
+	 * least the kernel's default of instances (one per CPU that can be
+	 * inside a probed call, twice), unless asked for fewer (tests). */
 	for (int i = 0; i < SHADOWPID_PROBE_COUNT; i++) {
 		probes[i].kp.addr = NULL;
 		probes[i].kp.flags = 0;
 		probes[i].kp.nmissed = 0;
 		probes[i].nmissed = 0;
+		probes[i].maxactive = maxactive ?: max(64U, 2U * num_possible_cpus());
 	}
 	return register_kretprobes(probe_list, SHADOWPID_PROBE_COUNT);
 }
@@ -173,7 +273,27 @@ void shadowpid_probes_unregister(void)
 void shadowpid_probes_missed(__u64 *out)
 {
 	for (int i = 0; i < SHADOWPID_PROBE_COUNT; i++)
-		out[i] = probes[i].nmissed + probes[i].kp.nmissed;
+		out[i] = READ_ONCE(probes[i].nmissed) + READ_ONCE(probes[i].kp.nmissed);
+}
+
+__u64 shadowpid_probes_missed_total(void)
+{
+	__u64 missed[SHADOWPID_PROBE_COUNT], total = 0;
+
+	shadowpid_probes_missed(missed);
+	for (int i = 0; i < SHADOWPID_PROBE_COUNT; i++)
+		total += missed[i];
+	return total;
+}
+
+__u64 shadowpid_probes_unattributed(void)
+{
+	return atomic64_read(&unattributed);
+}
+
+int shadowpid_probes_cursor_writers(void)
+{
+	return atomic_read(&cursor_writers);
 }
 
 void shadowpid_pidns_of_idr(void *idr, struct shadowpid_pidns_info *out)

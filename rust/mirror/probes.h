@@ -11,7 +11,17 @@
  * address, against the ranges of those functions resolved at register
  * time), hand every event to the mirror's Rust handlers while pidmap_lock
  * is still held, so in the order the kernel made them. A kprobe on
- * idr_destroy() tells when a namespace goes (destroy_pid_namespace()).
+ * idr_destroy() tells when a namespace goes (destroy_pid_namespace()), and
+ * one on pid_ns_ctl_handler() when ns_last_pid is written (the one way,
+ * beside alloc_pid()'s reset before a namespace's first pid, that the
+ * kernel's cursor moves without an allocation).
+ *
+ * A caller is read from the return address on the stack at entry, or,
+ * where a kretprobe registered before ours has replaced it with its
+ * trampoline, from that kretprobe's record (rethook_find_ret_addr()); each
+ * clone of a caller the compiler made (.cold, .part.N, .isra.N,
+ * .constprop.N) counts as the caller. An address that cannot be read is
+ * counted (unattributed), never dropped silently. x86-64 only.
  *
  * The entry handlers run where x86 takes a breakpoint: in NMI context, where
  * no lock may be taken. They only record the call (its arguments and the
@@ -33,6 +43,7 @@ enum shadowpid_probe {
 	SHADOWPID_PROBE_FIXED,		/* idr_alloc(): clone3's set_tid */
 	SHADOWPID_PROBE_REMOVE,		/* idr_remove() */
 	SHADOWPID_PROBE_DESTROY,	/* idr_destroy(): the namespace goes */
+	SHADOWPID_PROBE_CURSOR,		/* pid_ns_ctl_handler(): ns_last_pid written */
 	SHADOWPID_PROBE_COUNT,
 };
 
@@ -42,6 +53,8 @@ struct shadowpid_alloc_event {
 	int start;		/* cyclic: pid_min; fixed: the number; remove: the number */
 	int end;		/* cyclic: the namespace's pid_max; fixed: number + 1 */
 	int cursor;		/* idr->idr_next when the call started */
+	__u8 adding;		/* cyclic: the namespace had no pid yet (alloc_pid()
+				 * reset its cursor to 0 before the call) */
 };
 
 /* The handlers, in Rust; `data` is what was registered with them. */
@@ -53,14 +66,26 @@ struct shadowpid_probe_ops {
 	void (*removed)(void *data, void *idr, int nr);
 	/* The namespace of `idr` was destroyed. */
 	void (*destroyed)(void *data, void *idr);
+	/* ns_last_pid of the namespace of `idr` was written (the write has
+	 * happened; shadowpid_probes_cursor_writers() counted it until now). */
+	void (*cursor_written)(void *data, void *idr);
 };
 
-/* Registers the hooks; 0 or -errno (nothing left registered then). */
-int shadowpid_probes_register(const struct shadowpid_probe_ops *ops, void *data);
+/* Registers the hooks with `maxactive` instances each (0: at least the
+ * kernel's default, 2 per possible CPU, and 64); 0 or -errno (nothing left
+ * registered then). */
+int shadowpid_probes_register(const struct shadowpid_probe_ops *ops, void *data,
+			      unsigned int maxactive);
 /* Unregisters them; every handler has returned when this does. */
 void shadowpid_probes_unregister(void);
 /* Missed events of each hook (nmissed), SHADOWPID_PROBE_COUNT of them. */
 void shadowpid_probes_missed(__u64 *out);
+/* Their sum: read in the handlers, to see that an event was lost. */
+__u64 shadowpid_probes_missed_total(void);
+/* Events since registering whose caller could not be read. */
+__u64 shadowpid_probes_unattributed(void);
+/* ns_last_pid writes entered and not yet returned. */
+int shadowpid_probes_cursor_writers(void);
 
 /* What the mirror needs of the namespace of `idr`. */
 struct shadowpid_pidns_info {

@@ -45,6 +45,7 @@ const _: () = {
     assert!(SHADOWPID_PROBE_FIXED == uapi::SHADOWPID_MIRROR_EV_SET_TID);
     assert!(SHADOWPID_PROBE_REMOVE == uapi::SHADOWPID_MIRROR_EV_FREE);
     assert!(SHADOWPID_PROBE_DESTROY == uapi::SHADOWPID_MIRROR_EV_NS_GONE);
+    assert!(SHADOWPID_PROBE_CURSOR == uapi::SHADOWPID_MIRROR_EV_CURSOR);
 };
 
 /// What the mirror does with each event. Every method runs in a kretprobe
@@ -59,6 +60,9 @@ pub(crate) trait Handlers {
     fn removed(idr: usize, nr: i32);
     /// The IDR at `idr` was destroyed (a namespace's, or another).
     fn destroyed(idr: usize);
+    /// `ns_last_pid` of the namespace of `idr` was written (no
+    /// `pidmap_lock`: forks may run beside it).
+    fn cursor_written(idr: usize);
 }
 
 /// `alloc_done` for C.
@@ -91,6 +95,11 @@ extern "C" fn destroyed<H: Handlers>(_data: *mut c_void, idr: *mut c_void) {
     H::destroyed(idr as usize);
 }
 
+/// `cursor_written` for C.
+extern "C" fn cursor_written<H: Handlers>(_data: *mut c_void, idr: *mut c_void) {
+    H::cursor_written(idr as usize);
+}
+
 /// The hooks, registered: they go when this value is dropped, and every
 /// handler has returned by then.
 ///
@@ -112,21 +121,23 @@ impl<H: Handlers> Ops<H> {
         alloc_done: Some(alloc_done::<H>),
         removed: Some(removed::<H>),
         destroyed: Some(destroyed::<H>),
+        cursor_written: Some(cursor_written::<H>),
     };
 }
 
 impl Probes {
-    /// Resolves the callers' ranges and registers the hooks (may sleep).
+    /// Resolves the callers' ranges and registers the hooks, `maxactive`
+    /// instances each (0: the default), (may sleep).
     ///
     /// # Safety
     ///
     /// No other [`Probes`] exists.
-    pub(crate) unsafe fn register<H: Handlers + 'static>() -> Result<Self> {
+    pub(crate) unsafe fn register<H: Handlers + 'static>(maxactive: u32) -> Result<Self> {
         let ops: &'static shadowpid_probe_ops = &Ops::<H>::OPS;
         // SAFETY: `ops` is static and its functions are sound to call with
         // what probes.c passes; no other registration exists (the caller's
         // guarantee).
-        to_result(unsafe { shadowpid_probes_register(ops, core::ptr::null_mut()) })?;
+        to_result(unsafe { shadowpid_probes_register(ops, core::ptr::null_mut(), maxactive) })?;
         // INVARIANT: registered just above.
         Ok(Self { _ops: ops })
     }
@@ -138,6 +149,27 @@ impl Probes {
         unsafe { shadowpid_probes_missed(out.as_mut_ptr()) };
         out
     }
+}
+
+/// Events the hooks missed so far, all hooks (in a handler: a rise since the
+/// last event means one was lost).
+pub(crate) fn missed_total() -> u64 {
+    // SAFETY: reads counters of static probes; any context.
+    unsafe { shadowpid_probes_missed_total() }
+}
+
+/// Calls since registering whose caller could not be read.
+pub(crate) fn unattributed() -> u64 {
+    // SAFETY: reads an atomic counter; any context.
+    unsafe { shadowpid_probes_unattributed() }
+}
+
+/// Whether an `ns_last_pid` write is under way (entered, not returned):
+/// any namespace's cursor may move meanwhile.
+pub(crate) fn cursor_writers() -> bool {
+    // SAFETY: reads an atomic counter; any context.
+    let writers = unsafe { shadowpid_probes_cursor_writers() };
+    writers > 0
 }
 
 impl Drop for Probes {

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 
-//! The credentials a file was opened with (`file_ns_capable()`).
+//! Credentials: of the task that opened a file (`file_ns_capable()`), and
+//! of the calling task (`capable()`).
 
 use kernel::{bindings, fs::File};
 
@@ -17,4 +18,12 @@ pub(crate) fn opener_has_sys_admin(file: &File) -> bool {
             bindings::CAP_SYS_ADMIN as i32,
         )
     }
+}
+
+/// Whether the calling task has `CAP_SYS_ADMIN` in the initial user
+/// namespace (`capable()`, audited): for what a descriptor passed on must
+/// not let its holder do.
+pub(crate) fn caller_has_sys_admin() -> bool {
+    // SAFETY: reads the current task's credentials; any process context.
+    unsafe { bindings::capable(bindings::CAP_SYS_ADMIN as i32) }
 }

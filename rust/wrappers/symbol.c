@@ -35,3 +35,25 @@ int shadowpid_symbol_range(const char *name, unsigned long *start, unsigned long
 	*end = *start + size;
 	return 0;
 }
+
+/*
+ * kallsyms_lookup_name() is not exported: its own address is found as a
+ * function's is, once. It finds what a kprobe may not sit on (the rethook
+ * trampoline, NOKPROBE functions) and data symbols (with KALLSYMS_ALL).
+ */
+static unsigned long (*lookup_name)(const char *name);
+
+unsigned long shadowpid_symbol_address(const char *name)
+{
+	unsigned long (*lookup)(const char *name) = READ_ONCE(lookup_name);
+	unsigned long start, end;
+
+	if (!lookup) {
+		if (shadowpid_symbol_range("kallsyms_lookup_name", &start, &end))
+			return 0;
+		lookup = (typeof(lookup))start;
+		/* Racing callers store the same value. */
+		WRITE_ONCE(lookup_name, lookup);
+	}
+	return lookup(name);
+}

@@ -13,5 +13,7 @@
  * the kernel has no such function, or one kprobes refuse). May sleep.
  */
 int shadowpid_symbol_range(const char *name, unsigned long *start, unsigned long *end);
+/* The address of symbol @name (kallsyms_lookup_name()), or 0. */
+unsigned long shadowpid_symbol_address(const char *name);
 
 #endif /* SHADOWPID_WRAPPERS_SYMBOL_H */

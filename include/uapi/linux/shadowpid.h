@@ -410,9 +410,11 @@ struct shadowpid_bench {
  * @SHADOWPID_MIRROR_STATUS:  the report only (of the current attachment, or
  *                            of the last one).
  * @SHADOWPID_MIRROR_ATTACH:  attach it to this file: EBUSY if it is
- *                            attached already.  It detaches with DETACH or
- *                            when this file is closed.  The counters start
- *                            from zero.
+ *                            attached already or a benchmark runs.  It
+ *                            detaches with DETACH or when this file is
+ *                            closed.  The counters start from zero.  It is
+ *                            armed once every hook is registered, and
+ *                            disarmed before any is removed.
  * @SHADOWPID_MIRROR_DETACH:  detach it (only the file that attached it:
  *                            ENOENT otherwise).  No probe is left after.
  * @SHADOWPID_MIRROR_PERTURB: for tests of the detector: at the next fork in
@@ -420,12 +422,20 @@ struct shadowpid_bench {
  *                            shadow first takes the number it would hand
  *                            out, so it diverges there once (then it is
  *                            resynchronised).  ENOENT if not attached.
+ * @SHADOWPID_MIRROR_PERTURB_CURSOR: the same, but the shadow's own cursor
+ *                            is moved one number on before that fork, as
+ *                            if the kernel's had moved unexplained: the
+ *                            fork is a cursor divergence.
+ *
+ * STATUS, ATTACH and the PERTURBs need CAP_SYS_ADMIN in the initial user
+ * namespace of the caller (not only of the file's opener): EPERM otherwise.
  */
 enum shadowpid_mirror_cmd {
 	SHADOWPID_MIRROR_STATUS		= 0,
 	SHADOWPID_MIRROR_ATTACH		= 1,
 	SHADOWPID_MIRROR_DETACH		= 2,
 	SHADOWPID_MIRROR_PERTURB	= 3,
+	SHADOWPID_MIRROR_PERTURB_CURSOR	= 4,
 };
 
 /* Kinds of events, indexes of @events and @missed of struct shadowpid_mirror. */
@@ -434,7 +444,8 @@ enum shadowpid_mirror_event {
 	SHADOWPID_MIRROR_EV_SET_TID	= 1,	/* a number asked for (clone3 set_tid) */
 	SHADOWPID_MIRROR_EV_FREE	= 2,	/* a number given back */
 	SHADOWPID_MIRROR_EV_NS_GONE	= 3,	/* a namespace destroyed */
-	SHADOWPID_MIRROR_EV_KINDS	= 4,
+	SHADOWPID_MIRROR_EV_CURSOR	= 4,	/* ns_last_pid written */
+	SHADOWPID_MIRROR_EV_KINDS	= 5,
 };
 
 /* Divergences kept in the report: the first ones. */
@@ -449,7 +460,9 @@ enum shadowpid_mirror_event {
  * @shadow_nr: the number the 2.6.24 allocator would have handed out, -1 for
  *             none (full)
  * @kernel_nr: the number the kernel handed out, or -errno
- * @reserved:  zero
+ * @shadow_cursor: the cursor the shadow had (its own last_pid + 1, or 0 if
+ *             alloc_pid() reset the kernel's); equal to @cursor unless the
+ *             kernel's moved unexplained
  */
 struct shadowpid_mirror_divergence {
 	__u32 ns_inum;
@@ -457,7 +470,7 @@ struct shadowpid_mirror_divergence {
 	__s32 cursor;
 	__s32 shadow_nr;
 	__s32 kernel_nr;
-	__u32 reserved;
+	__s32 shadow_cursor;
 };
 
 /**
@@ -473,9 +486,16 @@ struct shadowpid_mirror_divergence {
  * @matched:  out: ... and got the kernel's
  * @diverged: out: ... and did not (see @log)
  * @forced:   out: set_tid allocations (2.6.24 has none: recorded, not compared)
- * @cursor_jumps: out: cursors found moved between two allocations
- *            (ns_last_pid writes, 7.3's reset before a namespace's init):
- *            followed, never counted as divergences
+ * @cursor_jumps: out: kernel cursors moved between two allocations where
+ *            the hooks saw why (an ns_last_pid write, alloc_pid()'s reset
+ *            before a namespace's first pid): followed, not divergences
+ * @cursor_diverged: out: forks where the kernel's cursor was not the
+ *            shadow's and nothing explains it (in @diverged too)
+ * @unattributed: out: calls whose caller could not be read (behind another
+ *            kretprobe's trampoline, its record not found): not compared
+ * @missed_resyncs: out: times a missed event (@missed grew) marked every
+ *            shadow for a resync: a lost event is reported as missed,
+ *            never as a divergence
  * @resyncs:  out: shadows rebuilt from the kernel's IDR (after a divergence,
  *            an inconsistency or an allocation failure)
  * @atomic_failures: out: allocations the mirror could not make (it runs
@@ -503,6 +523,9 @@ struct shadowpid_mirror {
 	__u64 resyncs;
 	__u64 atomic_failures;
 	__u64 skipped;
+	__u64 cursor_diverged;
+	__u64 unattributed;
+	__u64 missed_resyncs;
 	__u32 log_count;
 	__u32 reserved;
 	struct shadowpid_mirror_divergence log[SHADOWPID_MIRROR_LOG];

@@ -9,7 +9,7 @@ use crate::{
 use std::{
     fs::{File, OpenOptions},
     io,
-    os::fd::AsRawFd,
+    os::fd::{AsRawFd, BorrowedFd, RawFd},
     path::{Path, PathBuf},
     sync::OnceLock,
 };
@@ -44,8 +44,18 @@ impl Device {
         Self::open_path(path())
     }
 
-    /// Opens the device at `path`; a failure is a [`DeviceError`].
+    /// Opens the device at `path`; a failure is a [`DeviceError`]. `fd:N`
+    /// is descriptor N, inherited open (a copy of it): the file as its
+    /// opener made it, for tests of what a descriptor passed on allows.
     pub fn open_path(path: &Path) -> io::Result<Self> {
+        if let Some(fd) = path.to_str().and_then(|p| p.strip_prefix("fd:")) {
+            let fd: RawFd = fd
+                .parse()
+                .map_err(|_| io::Error::new(io::ErrorKind::InvalidInput, "fd:N wants a number"))?;
+            // SAFETY: borrowed only to duplicate it; the copy is ours.
+            let file = unsafe { BorrowedFd::borrow_raw(fd) }.try_clone_to_owned()?;
+            return Ok(Self { file: file.into() });
+        }
         match OpenOptions::new().read(true).write(true).open(path) {
             Ok(file) => Ok(Self { file }),
             Err(e) => {

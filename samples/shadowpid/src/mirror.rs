@@ -26,6 +26,9 @@ pub struct Divergence {
     pub shadow: Option<i32>,
     /// The kernel's number, or -errno.
     pub kernel: i32,
+    /// The cursor the shadow had (its own: one past the number it last
+    /// took); not `cursor` when the kernel's moved unexplained.
+    pub shadow_cursor: i32,
     /// The errno's name when the kernel's allocation failed.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub kernel_errno: Option<String>,
@@ -56,8 +59,19 @@ pub struct Report {
     pub diverged: u64,
     /// set_tid allocations recorded (not compared).
     pub forced: u64,
-    /// Cursors moved between allocations (ns_last_pid, 7.3's reset).
+    /// ns_last_pid writes seen.
+    pub cursor_writes: u64,
+    /// Kernel cursors moved between allocations where the hooks saw why
+    /// (ns_last_pid written, 7.3's reset before a namespace's first pid).
     pub cursor_jumps: u64,
+    /// Forks whose kernel cursor was not the shadow's, unexplained (in
+    /// `diverged` too).
+    pub cursor_diverged: u64,
+    /// Calls whose caller could not be read (behind another kretprobe's
+    /// trampoline): not compared.
+    pub unattributed: u64,
+    /// Times a missed event marked every shadow for a resync.
+    pub missed_resyncs: u64,
     /// Shadows copied again from the kernel's IDR.
     pub resyncs: u64,
     /// Allocations the mirror could not make (handlers cannot sleep).
@@ -66,8 +80,8 @@ pub struct Report {
     /// waiting for its resync).
     pub skipped: u64,
     /// Events the kernel's probes missed, by hook: cyclic, set_tid, free,
-    /// namespace destroyed.
-    pub missed: [u64; 4],
+    /// namespace destroyed, ns_last_pid written.
+    pub missed: [u64; abi::SHADOWPID_MIRROR_EV_KINDS as usize],
     /// The first divergences.
     pub divergences: Vec<Divergence>,
 }
@@ -78,18 +92,19 @@ impl Report {
         self.missed.iter().sum()
     }
 
-    /// Clean: nothing diverged, nothing missed.
+    /// Clean: nothing diverged, nothing missed, every call attributed.
     pub fn clean(&self) -> bool {
-        self.diverged == 0 && self.missed_total() == 0
+        self.diverged == 0 && self.missed_total() == 0 && self.unattributed == 0
     }
 
     /// The report's last line: `mirror: C compared, D diverged, M missed`.
     pub fn summary(&self) -> String {
         format!(
-            "mirror: {} compared, {} diverged, {} missed, {} forced, {} cursor jumps, {} resyncs",
+            "mirror: {} compared, {} diverged, {} missed, {} unattributed, {} forced, {} cursor jumps, {} resyncs",
             self.compared,
             self.diverged,
             self.missed_total(),
+            self.unattributed,
             self.forced,
             self.cursor_jumps,
             self.resyncs
@@ -112,7 +127,11 @@ impl From<&abi::shadowpid_mirror> for Report {
             matched: m.matched,
             diverged: m.diverged,
             forced: m.forced,
+            cursor_writes: ev(abi::SHADOWPID_MIRROR_EV_CURSOR),
             cursor_jumps: m.cursor_jumps,
+            cursor_diverged: m.cursor_diverged,
+            unattributed: m.unattributed,
+            missed_resyncs: m.missed_resyncs,
             resyncs: m.resyncs,
             atomic_failures: m.atomic_failures,
             skipped: m.skipped,
@@ -125,6 +144,7 @@ impl From<&abi::shadowpid_mirror> for Report {
                     cursor: d.cursor,
                     shadow: (d.shadow_nr >= 0).then_some(d.shadow_nr),
                     kernel: d.kernel_nr,
+                    shadow_cursor: d.shadow_cursor,
                     kernel_errno: (d.kernel_nr < 0).then(|| errno_name(-d.kernel_nr)),
                 })
                 .collect(),
@@ -146,27 +166,41 @@ impl fmt::Display for Report {
         )?;
         writeln!(
             f,
-            "forks:       {} compared, {} matched, {} diverged; {} set_tid recorded (forced)",
-            self.compared, self.matched, self.diverged, self.forced
+            "forks:       {} compared, {} matched (number and cursor), {} diverged ({} by the cursor); \
+             {} set_tid recorded (forced)",
+            self.compared, self.matched, self.diverged, self.cursor_diverged, self.forced
         )?;
         writeln!(
             f,
-            "followed:    {} cursor jumps, {} resyncs, {} atomic-allocation failures, {} skipped",
-            self.cursor_jumps, self.resyncs, self.atomic_failures, self.skipped
+            "followed:    {} cursor jumps ({} ns_last_pid writes), {} resyncs, {} atomic-allocation \
+             failures, {} skipped",
+            self.cursor_jumps,
+            self.cursor_writes,
+            self.resyncs,
+            self.atomic_failures,
+            self.skipped
         )?;
         writeln!(
             f,
-            "missed:      {} fork, {} set_tid, {} free, {} namespace-gone events (kprobe nmissed)",
-            self.missed[0], self.missed[1], self.missed[2], self.missed[3]
+            "missed:      {} fork, {} set_tid, {} free, {} namespace-gone, {} ns_last_pid events \
+             (kprobe nmissed; {} times every shadow resynchronised for them); {} calls unattributed",
+            self.missed[0],
+            self.missed[1],
+            self.missed[2],
+            self.missed[3],
+            self.missed[4],
+            self.missed_resyncs,
+            self.unattributed
         )?;
         for d in &self.divergences {
             let kernel = d.kernel_errno.clone().unwrap_or(d.kernel.to_string());
             writeln!(
                 f,
-                "divergence:  ns {} (level {}), cursor {}: 2.6.24 {}, kernel {}",
+                "divergence:  ns {} (level {}), cursor {} (the shadow's {}): 2.6.24 {}, kernel {}",
                 d.ns_inode,
                 d.level,
                 d.cursor,
+                d.shadow_cursor,
                 d.shadow.map_or("none".into(), |n| n.to_string()),
                 kernel
             )?;
@@ -210,13 +244,32 @@ impl<'a> Mirror<'a> {
         self.cmd(abi::SHADOWPID_MIRROR_DETACH, 0)
     }
 
-    /// Attaches it until the [`Attachment`] returned goes.
+    /// Attaches it until the [`Attachment`] returned goes, once a canary
+    /// showed that its hooks see forks: a child forks in a fresh PID
+    /// namespace (three numbers: the child's, and its child's at two
+    /// levels), and the mirror must have compared at least as many.
     pub fn attached(&self) -> io::Result<Attachment<'a>> {
         self.attach()?;
-        Ok(Attachment {
+        let attachment = Attachment {
             mirror: *self,
             attached: true,
-        })
+        };
+        canary()?;
+        let seen = self.status()?.compared;
+        if seen < 3 {
+            return Err(io::Error::other(format!(
+                "the mirror is attached but compared {seen} of the canary's 3 forks: its hooks do \
+                 not see this kernel's forks"
+            )));
+        }
+        Ok(attachment)
+    }
+
+    /// PERTURB_CURSOR: before the next fork in the namespace of inode
+    /// `ns_inode`, the shadow's cursor moves one on, as an unexplained move
+    /// of the kernel's would look.
+    pub fn perturb_cursor(&self, ns_inode: u32) -> io::Result<Report> {
+        self.cmd(abi::SHADOWPID_MIRROR_PERTURB_CURSOR, ns_inode.into())
     }
 
     /// Its report.
@@ -229,6 +282,41 @@ impl<'a> Mirror<'a> {
     pub fn perturb(&self, ns_inode: u32) -> io::Result<Report> {
         self.cmd(abi::SHADOWPID_MIRROR_PERTURB, ns_inode.into())
     }
+}
+
+/// Forks a child that forks again in a new PID namespace, and waits for
+/// both: three numbers allocated, at levels 0, 0 and 1.
+fn canary() -> io::Result<()> {
+    // SAFETY: the child only calls async-signal-safe functions (unshare,
+    // fork, waitpid, _exit) before it exits.
+    let child = unsafe { libc::fork() };
+    if child < 0 {
+        return Err(io::Error::last_os_error());
+    }
+    if child == 0 {
+        // SAFETY: as above.
+        unsafe {
+            let ok = libc::unshare(libc::CLONE_NEWPID) == 0 && {
+                let grandchild = libc::fork();
+                if grandchild == 0 {
+                    libc::_exit(0);
+                }
+                grandchild > 0 && libc::waitpid(grandchild, std::ptr::null_mut(), 0) == grandchild
+            };
+            libc::_exit(if ok { 0 } else { 1 });
+        }
+    }
+    let mut status = 0;
+    // SAFETY: `child` is ours; `status` is valid for writing.
+    if unsafe { libc::waitpid(child, &mut status, 0) } != child {
+        return Err(io::Error::last_os_error());
+    }
+    if !libc::WIFEXITED(status) || libc::WEXITSTATUS(status) != 0 {
+        return Err(io::Error::other(
+            "the mirror's canary could not fork in a new PID namespace",
+        ));
+    }
+    Ok(())
 }
 
 /// The mirror attached through this process's file, detached when this

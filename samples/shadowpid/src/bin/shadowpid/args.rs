@@ -23,7 +23,7 @@ first, ends them at once.";
 #[derive(Parser)]
 #[command(version, about, after_help = AFTER_HELP)]
 pub struct Cli {
-    /// The device node.
+    /// The device node; `fd:N`: descriptor N, inherited open.
     #[arg(
         long,
         global = true,
@@ -136,6 +136,9 @@ pub enum MirrorCommand {
     Perturb {
         /// The namespace's inode number.
         ns_inode: u32,
+        /// Move the shadow's cursor one on instead (a cursor divergence).
+        #[arg(long)]
+        cursor: bool,
     },
 }
 

@@ -64,8 +64,12 @@ pub fn run(dev: &Device, cmd: MirrorCommand, json: bool) -> anyhow::Result<bool>
             }
             Ok(true)
         }
-        MirrorCommand::Perturb { ns_inode } => {
-            m.perturb(ns_inode)?;
+        MirrorCommand::Perturb { ns_inode, cursor } => {
+            if cursor {
+                m.perturb_cursor(ns_inode)?;
+            } else {
+                m.perturb(ns_inode)?;
+            }
             Ok(true)
         }
     }
@@ -107,7 +111,11 @@ fn run_attached(m: Mirror<'_>, command: &[String], json: bool) -> anyhow::Result
     if let Some(signal) = interrupt::requested() {
         return Err(Interrupted { signal }.into());
     }
-    Ok(ok && report.clean())
+    // Its own spawn is a fork the mirror must have compared.
+    if report.compared == 0 {
+        eprintln!("shadowpid mirror run: the mirror compared no fork: its hooks saw nothing");
+    }
+    Ok(ok && report.clean() && report.compared > 0)
 }
 
 /// Waits for `child` (`name`): a signal caught meanwhile is passed on to it,
