@@ -482,25 +482,13 @@ fn full_circle(mut pair: impl FnMut() -> Result<i32>) -> Result {
 type Rep<'a> = &'a mut dyn FnMut() -> Result<u64>;
 
 /// Runs `reps` repetitions of each column, in balanced orders (every
-/// rotation of the columns, then every rotation reversed), and fills `out.shadow_ps`, `out.rebuild_ps` and (if it runs)
-/// `out.kernel_ps`, with the `rcu_barrier()` after each column's repetition
-/// timed into the `*_drain_ps` beside them (per one of `ops` operations).
-/// `baseline`, if given, is timed as a fourth column into
-/// `out.baseline_ps`.
+/// rotation of the columns, then every rotation reversed), and fills
+/// `out.shadow_ps`, `out.rebuild_ps` and (if it runs) `out.kernel_ps`, with
+/// the `rcu_barrier()` after each column's repetition timed into the
+/// `*_drain_ps` beside them (per one of `ops` operations). `baseline`, if
+/// given, is timed as a further column into `out.baseline_ps`, and `pidfs`
+/// into `out.pidfs_ps`.
 fn alternate<'a>(
-    out: &mut uapi::shadowpid_bench,
-    ops: u64,
-    shadow: Rep<'a>,
-    native: Rep<'a>,
-    running: Option<Rep<'a>>,
-    baseline: Option<Rep<'a>>,
-) -> Result {
-    alternate_with(out, ops, shadow, native, running, baseline, None)
-}
-
-/// [`alternate`], with `pidfs`, if given, timed as a fifth column into
-/// `out.pidfs_ps`.
-fn alternate_with<'a>(
     out: &mut uapi::shadowpid_bench,
     ops: u64,
     shadow: Rep<'a>,
@@ -584,6 +572,7 @@ fn number_pairs(out: &mut uapi::shadowpid_bench, shadow: &Shadow, native: &Nativ
         },
         None,
         None,
+        None,
     )
 }
 
@@ -635,7 +624,7 @@ fn full(out: &mut uapi::shadowpid_bench, real: Option<&Caller>) -> Result {
         }
         Ok(ps_per_op(now() - t, n.into()))
     };
-    alternate_with(
+    alternate(
         out,
         n.into(),
         &mut || {
@@ -813,6 +802,7 @@ fn lookup(out: &mut uapi::shadowpid_bench, real: Option<&Caller>, read: bool, hi
         },
         leaf.map(|_| &mut kernel_rep as Rep<'_>),
         Some(&mut || time_lookups(&s_keys, true, |nr| Some(running::nop(nr, read)))),
+        None,
     )
 }
 
@@ -884,6 +874,7 @@ fn walk(out: &mut uapi::shadowpid_bench, real: Option<&Caller>) -> Result {
             Ok(ps_per_op(elapsed, seen))
         },
         leaf.map(|_| &mut kernel_rep as Rep<'_>),
+        None,
         None,
     )
 }
@@ -1208,6 +1199,7 @@ fn contention(out: &mut uapi::shadowpid_bench, real: Option<&Caller>) -> Result 
         &mut || run(Side::Shadow(st.shadow.leaf())),
         &mut || run(Side::Native(st.native.leaf())),
         leaf.map(|_| &mut kernel_rep as Rep<'_>),
+        None,
         None,
     )
 }

@@ -135,7 +135,7 @@ loop=$!
 sleep 1
 rc=0
 for i in 1 2 3; do
-	mirrored "attach_during_forks $i" sleep $((6 + 18 * kasan)) || rc=1
+	mirrored "attach_during_forks $i" sleep $((6 + 6 * kasan)) || rc=1
 	[ "$(field compared)" -gt 150 ] || rc=1
 done
 # SIGKILL: unshare --fork ignores SIGTERM while it waits; --kill-child
