@@ -132,21 +132,15 @@ check: kernel
 
 # The module is rebuilt against the debug tree (kbuild sees the new command
 # lines); the next plain 'make' rebuilds it for the regular one.
-# The long passes run here: 2 x 120,000 stress operations, a minute of
-# fuzzing, fault injection (whenever the kernel has it). Sized so that
-# .ci/run fits its hour (reliability.rst has each test's time, and what
-# each cut saved; stop 26's CI took 62 min with 250,000, two minutes, 80
-# namespaces and 60 s): the live mirror's storm churns 40 namespaces, not
-# 1,000, and runs stress-ng's storm at half its forks for at most 30 s, not 120
-# (it reached the 120 s; under KASAN and TCG a namespace costs 0.9 s, on
-# one TCG thread: scripts/vm); compare runs 1
-# random scenario (2 until session 12: 319 s in its .ci/run), not 20: the numbers it compares do not depend on the
-# kernel's debugging options, which make check's 20 answer for, and the
-# module's code they drive is the model test's and the stress test's here
-# (6 took 623 s of CI's debug run). Both passes run compare's scenarios
-# a process per vCPU (compare --jobs), and model's seeds one per vCPU. The
-# loom models are host tests that make check ran already (SHADOWPID_LOOM=0
-# skips them here).
+# The suites again, on the debug kernel (KASAN, lockdep, kmemleak, fault
+# injection), each sized to what its checks need so that .ci/run fits its
+# hour: 2 x 120,000 stress operations, a minute of fuzzing, the mirror's
+# storm at 40 namespaces and stress-ng for at most 30 s, compare's builtin
+# scenarios and 1 random one (the numbers compared do not depend on the
+# kernel's debugging options: make check's 20 answer for them). The tests
+# size their own KASAN passes by it (lib.sh's kasan). Every cut and what it
+# saved: Documentation/shadowpid/reliability.rst, "What CI runs". The loom
+# models are host tests make check ran already (SHADOWPID_LOOM=0).
 check-debug: kernel-debug
 	SHADOWPID_STRESS_OPS=$${SHADOWPID_STRESS_OPS:-120000} \
 	SHADOWPID_FUZZ_SECONDS=$${SHADOWPID_FUZZ_SECONDS:-60} \

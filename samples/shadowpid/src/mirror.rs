@@ -247,7 +247,9 @@ impl<'a> Mirror<'a> {
     /// Attaches it until the [`Attachment`] returned goes, once a canary
     /// showed that its hooks see forks: a child forks in a fresh PID
     /// namespace (three numbers: the child's, and its child's at two
-    /// levels), and the mirror must have compared at least as many.
+    /// levels), and the mirror must have seen at least as many. Seen, not
+    /// compared: a fork the mirror could not compare (an atomic allocation
+    /// failed, under fault injection) was still seen, and counted.
     pub fn attached(&self) -> io::Result<Attachment<'a>> {
         self.attach()?;
         let attachment = Attachment {
@@ -255,11 +257,11 @@ impl<'a> Mirror<'a> {
             attached: true,
         };
         canary()?;
-        let seen = self.status()?.compared;
+        let seen = self.status()?.cyclic;
         if seen < 3 {
             return Err(io::Error::other(format!(
-                "the mirror is attached but compared {seen} of the canary's 3 forks: its hooks do \
-                 not see this kernel's forks"
+                "the mirror is attached but saw {seen} of the canary's 3 forks: its hooks do not \
+                 see this kernel's forks"
             )));
         }
         Ok(attachment)

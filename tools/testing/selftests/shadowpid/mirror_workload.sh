@@ -12,42 +12,50 @@
 # stress-ng's storm runs $SHADOWPID_MIRROR_FORKS forks per scale and stressor
 # (1,000; half as many clones) or $SHADOWPID_MIRROR_STORM_SECONDS (120),
 # whichever ends first (23 s on the regular kernel; the debug one reaches
-# the time).
+# the time). $SHADOWPID_MIRROR_PHASES lists the phases to run, in order
+# (all: "nested storm wrap last_pid churn").
 set -u
+
+# Inside the nested phase: a fork burst at this level, then one more level
+# in a namespace of its own, DEPTH in all.
+if [ "${1:-}" = --nested ]; then
+	for _ in $(seq 50); do /bin/true; done
+	[ "$2" -le 1 ] || unshare --fork --pid --mount-proc "$0" --nested $(($2 - 1))
+	exit
+fi
+
 scale=${1:-1}
-churn=${SHADOWPID_MIRROR_CHURN:-1000}
+churns=${SHADOWPID_MIRROR_CHURN:-1000}
 forks=${SHADOWPID_MIRROR_FORKS:-1000}
 cpus=$(nproc)
 start=$SECONDS
 phase() { echo "workload: $1 done at $((SECONDS - start)) s"; }
 
 # Nested namespaces, three deep, each with a fork burst; the inits exit.
-unshare --fork --pid --mount-proc bash -c '
-	for i in $(seq 50); do /bin/true; done
-	unshare --fork --pid --mount-proc bash -c "
-		for i in \$(seq 50); do /bin/true; done
-		unshare --fork --pid --mount-proc bash -c \"for i in \\\$(seq 50); do /bin/true; done\"
-	"
- ' || exit 1
-phase "nested namespaces"
+nested() {
+	unshare --fork --pid --mount-proc "$0" --nested 3 || return 1
+	phase "nested namespaces"
+}
 
 # A storm on every CPU, in a namespace of its own (stress-ng's fork and
 # clone stressors; clone makes threads and processes with many flags).
-if command -v stress-ng >/dev/null; then
+storm() {
+	if ! command -v stress-ng >/dev/null; then
+		echo "# stress-ng is not installed: no storm" >&2
+		return 1
+	fi
 	(cd /tmp && unshare --fork --pid --mount-proc stress-ng --quiet --temp-path /tmp \
 		--fork "$cpus" --fork-ops $((forks * scale)) \
 		--clone "$cpus" --clone-ops $((forks / 2 * scale)) \
-		--timeout "${SHADOWPID_MIRROR_STORM_SECONDS:-120}") || exit 1
+		--timeout "${SHADOWPID_MIRROR_STORM_SECONDS:-120}") || return 1
 	phase "stress-ng storm"
-else
-	echo "# stress-ng is not installed: the storm is skipped" >&2
-	exit 1
-fi
+}
 
 # pid_max 400: the cycle wraps to 300, then children that stay alive fill
 # the namespace until fork fails with EAGAIN (python's fork, which does not
 # retry as a shell does); they are killed and it goes on.
-unshare --fork --pid --mount-proc python3 -c '
+wrap() {
+	unshare --fork --pid --mount-proc python3 -c '
 import os, signal, sys
 with open("/proc/sys/kernel/pid_max", "w") as f:
     f.write("400")
@@ -74,21 +82,32 @@ for _ in range(int(sys.argv[1])):
         os.kill(k, signal.SIGKILL)
         os.waitpid(k, 0)
     forks(100)
- ' "$scale" || exit 1
-phase "pid_max 400 wrap and EAGAIN"
+' "$scale" || return 1
+	phase "pid_max 400 wrap and EAGAIN"
+}
 
 # ns_last_pid writes: the cursor jumps (followed, not a divergence).
-unshare --fork --pid --mount-proc bash -c '
-	for n in 1000 50 777 30000 5; do
-		echo $n > /proc/sys/kernel/ns_last_pid; /bin/true; /bin/true
-	done
-' || exit 1
-phase "ns_last_pid writes"
+last_pid() {
+	unshare --fork --pid --mount-proc bash -c '
+		for n in 1000 50 777 30000 5; do
+			echo $n >/proc/sys/kernel/ns_last_pid; /bin/true; /bin/true
+		done
+	' || return 1
+	phase "ns_last_pid writes"
+}
 
 # Namespace churn: $SHADOWPID_MIRROR_CHURN (1,000) made and destroyed per
 # scale, so freed namespaces' addresses are reused by new ones.
-for i in $(seq $((churn * scale))); do
-	unshare --fork --pid /bin/true || exit 1
+churn() {
+	for _ in $(seq $((churns * scale))); do
+		unshare --fork --pid /bin/true || return 1
+	done
+	phase "namespace churn"
+}
+
+for p in ${SHADOWPID_MIRROR_PHASES:-nested storm wrap last_pid churn}; do
+	case $p in
+	nested | storm | wrap | last_pid | churn) "$p" || exit 1 ;;
+	*) echo "mirror_workload.sh: no phase $p" >&2; exit 1 ;;
+	esac
 done
-phase "namespace churn"
-exit 0
