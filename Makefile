@@ -19,6 +19,8 @@
 #   make completions / make man   its shell completions (build/completions)
 #                   and man pages (build/man/man1), generated from its clap
 #                   definitions; README.md says how to install them
+#   make rust-analyzer   rust-project.json, for an editor (kbuild's, M=)
+#   make modules_install install shadowpid.ko (kbuild's; INSTALL_MOD_PATH)
 #   make rustfmtcheck / make rustfmt / make CLIPPY=1 / make clean
 #
 # Kbuild (beside this file) describes the module itself.
@@ -39,7 +41,7 @@ export LIBCLANG_PATH ?= /usr/lib/llvm-19/lib
 KSRC ?= $(patsubst %/Makefile,%,$(firstword $(wildcard $(SHADOWPID_CACHE)/src/linux-source-*/Makefile)))
 
 CLI_DIR := samples/shadowpid
-# The loom models of rust/pidmap.rs, on the host.
+# The loom models of rust/allocator/pidmap.rs, on the host.
 LOOM_DIR := tools/testing/shadowpid-loom
 # make check's verdict (scripts/check, scripts/vm), on the host.
 VERDICT_DIR := tools/testing/shadowpid-verdict
@@ -50,7 +52,8 @@ SELFTEST_DIR := tools/testing/selftests/shadowpid
 KSELFTEST_INSTALL := $(CURDIR)/build/kselftest
 
 .PHONY: all modules kernel kernel-debug check check-debug suites toolchain tools \
-	completions man selftests run bench bench-host mutants clean rustfmt rustfmtcheck help
+	completions man selftests run bench bench-host mutants clean rustfmt rustfmtcheck help \
+	rust-analyzer modules_install
 
 all: modules
 
@@ -63,6 +66,15 @@ ifneq ($(CLIPPY),)
 	cd $(VERDICT_DIR) && cargo clippy --release --locked --all-targets -- -D warnings
 	cd $(BENCH_HOST_DIR) && cargo clippy --release --locked --all-targets -- -D warnings
 endif
+
+# kbuild's own targets for an external module: rust-project.json for an
+# editor (rust-analyzer), and the install into /lib/modules (INSTALL_MOD_PATH
+# and INSTALL_MOD_DIR honoured, as for any module).
+rust-analyzer:
+	$(MAKE) -C $(KDIR) M=$(CURDIR) LLVM=$(LLVM) rust-analyzer
+
+modules_install: modules
+	$(MAKE) -C $(KDIR) M=$(CURDIR) LLVM=$(LLVM) modules_install
 
 # Set-up: what 'make run', 'make check' and 'make bench' do first on a
 # fresh machine (each step skips what is there).
@@ -189,7 +201,8 @@ clean:
 			-o -name '*.mod.c' -o -name '.*.cmd' -o -name '*.d' \) -print0 | xargs -0 rm -f; \
 		rm -f modules.order Module.symvers; \
 	fi
-	rm -f rust/uapi_generated.rs rust/bench/native_generated.rs rust/mirror/probes_generated.rs $(SELFTEST_DIR)/shadowpid_test
+	rm -f rust/uapi_generated.rs rust/bench/*_generated.rs rust/mirror/*_generated.rs rust-project.json \
+		$(SELFTEST_DIR)/shadowpid_test
 	rm -rf build
 	cd $(CLI_DIR) && cargo clean
 	cd $(LOOM_DIR) && cargo clean

@@ -6,14 +6,20 @@
 //! independent universe of shadow PID namespaces, driven with the ioctls of
 //! `include/uapi/linux/shadowpid.h` and torn down when the file is released.
 //!
-//! Layers, each using only those before it: the kernel wrappers
-//! ([`wrappers`], [`pidmap_env`]); the allocator's core, as kernel/pid.c
-//! holds it: [`pidmap`], [`namespace`], [`hash`] (which takes what it needs
-//! of the layers below through [`hash_env`]), [`pid`]; then [`universe`]
-//! (one open file's state) and [`device`] (the ioctls). The benchmark
-//! ([`bench`], with its C reference allocator) and the live mirror
-//! ([`mirror`], with its kprobe glue) sit above them all, each in a folder of
-//! its own; no core file knows they exist.
+//! Layers, one folder each, each using only those before it:
+//! - [`wrappers`]: kernel services the kernel crate does not wrap, one per
+//!   file;
+//! - [`allocator`]: the allocator's core, as kernel/pid.c holds it (pidmap,
+//!   namespace, hash, struct pid), with the seam the host crates swap;
+//! - [`device`]: `/dev/shadowpid`, one universe of shadow namespaces per
+//!   open file;
+//! - [`bench`] and [`mirror`], beside each other on top: the benchmark (with
+//!   its C rebuild of 7.3's allocator and the kernel's column) and the live
+//!   mirror (with its kprobe glue). Nothing below knows they exist.
+//!
+//! [`uapi`] is the ABI, generated from the header, which every layer may
+//! read. This file declares the layers and the module's parameters, and
+//! registers the device.
 
 #![warn(clippy::missing_docs_in_private_items)]
 
@@ -25,18 +31,35 @@ use kernel::{
     prelude::*,
 };
 
+/// `mod NAME` holding what bindgen generated into FILE (beside the file that
+/// says it), with the lints generated code cannot meet allowed: the one
+/// list for the module's four generated bindings.
+macro_rules! generated {
+    ($vis:vis mod $name:ident = $file:literal) => {
+        #[allow(
+            dead_code,
+            non_camel_case_types,
+            non_upper_case_globals,
+            missing_docs,
+            unreachable_pub,
+            clippy::all,
+            clippy::missing_docs_in_private_items,
+            clippy::undocumented_unsafe_blocks
+        )]
+        $vis mod $name {
+            include!($file);
+        }
+    };
+}
+
+mod allocator;
 mod bench;
 mod device;
-mod hash;
-mod hash_env;
 mod mirror;
-mod namespace;
-mod pid;
-mod pidmap;
-mod pidmap_env;
 mod uapi;
-mod universe;
 mod wrappers;
+
+use allocator::{hash, pid, pidmap_env};
 
 module! {
     type: ShadowPidModule,

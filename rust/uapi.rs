@@ -9,18 +9,8 @@
 //! from the header, so no size is written down twice. This file only adds
 //! what the kernel crate needs to copy the structs from and to userspace.
 
-#![allow(
-    dead_code,
-    non_camel_case_types,
-    non_upper_case_globals,
-    missing_docs,
-    unreachable_pub,
-    clippy::all,
-    clippy::missing_docs_in_private_items,
-    clippy::undocumented_unsafe_blocks
-)]
-
-include!("uapi_generated.rs");
+generated!(mod generated = "uapi_generated.rs");
+pub(crate) use generated::*;
 
 /// Marks ABI structs as plain old data for `UserSliceReader::read` and
 /// `UserSliceWriter::write`.

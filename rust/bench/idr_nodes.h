@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
  * Counting an IDR's radix-tree nodes, shared by the benchmark's rebuild
- * (native_idr.c, which defines it) and kernel column (kernel_pid.c). C only.
+ * (rebuild.c, which defines it) and kernel column (kernel_pid.c). C only.
  */
 #ifndef SHADOWPID_BENCH_IDR_NODES_H
 #define SHADOWPID_BENCH_IDR_NODES_H

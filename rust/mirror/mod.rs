@@ -35,8 +35,7 @@
 mod probes;
 
 use crate::{
-    pidmap::Pidmap,
-    pidmap_env::PageAlloc,
+    allocator::{pidmap::Pidmap, pidmap_env::PageAlloc},
     uapi,
     wrappers::{cred, page::ZeroedPage},
 };

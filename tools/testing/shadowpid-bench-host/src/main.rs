@@ -2,8 +2,8 @@
 //! `shadowpid-bench-host`: the shadow's allocator beside Linux 7.3's IDR on
 //! the machine's own CPUs, no guest (`make bench-host`).
 //!
-//! The shadow's column is the module's own `rust/pidmap.rs` and
-//! `rust/hash.rs`, built here on `std` atomics through the host twins of
+//! The shadow's column is the module's own `rust/allocator/pidmap.rs` and
+//! `rust/allocator/hash/`, built here on `std` atomics through the host twins of
 //! their environments (the loom crate's `host.rs`, `pidmap_env.rs`,
 //! `hash_env.rs`: the `host-std` seam); the kernel's is 7.3's `lib/idr.c`,
 //! `lib/radix-tree.c` and `lib/xarray.c` built for userspace with the
@@ -14,7 +14,7 @@
 //! the geometric mean of the per-repetition ratios with its interval.
 
 #[allow(dead_code, unreachable_pub)]
-#[path = "../../../../rust/hash.rs"]
+#[path = "../../../../rust/allocator/hash/mod.rs"]
 mod hash;
 #[allow(dead_code, unreachable_pub)]
 #[path = "../../shadowpid-loom/src/hash_env.rs"]
@@ -23,7 +23,7 @@ mod hash_env;
 #[path = "../../shadowpid-loom/src/host.rs"]
 mod host;
 #[allow(dead_code, unreachable_pub)]
-#[path = "../../../../rust/pidmap.rs"]
+#[path = "../../../../rust/allocator/pidmap.rs"]
 mod pidmap;
 #[allow(dead_code, unreachable_pub)]
 #[path = "../../shadowpid-loom/src/pidmap_env.rs"]

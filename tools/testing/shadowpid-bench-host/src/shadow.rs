@@ -1,8 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0
-//! The shadow's column: the module's own `rust/pidmap.rs` and `rust/hash.rs`
+//! The shadow's column: the module's own `rust/allocator/pidmap.rs` and `rust/allocator/hash/`
 //! (crate root, through the loom crate's host-std twins of their
-//! environments), with the few lines of `rust/namespace.rs` and
-//! `rust/pid.rs` that drive them copied in shape, each beside its origin.
+//! environments), with the few lines of `rust/allocator/namespace.rs` and
+//! `rust/allocator/pid.rs` that drive them copied in shape, each beside its origin.
 
 use crate::{
     hash::{self, HashEntry},
@@ -72,7 +72,7 @@ impl Ns {
         }
     }
 
-    /// `PidNamespace::alloc_cyclic` (rust/namespace.rs): the next free
+    /// `PidNamespace::alloc_cyclic` (rust/allocator/namespace.rs): the next free
     /// number from `last_pid + 1`, wrapping to 300; `None` when full.
     pub(crate) fn alloc(&self) -> Option<i32> {
         let cursor = self.last_pid.load(Ordering::Relaxed) + 1;
@@ -100,7 +100,7 @@ impl Ns {
     }
 
     /// `alloc_pid()`'s hashing of a number taken by [`Self::alloc`] or
-    /// [`Self::alloc_exact`] (rust/pid.rs: under `pidmap_lock`).
+    /// [`Self::alloc_exact`] (rust/allocator/pid.rs: under `pidmap_lock`).
     pub(crate) fn insert(&self, nr: i32) {
         let g = pidmap_env::lock();
         // SAFETY: number `nr` is taken by the caller and not hashed (it is
@@ -112,7 +112,7 @@ impl Ns {
     }
 
     /// `free_pid()`: unhashed under `pidmap_lock`, then the number freed
-    /// (rust/pid.rs's order).
+    /// (rust/allocator/pid.rs's order).
     pub(crate) fn remove(&self, nr: i32) {
         let g = pidmap_env::lock();
         // SAFETY: hashed by `insert`, unhashed once.
@@ -127,7 +127,7 @@ impl Ns {
         hash::find(nr, self.ns, rcu)
     }
 
-    /// `find_ge_pid_rcu()` (rust/pid.rs, 2.6.24's): the first hashed number
+    /// `find_ge_pid_rcu()` (rust/allocator/pid.rs, 2.6.24's): the first hashed number
     /// at or above `nr`: `find_pid_ns()`, then `next_pidmap()` past numbers
     /// without a hashed entry.
     #[inline(never)]

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 
 //! What [`crate::hash`] takes from its surroundings, on the host: the twin of
-//! the module's `rust/hash_env.rs`, item for item. The chains, the markers,
+//! the module's `rust/allocator/hash_env.rs`, item for item. The chains, the markers,
 //! the move and the `future` table are `hash.rs`'s own; only what differs
 //! from the kernel is here.
 //!

@@ -2,10 +2,10 @@
 
 //! shadowpid's lockless pidmap and RCU pid hash under `loom`, on the host.
 //!
-//! `pidmap` and `hash` are the module's own `rust/pidmap.rs` and
-//! `rust/hash.rs`, included unchanged with `#[path]`: no second copy of any
+//! `pidmap` and `hash` are the module's own `rust/allocator/pidmap.rs` and
+//! `rust/allocator/hash/`, included unchanged with `#[path]`: no second copy of any
 //! protocol. `pidmap_env` and `hash_env` are the host twins of the module's
-//! `rust/pidmap_env.rs` and `rust/hash_env.rs`, made of the primitives of
+//! `rust/allocator/pidmap_env.rs` and `rust/allocator/hash_env.rs`, made of the primitives of
 //! [`host`]: `loom`'s, or with the `host-std` feature `std`'s (the seam a
 //! host benchmark builds the same files on). `models` (test builds under
 //! `loom` only) runs the interleavings of the lockless paths: all of them
@@ -17,12 +17,12 @@
 
 // The module's files hold what the rest of the module uses too.
 #[allow(dead_code)]
-#[path = "../../../../rust/hash.rs"]
+#[path = "../../../../rust/allocator/hash/mod.rs"]
 mod hash;
 mod hash_env;
 mod host;
 #[allow(dead_code)]
-#[path = "../../../../rust/pidmap.rs"]
+#[path = "../../../../rust/allocator/pidmap.rs"]
 mod pidmap;
 mod pidmap_env;
 

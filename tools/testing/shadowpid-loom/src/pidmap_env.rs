@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 
 //! What [`crate::pidmap`] takes from its surroundings, on the host: the
-//! host twin of the module's `rust/pidmap_env.rs`, item for item. Only what
+//! host twin of the module's `rust/allocator/pidmap_env.rs`, item for item. Only what
 //! differs from the kernel is here (pages as boxes, `pidmap_lock` as a
 //! mutex, the error type); the page slot and its publication protocol are
 //! `pidmap.rs`'s own.

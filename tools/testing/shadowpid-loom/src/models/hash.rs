@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
 
-//! The `loom` models of the RCU pid hash's resize (`rust/hash.rs`).
+//! The `loom` models of the RCU pid hash's resize (`rust/allocator/hash/`).
 //!
 //! Each model starts from a table of two buckets (shift 1) with a few
 //! entries hashed, grows it to four (shift 2) with `rehash` on one thread,

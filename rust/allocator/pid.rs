@@ -15,14 +15,14 @@
 //! [`TASKLIST_LOCK`], as `attach_pid()`, `detach_pid()` and
 //! `transfer_pid()` change them under `tasklist_lock`.
 
-use crate::{
+use super::{
     hash::{self, HashEntry},
     namespace::{PidNamespace, NR_LEVELS},
     pidmap_env,
-    wrappers::{
-        rcu::{self, RcuHead},
-        slab::{CacheName, CacheSlot},
-    },
+};
+use crate::wrappers::{
+    rcu::{self, RcuHead},
+    slab::{CacheName, CacheSlot},
 };
 use core::{
     ptr::{self, NonNull},
@@ -176,7 +176,7 @@ pub(crate) fn objects() -> i64 {
 pub(crate) fn caches() -> impl Iterator<Item = &'static CacheSlot> {
     Iterator::chain(
         PID_CACHES.iter(),
-        core::iter::once(&crate::namespace::NS_CACHE),
+        core::iter::once(&super::namespace::NS_CACHE),
     )
 }
 

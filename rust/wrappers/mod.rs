@@ -5,7 +5,7 @@
 //! (`kernel::page`, `kernel::fs::file`), so each could be proposed upstream.
 //!
 //! Every `unsafe` block of the allocator's own logic lives here or in the two
-//! files that lay out memory by hand ([`crate::pid`], [`crate::hash`]); the
+//! files that lay out memory by hand ([`crate::allocator::pid`], [`crate::allocator::hash`]); the
 //! benchmark and its C reference sit in [`crate::bench`].
 
 pub(crate) mod cred;

@@ -7,7 +7,7 @@
 //! All of it goes when the file is released. Limits per universe (module
 //! parameters) keep one opener from exhausting kernel memory.
 
-use crate::{
+use crate::allocator::{
     hash,
     namespace::PidNamespace,
     pid::{self, Pid, TaskTable, TasklistLocked, TASKLIST_LOCK},
@@ -342,7 +342,7 @@ impl PinnedDrop for Universe {
         // in the root, so emptying the root frees them all.
         let root = self.namespaces.lock().first().and_then(Option::clone);
         if let Some(root) = root {
-            root.disable_allocation(&crate::pidmap_env::lock());
+            root.disable_allocation(&crate::allocator::pidmap_env::lock());
             let mut g = TASKLIST_LOCK.lock();
             let n = pid::zap_ns(&mut g, &self.tasks, &root);
             self.freed(n);

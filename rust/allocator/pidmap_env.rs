@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
 
-//! What [`crate::pidmap`] takes from its surroundings, in the module: core
+//! What [`super::pidmap`] takes from its surroundings, in the module: core
 //! atomics, the kernel's zeroed pages, `pidmap_lock` and its guard, and the
 //! kernel's `Result`.
 //!

@@ -3,9 +3,11 @@
 //! Shadow PID namespaces: nested up to 32 levels, refcounted, each with its
 //! pidmap, `last_pid`, `pid_max`, child reaper state and pid accounting.
 
-use crate::{
+use super::{
     pidmap::{Pidmap, PID_MAX_LIMIT, RESERVED_PIDS},
     pidmap_env::PidmapGuard,
+};
+use crate::{
     uapi,
     wrappers::slab::{CacheName, CacheSlot},
 };
@@ -57,13 +59,13 @@ pub(crate) struct PidNamespace {
     pub(crate) last_pid: AtomicI32,
     /// Numbers at this level stay below it.
     pub(crate) pid_max: AtomicI32,
-    /// Pids with a number here (`pid_allocated`); under [`PIDMAP_LOCK`](crate::pidmap_env::PIDMAP_LOCK).
+    /// Pids with a number here (`pid_allocated`); under [`PIDMAP_LOCK`](super::pidmap_env::PIDMAP_LOCK).
     live: AtomicU32,
-    /// Pids whose most nested number is here; under [`PIDMAP_LOCK`](crate::pidmap_env::PIDMAP_LOCK).
+    /// Pids whose most nested number is here; under [`PIDMAP_LOCK`](super::pidmap_env::PIDMAP_LOCK).
     leaf_pids: AtomicU32,
-    /// Takes new pids (`PIDNS_ADDING`); cleared when the reaper goes. Under [`PIDMAP_LOCK`](crate::pidmap_env::PIDMAP_LOCK).
+    /// Takes new pids (`PIDNS_ADDING`); cleared when the reaper goes. Under [`PIDMAP_LOCK`](super::pidmap_env::PIDMAP_LOCK).
     adding: AtomicBool,
-    /// Has had its pid 1 (`child_reaper` set); under [`PIDMAP_LOCK`](crate::pidmap_env::PIDMAP_LOCK).
+    /// Has had its pid 1 (`child_reaper` set); under [`PIDMAP_LOCK`](super::pidmap_env::PIDMAP_LOCK).
     has_reaper: AtomicBool,
 }
 
@@ -249,7 +251,7 @@ impl PidNamespace {
 #[kernel::prelude::kunit_tests(shadowpid_namespace)]
 mod tests {
     use super::*;
-    use crate::pidmap_env;
+    use crate::allocator::pidmap_env;
 
     /// A count that falls back to 0 without the reaper going (7.3's first
     /// fork that failed, `case PIDNS_ADDING`) leaves the namespace taking

@@ -9,11 +9,11 @@
 //! every number but one taken, visits each entry once and scans one page.
 //!
 //! This file is a leaf: all it takes from its surroundings comes from
-//! [`crate::pidmap_env`], so the same file builds on the host under `loom`,
+//! [`super::pidmap_env`], so the same file builds on the host under `loom`,
 //! and the models check this very code, the page slot's publication
 //! included.
 
-use crate::pidmap_env::{
+use super::pidmap_env::{
     self, AtomicI32, AtomicPtr, MaySleep, Ordering, PageAlloc, PageWords, PidmapGuard, Result,
     ZeroedPage, PAGE_WORDS,
 };
@@ -22,7 +22,7 @@ use core::{
     ptr::{self, NonNull},
 };
 
-pub(crate) use crate::pidmap_env::{PID_MAX_LIMIT, RESERVED_PIDS};
+pub(crate) use super::pidmap_env::{PID_MAX_LIMIT, RESERVED_PIDS};
 
 /// Bits in one word of a page.
 const BITS_PER_WORD: i32 = 64;

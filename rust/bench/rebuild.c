@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * The native-style reference allocator of the benchmark: the number and
+ * The benchmark's rebuild of 7.3's allocator: the number and
  * struct pid path of Linux 7.3's kernel/pid.c, rebuilt from the same kernel
  * primitives, for shadowpid's in-kernel benchmark (rust/bench.rs) to time
  * beside the shadow one.
@@ -38,15 +38,15 @@
 #include <linux/xarray.h>
 
 #include "idr_nodes.h"
-#include "native_idr.h"
+#include "rebuild.h"
 
-struct shadowpid_native_upid {
+struct shadowpid_rebuild_upid {
 	int nr;
-	struct shadowpid_native_ns *ns;
+	struct shadowpid_rebuild_ns *ns;
 };
 
 /* struct pid of Linux 7.3, with upids naming the reference namespaces. */
-struct shadowpid_native_pid {
+struct shadowpid_rebuild_pid {
 	refcount_t count;
 	unsigned int level;
 	spinlock_t lock;
@@ -60,31 +60,31 @@ struct shadowpid_native_pid {
 	struct hlist_head inodes;
 	wait_queue_head_t wait_pidfd;
 	struct rcu_head rcu;
-	struct shadowpid_native_upid numbers[];
+	struct shadowpid_rebuild_upid numbers[];
 };
 
-static_assert(sizeof(struct shadowpid_native_pid) == sizeof(struct pid));
-static_assert(offsetof(struct shadowpid_native_pid, numbers) ==
+static_assert(sizeof(struct shadowpid_rebuild_pid) == sizeof(struct pid));
+static_assert(offsetof(struct shadowpid_rebuild_pid, numbers) ==
 	      offsetof(struct pid, numbers));
-static_assert(sizeof(struct shadowpid_native_upid) == sizeof(struct upid));
+static_assert(sizeof(struct shadowpid_rebuild_upid) == sizeof(struct upid));
 
-struct shadowpid_native_ns {
+struct shadowpid_rebuild_ns {
 	struct idr idr;
 	unsigned int pid_allocated;
 	int pid_max;
 	unsigned int level;
 	bool has_reaper;
 	refcount_t count;
-	struct shadowpid_native_ns *parent;
+	struct shadowpid_rebuild_ns *parent;
 	struct kmem_cache *pid_cachep;
 };
 
 /* 7.3's pidmap_lock: one lock for every namespace's IDR. */
-static DEFINE_SPINLOCK(native_pidmap_lock);
+static DEFINE_SPINLOCK(rebuild_pidmap_lock);
 
 /* One cache per depth, made on first use, as create_pid_cachep() does. */
-static struct kmem_cache *pid_cache[SHADOWPID_NATIVE_LEVELS];
-static char pid_cache_name[SHADOWPID_NATIVE_LEVELS][32];
+static struct kmem_cache *pid_cache[SHADOWPID_REBUILD_LEVELS];
+static char pid_cache_name[SHADOWPID_REBUILD_LEVELS][32];
 static DEFINE_MUTEX(pid_caches_mutex);
 
 static struct kmem_cache *create_pid_cachep(unsigned int level)
@@ -98,7 +98,7 @@ static struct kmem_cache *create_pid_cachep(unsigned int level)
 	mutex_lock(&pid_caches_mutex);
 	if (!*pkc) {
 		snprintf(pid_cache_name[level], sizeof(pid_cache_name[level]),
-			 "shadowpid_native_pid_%u", level + 1);
+			 "shadowpid_rebuild_pid_%u", level + 1);
 		/* SLAB_NO_MERGE, as the shadow's: each is measured on its own. */
 		*pkc = kmem_cache_create(pid_cache_name[level], len, 0,
 					 SLAB_HWCACHE_ALIGN | SLAB_NO_MERGE, NULL);
@@ -107,13 +107,13 @@ static struct kmem_cache *create_pid_cachep(unsigned int level)
 	return READ_ONCE(*pkc);
 }
 
-struct shadowpid_native_ns *
-shadowpid_native_ns_create(struct shadowpid_native_ns *parent, int pid_max)
+struct shadowpid_rebuild_ns *
+shadowpid_rebuild_ns_create(struct shadowpid_rebuild_ns *parent, int pid_max)
 {
 	unsigned int level = parent ? parent->level + 1 : 0;
-	struct shadowpid_native_ns *ns;
+	struct shadowpid_rebuild_ns *ns;
 
-	if (level >= SHADOWPID_NATIVE_LEVELS)
+	if (level >= SHADOWPID_REBUILD_LEVELS)
 		return NULL;
 	ns = kzalloc(sizeof(*ns), GFP_KERNEL);
 	if (!ns)
@@ -134,10 +134,10 @@ shadowpid_native_ns_create(struct shadowpid_native_ns *parent, int pid_max)
 	return ns;
 }
 
-void shadowpid_native_ns_put(struct shadowpid_native_ns *ns)
+void shadowpid_rebuild_ns_put(struct shadowpid_rebuild_ns *ns)
 {
 	while (ns && refcount_dec_and_test(&ns->count)) {
-		struct shadowpid_native_ns *parent = ns->parent;
+		struct shadowpid_rebuild_ns *parent = ns->parent;
 
 		idr_destroy(&ns->idr);
 		kfree(ns);
@@ -146,7 +146,7 @@ void shadowpid_native_ns_put(struct shadowpid_native_ns *ns)
 }
 
 /* The cyclic number allocation of 7.3's alloc_pid(), for one level. */
-static int alloc_nr_locked(struct shadowpid_native_ns *ns)
+static int alloc_nr_locked(struct shadowpid_rebuild_ns *ns)
 {
 	int pid_min = 1, nr;
 
@@ -158,45 +158,45 @@ static int alloc_nr_locked(struct shadowpid_native_ns *ns)
 	return nr == -ENOSPC ? -EAGAIN : nr;
 }
 
-int shadowpid_native_alloc_nr(struct shadowpid_native_ns *ns)
+int shadowpid_rebuild_alloc_nr(struct shadowpid_rebuild_ns *ns)
 {
 	int nr;
 
 	idr_preload(GFP_KERNEL);
-	spin_lock(&native_pidmap_lock);
+	spin_lock(&rebuild_pidmap_lock);
 	nr = alloc_nr_locked(ns);
-	spin_unlock(&native_pidmap_lock);
+	spin_unlock(&rebuild_pidmap_lock);
 	idr_preload_end();
 	return nr;
 }
 
-int shadowpid_native_take_nr(struct shadowpid_native_ns *ns, int nr)
+int shadowpid_rebuild_take_nr(struct shadowpid_rebuild_ns *ns, int nr)
 {
 	idr_preload(GFP_KERNEL);
-	spin_lock(&native_pidmap_lock);
+	spin_lock(&rebuild_pidmap_lock);
 	nr = idr_alloc(&ns->idr, NULL, nr, nr + 1, GFP_ATOMIC);
-	spin_unlock(&native_pidmap_lock);
+	spin_unlock(&rebuild_pidmap_lock);
 	idr_preload_end();
 	return nr;
 }
 
-void shadowpid_native_free_nr(struct shadowpid_native_ns *ns, int nr)
+void shadowpid_rebuild_free_nr(struct shadowpid_rebuild_ns *ns, int nr)
 {
-	spin_lock(&native_pidmap_lock);
+	spin_lock(&rebuild_pidmap_lock);
 	idr_remove(&ns->idr, nr);
-	spin_unlock(&native_pidmap_lock);
+	spin_unlock(&rebuild_pidmap_lock);
 }
 
-void shadowpid_native_set_cursor(struct shadowpid_native_ns *ns, int nr)
+void shadowpid_rebuild_set_cursor(struct shadowpid_rebuild_ns *ns, int nr)
 {
 	idr_set_cursor(&ns->idr, nr);
 }
 
-struct shadowpid_native_pid *shadowpid_native_alloc_pid(struct shadowpid_native_ns *ns)
+struct shadowpid_rebuild_pid *shadowpid_rebuild_alloc_pid(struct shadowpid_rebuild_ns *ns)
 {
-	struct shadowpid_native_pid *pid;
-	struct shadowpid_native_ns *tmp;
-	struct shadowpid_native_upid *upid;
+	struct shadowpid_rebuild_pid *pid;
+	struct shadowpid_rebuild_ns *tmp;
+	struct shadowpid_rebuild_upid *upid;
 	bool retried_preload;
 	int i, nr, retval;
 	enum pid_type type;
@@ -223,7 +223,7 @@ struct shadowpid_native_pid *shadowpid_native_alloc_pid(struct shadowpid_native_
 
 	retried_preload = false;
 	idr_preload(GFP_KERNEL);
-	spin_lock(&native_pidmap_lock);
+	spin_lock(&rebuild_pidmap_lock);
 	/* For the case when the previous attempt to create init failed */
 	if (ns->pid_allocated == PIDNS_ADDING)
 		idr_set_cursor(&ns->idr, 0);
@@ -232,11 +232,11 @@ struct shadowpid_native_pid *shadowpid_native_alloc_pid(struct shadowpid_native_
 		nr = alloc_nr_locked(tmp);
 		if (unlikely(nr < 0)) {
 			if (nr == -ENOMEM && !retried_preload) {
-				spin_unlock(&native_pidmap_lock);
+				spin_unlock(&rebuild_pidmap_lock);
 				idr_preload_end();
 				retried_preload = true;
 				idr_preload(GFP_KERNEL);
-				spin_lock(&native_pidmap_lock);
+				spin_lock(&rebuild_pidmap_lock);
 				continue;
 			}
 			retval = nr;
@@ -266,7 +266,7 @@ struct shadowpid_native_pid *shadowpid_native_alloc_pid(struct shadowpid_native_
 		if (upid->nr == 1)
 			WRITE_ONCE(upid->ns->has_reaper, true);
 	}
-	spin_unlock(&native_pidmap_lock);
+	spin_unlock(&rebuild_pidmap_lock);
 	idr_preload_end();
 	return pid;
 
@@ -275,46 +275,46 @@ out_free:
 		upid = pid->numbers + i;
 		idr_remove(&upid->ns->idr, upid->nr);
 	}
-	spin_unlock(&native_pidmap_lock);
+	spin_unlock(&rebuild_pidmap_lock);
 	idr_preload_end();
 	if (ns->level)
-		shadowpid_native_ns_put(ns);
+		shadowpid_rebuild_ns_put(ns);
 	kmem_cache_free(ns->pid_cachep, pid);
 	return ERR_PTR(retval);
 }
 
-static void native_put_pid(struct shadowpid_native_pid *pid)
+static void rebuild_put_pid(struct shadowpid_rebuild_pid *pid)
 {
-	struct shadowpid_native_ns *ns = pid->numbers[pid->level].ns;
+	struct shadowpid_rebuild_ns *ns = pid->numbers[pid->level].ns;
 
 	if (refcount_dec_and_test(&pid->count)) {
 		kmem_cache_free(ns->pid_cachep, pid);
 		if (ns->level)
-			shadowpid_native_ns_put(ns);
+			shadowpid_rebuild_ns_put(ns);
 	}
 }
 
-static void native_delayed_put_pid(struct rcu_head *rhp)
+static void rebuild_delayed_put_pid(struct rcu_head *rhp)
 {
-	native_put_pid(container_of(rhp, struct shadowpid_native_pid, rcu));
+	rebuild_put_pid(container_of(rhp, struct shadowpid_rebuild_pid, rcu));
 }
 
-void shadowpid_native_free_pid(struct shadowpid_native_pid *pid)
+void shadowpid_rebuild_free_pid(struct shadowpid_rebuild_pid *pid)
 {
 	int i;
 
-	spin_lock(&native_pidmap_lock);
+	spin_lock(&rebuild_pidmap_lock);
 	for (i = 0; i <= pid->level; i++) {
-		struct shadowpid_native_upid *upid = pid->numbers + i;
+		struct shadowpid_rebuild_upid *upid = pid->numbers + i;
 
 		upid->ns->pid_allocated--;
 		idr_remove(&upid->ns->idr, upid->nr);
 	}
-	spin_unlock(&native_pidmap_lock);
-	call_rcu(&pid->rcu, native_delayed_put_pid);
+	spin_unlock(&rebuild_pidmap_lock);
+	call_rcu(&pid->rcu, rebuild_delayed_put_pid);
 }
 
-const void *shadowpid_native_find(struct shadowpid_native_ns *ns, int nr)
+const void *shadowpid_rebuild_find(struct shadowpid_rebuild_ns *ns, int nr)
 {
 	const void *pid;
 
@@ -325,10 +325,10 @@ const void *shadowpid_native_find(struct shadowpid_native_ns *ns, int nr)
 }
 
 /* 7.3's pid_nr_ns(): the number of @pid seen from @ns (0: none). */
-static int native_pid_nr_ns(const struct shadowpid_native_pid *pid,
-			    const struct shadowpid_native_ns *ns)
+static int rebuild_pid_nr_ns(const struct shadowpid_rebuild_pid *pid,
+			    const struct shadowpid_rebuild_ns *ns)
 {
-	const struct shadowpid_native_upid *upid;
+	const struct shadowpid_rebuild_upid *upid;
 
 	if (ns->level > pid->level)
 		return 0;
@@ -336,29 +336,29 @@ static int native_pid_nr_ns(const struct shadowpid_native_pid *pid,
 	return upid->ns == ns ? upid->nr : 0;
 }
 
-int shadowpid_native_find_nr(struct shadowpid_native_ns *ns, int nr)
+int shadowpid_rebuild_find_nr(struct shadowpid_rebuild_ns *ns, int nr)
 {
-	const struct shadowpid_native_pid *pid;
+	const struct shadowpid_rebuild_pid *pid;
 
 	rcu_read_lock();
 	pid = idr_find(&ns->idr, nr);
-	nr = pid ? native_pid_nr_ns(pid, ns) : -1;
+	nr = pid ? rebuild_pid_nr_ns(pid, ns) : -1;
 	rcu_read_unlock();
 	return nr;
 }
 
-int shadowpid_native_next(struct shadowpid_native_ns *ns, int nr)
+int shadowpid_rebuild_next(struct shadowpid_rebuild_ns *ns, int nr)
 {
-	const struct shadowpid_native_pid *pid;
+	const struct shadowpid_rebuild_pid *pid;
 
 	rcu_read_lock();
 	pid = idr_get_next(&ns->idr, &nr);
-	nr = pid ? native_pid_nr_ns(pid, ns) : -1;
+	nr = pid ? rebuild_pid_nr_ns(pid, ns) : -1;
 	rcu_read_unlock();
 	return nr;
 }
 
-int shadowpid_native_pid_nr(const struct shadowpid_native_pid *pid)
+int shadowpid_rebuild_pid_nr(const struct shadowpid_rebuild_pid *pid)
 {
 	return pid->numbers[pid->level].nr;
 }
@@ -385,17 +385,17 @@ unsigned long shadowpid_idr_nodes(const struct idr *idr)
 	return count_nodes(rcu_dereference_raw(idr->idr_rt.xa_head));
 }
 
-__u64 shadowpid_native_idr_bytes(struct shadowpid_native_ns *ns)
+__u64 shadowpid_rebuild_idr_bytes(struct shadowpid_rebuild_ns *ns)
 {
 	unsigned long nodes;
 
-	spin_lock(&native_pidmap_lock);
+	spin_lock(&rebuild_pidmap_lock);
 	nodes = shadowpid_idr_nodes(&ns->idr);
-	spin_unlock(&native_pidmap_lock);
+	spin_unlock(&rebuild_pidmap_lock);
 	return (__u64)nodes * sizeof(struct xa_node);
 }
 
-__u64 shadowpid_native_pid_bytes(const struct shadowpid_native_pid *pid)
+__u64 shadowpid_rebuild_pid_bytes(const struct shadowpid_rebuild_pid *pid)
 {
 	return ksize(pid);
 }
@@ -412,12 +412,12 @@ int shadowpid_nth_online_cpu(unsigned int n)
 	return cpu < nr_cpu_ids ? cpu : -1;
 }
 
-void shadowpid_native_exit(void)
+void shadowpid_rebuild_exit(void)
 {
 	int i;
 
 	rcu_barrier();
-	for (i = 0; i < SHADOWPID_NATIVE_LEVELS; i++) {
+	for (i = 0; i < SHADOWPID_REBUILD_LEVELS; i++) {
 		kmem_cache_destroy(pid_cache[i]);
 		pid_cache[i] = NULL;
 	}

@@ -6,10 +6,11 @@
 //! every input field (an operation's unused inputs and all reserved fields
 //! must be zero), runs the operation and writes the answer back.
 
+mod universe;
+
 use crate::{
-    namespace::NR_LEVELS,
+    allocator::namespace::NR_LEVELS,
     uapi,
-    universe::{Answer, Limits, Universe},
     wrappers::{cred, page::ZeroedPage},
 };
 use kernel::{
@@ -24,6 +25,7 @@ use kernel::{
         UserSlice, //
     },
 };
+use universe::{Answer, Limits, Universe};
 
 /// The private state of one open file of `/dev/shadowpid`.
 #[pin_data]
@@ -204,7 +206,7 @@ impl UniverseFile {
         }
         let s = self.universe.stats(req.ns)?;
         let ns = &s.ns;
-        let (hash_entries, hash_longest) = crate::hash::census();
+        let (hash_entries, hash_longest) = crate::allocator::hash::census();
         let mut flags = 0;
         if ns.accepting() {
             flags |= uapi::SHADOWPID_NS_ACCEPTING;
@@ -220,14 +222,14 @@ impl UniverseFile {
             pidmap_pages: ns.pidmap.pages(),
             last_pid: ns.last_pid.load(core::sync::atomic::Ordering::Relaxed),
             pid_max: ns.pid_max.load(core::sync::atomic::Ordering::Relaxed),
-            hash_buckets: crate::hash::buckets(),
+            hash_buckets: crate::allocator::hash::buckets(),
             hash_longest,
             hash_entries,
             bytes: Universe::ns_bytes(ns),
             universe_pids: s.universe_pids,
             universe_namespaces: s.universe_namespaces,
-            module_pids: crate::pid::objects() as u32,
-            module_namespaces: crate::namespace::NS_CACHE.objects() as u32,
+            module_pids: crate::allocator::pid::objects() as u32,
+            module_namespaces: crate::allocator::namespace::NS_CACHE.objects() as u32,
             // The universes' pages: the live mirror's are its own.
             module_pages: (ZeroedPage::allocated() as u64).saturating_sub(crate::mirror::pages())
                 as u32,
@@ -244,7 +246,7 @@ impl UniverseFile {
 fn barrier() {
     // A resize first: it waits for its own grace periods and queues no RCU
     // callback, but figures read afterwards should see the table it leaves.
-    crate::hash::settle();
+    crate::allocator::hash::settle();
     // Then every callback queued before this point, among them the
     // `delayed_put_pid()` of each pid freed so far: the last reference to a
     // pid goes there, and with it its namespace's and pages' references,

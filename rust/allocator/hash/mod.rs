@@ -33,11 +33,11 @@
 //! the hot path is 2.6.24's, but for one more load (the table's descriptor)
 //! and the marker test at a chain's end.
 //!
-//! This file takes all it needs from [`crate::hash_env`] (and `pidmap_lock`
-//! from [`crate::pidmap_env`]), so the same file builds on the host, where
+//! This file takes all it needs from [`super::hash_env`] (and `pidmap_lock`
+//! from [`super::pidmap_env`]), so the same file builds on the host, where
 //! `loom` checks this very protocol (tools/testing/shadowpid-loom).
 
-use crate::{
+use super::{
     hash_env::{
         self, hash_statics, pr_warn_once, rcu, static_lock_class, AtomicBool, AtomicPtr, AtomicU32,
         KBox, KVVec, Ordering, PidNamespace, Result, StaticWork, StaticWorkFn, GFP_KERNEL,
@@ -47,7 +47,7 @@ use crate::{
 };
 use core::ptr::{self, NonNull};
 
-pub(crate) use crate::hash_env::MIN_SHIFT;
+pub(crate) use super::hash_env::MIN_SHIFT;
 /// Most hash bits (4096 buckets), as 2.6.24's `pidhash_init`.
 pub(crate) const MAX_SHIFT: u32 = 12;
 /// Most hash bits the `pidhash_shift` parameter may ask for (a million

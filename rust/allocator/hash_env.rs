@@ -1,17 +1,17 @@
 // SPDX-License-Identifier: GPL-2.0
 
-//! What [`crate::hash`] takes from its surroundings, in the module: core
+//! What [`super::hash`] takes from its surroundings, in the module: core
 //! atomics, the namespace type it keys on, the kernel's allocations, RCU,
 //! the resize mutex, the resizer's work item, and a few sizes.
 //!
 //! `hash.rs` names nothing else of the kernel (but `pidmap_lock`, from
-//! [`crate::pidmap_env`]), so the very same file also builds on the host
+//! [`super::pidmap_env`]), so the very same file also builds on the host
 //! against a twin of this one: under `loom`, where RCU is a registry of
 //! readers that the grace period waits for and every interleaving of the
 //! lookups, inserts, removals and a resize is checked, or on plain `std`
 //! atomics. Only what differs between those places is here.
 
-pub(crate) use crate::namespace::PidNamespace;
+pub(crate) use super::namespace::PidNamespace;
 pub(crate) use crate::wrappers::work::{StaticWork, StaticWorkFn};
 pub(crate) use core::sync::atomic::{AtomicBool, AtomicPtr, AtomicU32, Ordering};
 pub(crate) use kernel::{

@@ -1,0 +1,24 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! The allocator's core, as kernel/pid.c of 2.6.24 holds it: the numbers
+//! ([`pidmap`]), the namespaces that own them ([`namespace`]), the hash that
+//! finds a pid by `(nr, ns)` ([`hash`]), and `struct pid` with its task links
+//! ([`pid`]). Each uses only those before it.
+//!
+//! [`pidmap_env`] and [`hash_env`] are the seam: all that `pidmap.rs` and
+//! `hash/` take from the kernel (atomics, pages, `pidmap_lock`, RCU, work
+//! items, errors). The loom models and the host benchmark
+//! (`tools/testing/shadowpid-loom`, `tools/testing/shadowpid-bench-host`)
+//! swap these two for host twins and build the very same files, so what they
+//! check and time is this code, not a copy. The files of the seam's side
+//! name their neighbours through `super::`, which is this folder here and
+//! the host crate's root there.
+//!
+//! Nothing here knows the device, the benchmark or the mirror.
+
+pub(crate) mod hash;
+pub(crate) mod hash_env;
+pub(crate) mod namespace;
+pub(crate) mod pid;
+pub(crate) mod pidmap;
+pub(crate) mod pidmap_env;

@@ -1,0 +1,69 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! Figure 2: the full `alloc_pid` + `free_pid` pair at a depth, with
+//! pidfs's part of the kernel's pair timed on its own.
+
+use crate::{
+    allocator::{namespace::PID_MAX_DEFAULT, pid},
+    bench::{alternate, kernel_pid, now, ps_per_op, Caller, Rep, State},
+    uapi,
+};
+use kernel::prelude::*;
+
+/// Figure 2: alloc_pid + free_pid at `depth`.
+pub(crate) fn run(out: &mut uapi::shadowpid_bench, real: Option<&Caller>) -> Result {
+    let n = out.iterations;
+    let st = State::new(
+        out.depth,
+        real,
+        PID_MAX_DEFAULT,
+        out.live,
+        out.layout,
+        out.occupancy,
+    )?;
+    let leaf = st.kernel.as_ref().map(|k| k.leaf);
+    let mut kernel_rep = || {
+        let t = now();
+        if let Some(leaf) = leaf {
+            for _ in 0..n {
+                drop(leaf.alloc_pid()?);
+            }
+        }
+        Ok(ps_per_op(now() - t, n.into()))
+    };
+    // pidfs's part of the kernel's pair, timed on its own on one pid of the
+    // same namespace (in the table with the state's and the machine's).
+    let probe = match leaf {
+        Some(leaf) if kernel_pid::pidfs_resolve().is_ok() => Some(leaf.alloc_pid()?),
+        _ => None,
+    };
+    let mut pidfs_rep = || {
+        let t = now();
+        if let Some(p) = probe.as_ref() {
+            p.pidfs_cycle(n)?;
+        }
+        Ok(ps_per_op(now() - t, n.into()))
+    };
+    alternate(
+        out,
+        n.into(),
+        &mut || {
+            let t = now();
+            for _ in 0..n {
+                let pid = st.shadow.alloc_pid()?;
+                pid::free_pid(&pid)?;
+            }
+            Ok(ps_per_op(now() - t, n.into()))
+        },
+        &mut || {
+            let t = now();
+            for _ in 0..n {
+                drop(st.rebuild.leaf().alloc_pid()?);
+            }
+            Ok(ps_per_op(now() - t, n.into()))
+        },
+        leaf.map(|_| &mut kernel_rep as Rep<'_>),
+        None,
+        probe.as_ref().map(|_| &mut pidfs_rep as Rep<'_>),
+    )
+}
