@@ -13,7 +13,7 @@
 //! repetition; every figure is a mean with its 95 % interval, every ratio
 //! the geometric mean of the per-repetition ratios with its interval.
 
-#[allow(dead_code, unreachable_pub)]
+#[allow(dead_code, unreachable_pub, unused_imports)]
 #[path = "../../../../rust/allocator/hash/mod.rs"]
 mod hash;
 #[allow(dead_code, unreachable_pub)]

@@ -16,7 +16,7 @@
 #![cfg_attr(not(all(test, loom)), allow(dead_code))]
 
 // The module's files hold what the rest of the module uses too.
-#[allow(dead_code)]
+#[allow(dead_code, unused_imports)]
 #[path = "../../../../rust/allocator/hash/mod.rs"]
 mod hash;
 mod hash_env;
