@@ -21,8 +21,6 @@
 //! read. This file declares the layers and the module's parameters, and
 //! registers the device.
 
-#![warn(clippy::missing_docs_in_private_items)]
-
 use kernel::{
     miscdevice::{
         MiscDeviceOptions,
@@ -43,7 +41,6 @@ macro_rules! generated {
             missing_docs,
             unreachable_pub,
             clippy::all,
-            clippy::missing_docs_in_private_items,
             clippy::undocumented_unsafe_blocks
         )]
         $vis mod $name {

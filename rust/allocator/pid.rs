@@ -81,7 +81,6 @@ pub(crate) struct Upid {
     /// Number, namespace and chain links; first, so that an entry found in
     /// the hash leads back to its upid.
     entry: HashEntry,
-    /// The pid the upid is part of.
     pid: NonNull<Pid>,
 }
 
@@ -94,17 +93,14 @@ impl Upid {
         unsafe { &*ptr::from_ref(entry).cast::<Upid>() }
     }
 
-    /// The number.
     pub(crate) fn nr(&self) -> i32 {
         self.entry.nr
     }
 
-    /// The namespace this number belongs to.
     pub(crate) fn ns(&self) -> &PidNamespace {
         self.entry.ns()
     }
 
-    /// The pid this number belongs to.
     pub(crate) fn pid(&self) -> &Pid {
         // SAFETY: alive as long as `self` (type invariant).
         unsafe { self.pid.as_ref() }

@@ -113,7 +113,6 @@ struct PidmapEntry {
 pub(crate) struct Pidmap<P: PageAlloc = MaySleep> {
     /// One entry per page of numbers.
     maps: [PidmapEntry; PIDMAP_ENTRIES],
-    /// The page source.
     _pages: PhantomData<P>,
 }
 

@@ -30,7 +30,6 @@ pub(crate) fn resolve() -> Result {
 /// `ptr` is a live `struct pid_namespace` on which this value holds one
 /// reference (`get_pid_ns()`).
 pub(crate) struct KernelNs {
-    /// The namespace.
     ptr: NonNull<c::pid_namespace>,
 }
 
@@ -71,7 +70,6 @@ impl KernelNs {
         }
     }
 
-    /// The view of itself.
     pub(crate) fn view(&self) -> KernelNsView<'_> {
         self.at(self.level())
     }
@@ -196,7 +194,6 @@ pub(crate) fn pidfs_resolve() -> Result {
 ///
 /// `ptr` came from `alloc_pid()` in `ns` and was not freed.
 pub(crate) struct KernelPid<'a> {
-    /// The pid.
     ptr: NonNull<c::pid>,
     /// Its most nested namespace.
     ns: KernelNsView<'a>,

@@ -23,7 +23,6 @@ use generated as c;
 /// `ptr` came from `shadowpid_rebuild_ns_create()`; this value owns one
 /// reference on it.
 pub(crate) struct RebuildNs {
-    /// The C object.
     ptr: NonNull<c::shadowpid_rebuild_ns>,
 }
 
@@ -134,7 +133,6 @@ impl Drop for RebuildNs {
 ///
 /// `ptr` came from `shadowpid_rebuild_alloc_pid()` and was not freed.
 pub(crate) struct RebuildPid {
-    /// The C object.
     ptr: NonNull<c::shadowpid_rebuild_pid>,
 }
 
@@ -187,7 +185,6 @@ pub(crate) unsafe fn exit() {
 
 /// The rebuild's side of a figure, shaped as [`Shadow`].
 pub(crate) struct Rebuild {
-    /// Root first.
     pub(crate) chain: KVec<RebuildNs>,
     /// The inits, root first, and any other pids held.
     pub(crate) pids: KVVec<RebuildPid>,

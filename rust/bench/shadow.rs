@@ -11,7 +11,6 @@ use kernel::{prelude::*, sync::aref::ARef};
 
 /// The shadow side of a figure: a chain of namespaces, each with its init.
 pub(crate) struct Shadow {
-    /// Root first.
     pub(crate) chain: KVec<ARef<PidNamespace>>,
     /// The inits, root first, and any other pids held (up to a million:
     /// kvmalloc'd).

@@ -31,9 +31,7 @@ pub(crate) fn occupied(nr: i32, occupancy: u32) -> bool {
 
 /// Every column of a figure, in the same state.
 pub(crate) struct State<'k> {
-    /// The shadow.
     pub(crate) shadow: Shadow,
-    /// The rebuild.
     pub(crate) rebuild: Rebuild,
     /// The running kernel, where it runs.
     pub(crate) kernel: Option<Kernel<'k>>,

@@ -30,7 +30,6 @@ pub(crate) fn interrupted() -> Result {
 pub(crate) struct Sequence(pub(crate) u64);
 
 impl Sequence {
-    /// The next value.
     pub(crate) fn next(&mut self) -> u64 {
         self.0 ^= self.0 >> 12;
         self.0 ^= self.0 << 25;

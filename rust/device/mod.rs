@@ -30,7 +30,6 @@ use universe::{Answer, Limits, Universe};
 /// The private state of one open file of `/dev/shadowpid`.
 #[pin_data]
 pub(crate) struct UniverseFile {
-    /// Everything the file owns.
     #[pin]
     universe: Universe,
 }

@@ -45,7 +45,6 @@ pub(crate) struct Answer {
 
 /// Numbers and state of one namespace, for `SHADOWPID_IOC_STATS`.
 pub(crate) struct NsStats {
-    /// The namespace.
     pub(crate) ns: ARef<PidNamespace>,
     /// Live pids in the universe.
     pub(crate) universe_pids: u32,

@@ -135,9 +135,7 @@ struct State {
     active: bool,
     /// The shadows, by IDR address.
     shadows: KVec<Shadow>,
-    /// The report.
     counters: Counters,
-    /// The first divergences.
     log: KVec<uapi::shadowpid_mirror_divergence>,
     /// PERTURB: the namespace whose next fork the shadow takes ahead, and
     /// whether its cursor (PERTURB_CURSOR) or a number.

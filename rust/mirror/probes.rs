@@ -104,7 +104,6 @@ pub(crate) struct Probes {
 struct Ops<H>(core::marker::PhantomData<H>);
 
 impl<H: Handlers> Ops<H> {
-    /// The table.
     const OPS: shadowpid_probe_ops = shadowpid_probe_ops {
         alloc_done: Some(alloc_done::<H>),
         removed: Some(removed::<H>),

@@ -224,7 +224,6 @@ impl CacheSlot {
 /// cannot happen while a user of the module runs.
 #[derive(Clone, Copy)]
 pub(crate) struct Cache {
-    /// The live cache.
     raw: NonNull<bindings::kmem_cache>,
     /// Its slot, which counts the objects.
     slot: &'static CacheSlot,

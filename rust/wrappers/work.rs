@@ -27,7 +27,6 @@ pub(crate) trait StaticWorkFn {
 pub(crate) struct StaticWork<F: StaticWorkFn> {
     /// The C work item; zeroed until `init`.
     work: Opaque<bindings::work_struct>,
-    /// The job.
     _f: PhantomData<F>,
 }
 

@@ -60,9 +60,7 @@ hash_statics! {
 /// and is read and written only under `pidmap_lock`.
 #[repr(C)]
 pub(crate) struct HashEntry {
-    /// The number.
     pub(crate) nr: i32,
-    /// The namespace the number belongs to.
     ns: NonNull<PidNamespace>,
     /// Next entry of the chain, or the chain's end marker; read under RCU.
     next: AtomicPtr<HashEntry>,
@@ -87,7 +85,6 @@ impl HashEntry {
         }
     }
 
-    /// The namespace this number belongs to.
     pub(crate) fn ns(&self) -> &PidNamespace {
         // SAFETY: alive as long as `self` (type invariant).
         unsafe { self.ns.as_ref() }
