@@ -11,11 +11,13 @@
 //!   file;
 //! - [`allocator`]: the allocator's core, as kernel/pid.c holds it (pidmap,
 //!   namespace, hash, struct pid), with the seam the host crates swap;
+//! - [`bench`] and [`mirror`], beside each other above the core: the
+//!   benchmark (with its C rebuild of 7.3's allocator and the kernel's
+//!   column) and the live mirror (with its kprobe glue). The core does not
+//!   know they exist;
 //! - [`device`]: `/dev/shadowpid`, one universe of shadow namespaces per
-//!   open file;
-//! - [`bench`] and [`mirror`], beside each other on top: the benchmark (with
-//!   its C rebuild of 7.3's allocator and the kernel's column) and the live
-//!   mirror (with its kprobe glue). Nothing below knows they exist.
+//!   open file, whose ioctls also hand the benchmark's and the mirror's
+//!   requests to them.
 //!
 //! [`uapi`] is the ABI, generated from the header, which every layer may
 //! read. This file declares the layers and the module's parameters, and

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 
 //! `SHADOWPID_IOC_BENCH`: the shadow allocator timed beside the rebuild of
-//! 7.3's ([`native`]) and the running kernel's own functions ([`running`]),
+//! 7.3's ([`rebuild`]) and the running kernel's own functions ([`running`]),
 //! in the same call, on the same machine, in the same state.
 //!
 //! Every figure builds its state on every column outside the timed region:

@@ -136,13 +136,13 @@ impl<'k> State<'k> {
     /// level `level` of the shadow and the rebuild; returns how many it
     /// holds.
     pub(crate) fn copy_level(&self, real: KernelNsView<'_>, level: usize) -> Result<u64> {
-        let (shadow, native) = (&self.shadow.chain[level], &self.rebuild.chain[level]);
+        let (shadow, rebuild) = (&self.shadow.chain[level], &self.rebuild.chain[level]);
         let mut held = 0;
         for nr in real.numbers() {
             held += 1;
             // Taken already (by one of our inits): the same state.
             shadow.pidmap.alloc_exact(nr)?;
-            match native.take_nr(nr) {
+            match rebuild.take_nr(nr) {
                 Ok(_) => {}
                 Err(e) if e == ENOMEM => return Err(e),
                 Err(_) => {}
@@ -151,7 +151,7 @@ impl<'k> State<'k> {
         let cursor = real.cursor();
         if cursor > 0 {
             shadow.last_pid.store(cursor - 1, Ordering::Relaxed);
-            native.set_cursor(cursor);
+            rebuild.set_cursor(cursor);
         }
         Ok(held)
     }
@@ -183,18 +183,18 @@ impl<'k> State<'k> {
             }
         })?;
         leaf.last_pid.store(first - 1, Ordering::Relaxed);
-        let native = &mut self.rebuild;
-        native.leaf().set_cursor(first);
+        let rebuild = &mut self.rebuild;
+        rebuild.leaf().set_cursor(first);
         fill(first, || {
-            let pid = native.leaf().alloc_pid()?;
+            let pid = rebuild.leaf().alloc_pid()?;
             let nr = pid.nr();
             let keep = occupied(nr, occupancy);
             if keep {
-                native.pids.push(pid, GFP_KERNEL)?;
+                rebuild.pids.push(pid, GFP_KERNEL)?;
             }
             Ok((nr, keep))
         })?;
-        native.leaf().set_cursor(first);
+        rebuild.leaf().set_cursor(first);
         if let Some(k) = self.kernel.as_mut() {
             k.cursor = Some(k.leaf.cursor());
             k.leaf.set_cursor(first);
@@ -278,14 +278,14 @@ pub(crate) fn full_circle(mut pair: impl FnMut() -> Result<i32>) -> Result {
     }
 }
 
-/// The shadow's and the native's number spaces up to `pid_max`, with every
+/// The shadow's and the rebuild's number spaces up to `pid_max`, with every
 /// number taken for which `taken` holds (number 0 is never handed out).
 pub(crate) fn numbers_taken(
     pid_max: i32,
     taken: impl Fn(i32) -> bool,
 ) -> Result<(Shadow, Rebuild)> {
     let shadow = Shadow::new(1, |_| pid_max, false)?;
-    let native = Rebuild::new(1, |_| pid_max, false)?;
+    let rebuild = Rebuild::new(1, |_| pid_max, false)?;
     let map = &shadow.leaf().pidmap;
     for nr in 1..pid_max {
         if nr % 65536 == 0 {
@@ -293,8 +293,8 @@ pub(crate) fn numbers_taken(
         }
         if taken(nr) {
             map.alloc_exact(nr)?;
-            native.leaf().take_nr(nr)?;
+            rebuild.leaf().take_nr(nr)?;
         }
     }
-    Ok((shadow, native))
+    Ok((shadow, rebuild))
 }

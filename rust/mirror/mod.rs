@@ -44,17 +44,17 @@ use kernel::{prelude::*, sync::GlobalGuard, transmute::AsBytes, uaccess::UserSli
 use probes::{AllocEvent, Handlers, Kind, Probes};
 
 /// Shadow pages come from the atomic reserves: the handlers cannot sleep.
-struct Atomic;
+struct AtomicPages;
 
-impl PageAlloc for Atomic {
+impl PageAlloc for AtomicPages {
     fn zeroed_page() -> Result<ZeroedPage> {
         ZeroedPage::new_atomic()
     }
 }
 
 /// An empty shadow map, built in its box (2 KiB: not on a handler's stack).
-fn new_map() -> Result<KBox<Pidmap<Atomic>>> {
-    let mut map = KBox::<Pidmap<Atomic>>::new_uninit(GFP_ATOMIC)?;
+fn new_map() -> Result<KBox<Pidmap<AtomicPages>>> {
+    let mut map = KBox::<Pidmap<AtomicPages>>::new_uninit(GFP_ATOMIC)?;
     Pidmap::new_in(&mut map);
     // SAFETY: `new_in()` initialised it.
     Ok(unsafe { map.assume_init() })
@@ -69,7 +69,7 @@ struct Shadow {
     /// Its level.
     level: u32,
     /// The numbers the kernel's IDR holds.
-    map: KBox<Pidmap<Atomic>>,
+    map: KBox<Pidmap<AtomicPages>>,
     /// The cursor the kernel's IDR should have now: one past the number of
     /// its last cyclic allocation.
     cursor: i32,

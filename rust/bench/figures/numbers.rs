@@ -12,7 +12,7 @@ use crate::{
 use kernel::prelude::*;
 
 /// Times alloc + free pairs of numbers alone on both sides' leaves.
-pub(crate) fn pairs(out: &mut uapi::shadowpid_bench, shadow: &Shadow, native: &Rebuild) -> Result {
+pub(crate) fn pairs(out: &mut uapi::shadowpid_bench, shadow: &Shadow, rebuild: &Rebuild) -> Result {
     let n = out.iterations;
     alternate(
         out,
@@ -27,7 +27,7 @@ pub(crate) fn pairs(out: &mut uapi::shadowpid_bench, shadow: &Shadow, native: &R
             Ok(ps_per_op(now() - t, n.into()))
         },
         &mut || {
-            let ns = native.leaf();
+            let ns = rebuild.leaf();
             let t = now();
             for _ in 0..n {
                 let nr = ns.alloc_nr()?;

@@ -12,6 +12,6 @@ use kernel::prelude::*;
 /// Figure 9: alloc + free pairs at an occupancy, scattered.
 pub(crate) fn run(out: &mut uapi::shadowpid_bench) -> Result {
     let occ = out.occupancy;
-    let (shadow, native) = numbers_taken(out.pid_max as i32, |nr| occupied(nr, occ))?;
-    numbers::pairs(out, &shadow, &native)
+    let (shadow, rebuild) = numbers_taken(out.pid_max as i32, |nr| occupied(nr, occ))?;
+    numbers::pairs(out, &shadow, &rebuild)
 }

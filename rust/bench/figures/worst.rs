@@ -33,7 +33,7 @@ impl ScanCounter for ScanWork {
 /// Figure 6: every number but one taken; the allocation that finds it.
 pub(crate) fn run(out: &mut uapi::shadowpid_bench) -> Result {
     let (n, pid_max) = (out.iterations, out.pid_max as i32);
-    let (shadow, native) = numbers_taken(pid_max, |_| true)?;
+    let (shadow, rebuild) = numbers_taken(pid_max, |_| true)?;
     let mut holes = Sequence(0xbad);
     let mut max_work = ScanWork::default();
     let pid_max_now = shadow.leaf().pid_max.load(Ordering::Relaxed);
@@ -62,7 +62,7 @@ pub(crate) fn run(out: &mut uapi::shadowpid_bench) -> Result {
             max_work.words = max_work.words.max(work.words);
         }
         out.shadow_ps[r] = ps_per_op(now() - t, n.into());
-        let ns = native.leaf();
+        let ns = rebuild.leaf();
         let t = now();
         for _ in 0..n {
             ns.free_nr(hole);
