@@ -15,28 +15,31 @@ mount_debugfs
 scale=${SHADOWPID_MIRROR_SCALE:-1}
 native=${SHADOWPID_NATIVE_SELFTESTS:-$here/../native}
 out=$(mktemp)
-trap 'rm -f "$out"' EXIT
+json=$(mktemp)
+trap 'rm -f "$out" "$json"' EXIT
 
-# field NAME: a number from the JSON report in $out.
+# field NAME: a number of the last report mirrored() wrote.
 field() {
-	python3 -c '
-import json, sys
-t = sys.stdin.read()
-i = t.rfind("\n{\n") + 1 if not t.startswith("{\n") else 0
-print(json.loads(t[i:t.rindex("}") + 1])[sys.argv[1]])' "$1" <"$out"
+	python3 -c 'import json, sys; print(json.load(open(sys.argv[1]))[sys.argv[2]])' "$json" "$1"
 }
 
-# mirrored NAME CMD...: runs CMD under the mirror, shows the report; its
-# status is the mirror's (non-zero on a divergence, a missed event, or CMD
-# failing).
+# mirrored NAME CMD...: runs CMD under the mirror, shows the end of its
+# output and the report's counters; its status is the mirror's (non-zero on
+# a divergence, a missed event, or CMD failing). The report's JSON goes to
+# $json (field reads it), apart from CMD's output.
 mirrored() {
 	local name=$1
 	shift
-	"$cli" mirror run --json -- "$@" >"$out" 2>&1
+	: >"$json"
+	"$cli" mirror run --json-out "$json" -- "$@" >"$out" 2>&1
 	local rc=$?
-	grep -vE '^\s*("|\[|\]|\{|\}|[0-9]+,?$)' "$out" | tail -n 20 | sed "s/^/# $name: /"
-	grep -E '^\s+"(compared|diverged|cursor_diverged|unattributed|forced|cursor_jumps|cursor_writes|resyncs|missed_resyncs|atomic_failures|namespaces_mirrored|namespaces_gone)"' "$out" |
-		tr -d ' \n' | sed "s/^/# $name: /; s/\$/\n/"
+	tail -n 20 "$out" | sed "s/^/# $name: /"
+	python3 -c '
+import json, sys
+r = json.load(open(sys.argv[1]))
+keys = ("compared diverged cursor_diverged unattributed forced cursor_jumps cursor_writes "
+        "resyncs missed_resyncs atomic_failures namespaces_mirrored namespaces_gone").split()
+print("# %s: %s" % (sys.argv[2], ",".join("%s:%s" % (k, r[k]) for k in keys)))' "$json" "$name" 2>/dev/null
 	return $rc
 }
 

@@ -105,6 +105,10 @@ pub enum MirrorCommand {
     /// (SIGINT, SIGTERM, SIGQUIT, SIGHUP) is passed on to CMD; once CMD has ended
     /// the mirror is detached and the report printed.
     Run {
+        /// Also write the report as JSON to this file (a test reads it
+        /// there, apart from CMD's own output).
+        #[arg(long, value_name = "FILE")]
+        json_out: Option<PathBuf>,
         /// The command and its arguments.
         #[arg(trailing_var_arg = true, allow_hyphen_values = true, required = true)]
         command: Vec<String>,

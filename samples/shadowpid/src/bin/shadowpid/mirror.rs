@@ -43,7 +43,9 @@ fn print_report(report: &Report, json: bool) -> anyhow::Result<()> {
 pub fn run(dev: &Device, cmd: MirrorCommand, json: bool) -> anyhow::Result<bool> {
     let m = Mirror::new(dev);
     match cmd {
-        MirrorCommand::Run { command } => run_attached(m, &command, json),
+        MirrorCommand::Run { json_out, command } => {
+            run_attached(m, &command, json, json_out.as_deref())
+        }
         MirrorCommand::Status => {
             let report = m.status()?;
             print_report(&report, json)?;
@@ -76,7 +78,12 @@ pub fn run(dev: &Device, cmd: MirrorCommand, json: bool) -> anyhow::Result<bool>
 }
 
 /// `mirror run`: attach, run `command`, detach, report.
-fn run_attached(m: Mirror<'_>, command: &[String], json: bool) -> anyhow::Result<bool> {
+fn run_attached(
+    m: Mirror<'_>,
+    command: &[String],
+    json: bool,
+    json_out: Option<&std::path::Path>,
+) -> anyhow::Result<bool> {
     interrupt::install()?;
     let attachment = m.attached().context("attaching the mirror")?;
     let start = Instant::now();
@@ -108,6 +115,10 @@ fn run_attached(m: Mirror<'_>, command: &[String], json: bool) -> anyhow::Result
         );
     }
     print_report(&report, json)?;
+    if let Some(path) = json_out {
+        std::fs::write(path, serde_json::to_string_pretty(&report)?)
+            .with_context(|| format!("writing {}", path.display()))?;
+    }
     if let Some(signal) = interrupt::requested() {
         return Err(Interrupted { signal }.into());
     }
