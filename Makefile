@@ -71,7 +71,7 @@ endif
 # editor (rust-analyzer), and the install into /lib/modules (INSTALL_MOD_PATH
 # and INSTALL_MOD_DIR honoured, as for any module).
 rust-analyzer:
-	$(MAKE) -C $(KDIR) M=$(CURDIR) LLVM=$(LLVM) rust-analyzer
+	@LLVM=$(LLVM) scripts/rust-analyzer
 
 modules_install: modules
 	$(MAKE) -C $(KDIR) M=$(CURDIR) LLVM=$(LLVM) modules_install
