@@ -698,3 +698,108 @@ fn a_failed_page_allocation_changes_nothing() {
     });
     outcomes.assert_exactly(["alloc_cyclic", "reserve_zero"]);
 }
+
+/// Each deliberately broken variant of the crate (a cargo feature: one
+/// point of the module's files, under `cfg(loom)`) and the models it must
+/// fail, on the model's own assertion or on loom's report of a race.
+/// scripts/loom reads this list (from [`must_fail_list`]) and runs each
+/// variant on its models.
+///
+/// The pidmap's variants make a page word's read-modify-write a load then
+/// a store (in the host seam): every model in which the broken operation
+/// races another write to the same word must fail; the others have no such
+/// race (no frees, or only a scan's reads beside them) and may pass. The
+/// hash's each break one step of the resize: every model that runs it beside
+/// a reader or an insert that depends on it must fail.
+pub(crate) const MUST_FAIL: &[(&str, &[&str])] = &[
+    (
+        "broken-fetch-or",
+        &[
+            "two_allocs_take_the_last_two",
+            "two_allocs_one_number",
+            "three_allocs_two_numbers",
+            "full_while_a_free_is_in_flight",
+            "alloc_races_a_free_in_the_same_word",
+            "two_allocs_race_a_free_in_the_same_word",
+            "first_users_of_a_missing_page",
+            "three_first_users_of_a_missing_page",
+            "nr_free_matches_the_bits",
+        ],
+    ),
+    (
+        "broken-fetch-and",
+        &[
+            "full_while_a_free_is_in_flight",
+            "alloc_races_a_free_in_the_same_word",
+            "two_allocs_race_a_free_in_the_same_word",
+            "nr_free_matches_the_bits",
+        ],
+    ),
+    // A lookup misses an entry between its unlink and its link.
+    (
+        "broken-unlink-first",
+        &[
+            "hash::lookups_race_a_move",
+            "hash::an_insert_during_a_move_is_found",
+        ],
+    ),
+    // A lookup from the old table misses what moved or was inserted.
+    (
+        "broken-no-future",
+        &[
+            "hash::lookups_race_a_move",
+            "hash::an_insert_during_a_move_is_found",
+        ],
+    ),
+    // The old table is freed under a reader: every model has one.
+    (
+        "broken-no-grace",
+        &[
+            "hash::lookups_race_a_move",
+            "hash::an_insert_during_a_move_is_found",
+            "hash::a_moved_entry_publishes_what_it_links_to",
+        ],
+    ),
+    // An insert into a chain already moved is lost with the old table.
+    (
+        "broken-insert-current",
+        &[
+            "hash::an_insert_during_a_move_is_found",
+            "hash::a_moved_entry_publishes_what_it_links_to",
+        ],
+    ),
+    // A lookup reaches a fresh entry through the moved one, unordered.
+    (
+        "broken-relaxed-next",
+        &["hash::a_moved_entry_publishes_what_it_links_to"],
+    ),
+    // Unlinking through a stale back-link (a removal, or the move's own
+    // unlink from the old chain) cuts off the entry before: every model
+    // with two entries in one chain.
+    (
+        "broken-stale-pprev",
+        &[
+            "hash::a_removal_during_a_move",
+            "hash::lookups_race_a_move",
+            "hash::an_insert_during_a_move_is_found",
+            "hash::a_moved_entry_publishes_what_it_links_to",
+        ],
+    ),
+];
+
+/// Prints [`MUST_FAIL`] for scripts/loom, a `must-fail VARIANT MODEL` line
+/// each, once every variant is checked to be a feature of the crate.
+#[test]
+fn must_fail_list() {
+    let features = include_str!("../../Cargo.toml");
+    for (variant, models) in MUST_FAIL {
+        assert!(
+            features.contains(&format!("\n{variant} = ")),
+            "{variant} is not a feature of the crate"
+        );
+        assert!(!models.is_empty(), "{variant} must fail some model");
+        for model in *models {
+            println!("must-fail {variant} {model}");
+        }
+    }
+}
