@@ -22,3 +22,30 @@ pub(crate) mod namespace;
 pub(crate) mod pid;
 pub(crate) mod pidmap;
 pub(crate) mod pidmap_env;
+
+/// What the core holds module-wide, every universe's together: the
+/// statistics' module figures.
+pub(crate) struct Census {
+    /// Pid objects allocated and not freed yet, all depths.
+    pub(crate) pids: u32,
+    /// Namespace objects allocated and not freed yet.
+    pub(crate) namespaces: u32,
+    /// Buckets of the pid hash's current table.
+    pub(crate) hash_buckets: u32,
+    /// Entries hashed (a walk: see [`hash::census`]).
+    pub(crate) hash_entries: u32,
+    /// The longest chain.
+    pub(crate) hash_longest: u32,
+}
+
+/// The core's module-wide figures now.
+pub(crate) fn census() -> Census {
+    let (hash_entries, hash_longest) = hash::census();
+    Census {
+        pids: pid::objects() as u32,
+        namespaces: namespace::NS_CACHE.objects() as u32,
+        hash_buckets: hash::buckets(),
+        hash_entries,
+        hash_longest,
+    }
+}

@@ -205,7 +205,7 @@ impl UniverseFile {
         }
         let s = self.universe.stats(req.ns)?;
         let ns = &s.ns;
-        let (hash_entries, hash_longest) = crate::allocator::hash::census();
+        let core = crate::allocator::census();
         let mut flags = 0;
         if ns.accepting() {
             flags |= uapi::SHADOWPID_NS_ACCEPTING;
@@ -221,14 +221,14 @@ impl UniverseFile {
             pidmap_pages: ns.pidmap.pages(),
             last_pid: ns.last_pid.load(core::sync::atomic::Ordering::Relaxed),
             pid_max: ns.pid_max.load(core::sync::atomic::Ordering::Relaxed),
-            hash_buckets: crate::allocator::hash::buckets(),
-            hash_longest,
-            hash_entries,
+            hash_buckets: core.hash_buckets,
+            hash_longest: core.hash_longest,
+            hash_entries: core.hash_entries,
             bytes: Universe::ns_bytes(ns),
             universe_pids: s.universe_pids,
             universe_namespaces: s.universe_namespaces,
-            module_pids: crate::allocator::pid::objects() as u32,
-            module_namespaces: crate::allocator::namespace::NS_CACHE.objects() as u32,
+            module_pids: core.pids,
+            module_namespaces: core.namespaces,
             // The universes' pages: the live mirror's are its own.
             module_pages: (ZeroedPage::allocated() as u64).saturating_sub(crate::mirror::pages())
                 as u32,
