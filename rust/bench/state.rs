@@ -13,7 +13,7 @@ use super::{
     Caller,
 };
 use crate::{
-    allocator::{pid, pidmap::RESERVED_PIDS},
+    allocator::{namespace::PID_MAX_DEFAULT, pid, pidmap::RESERVED_PIDS},
     uapi,
 };
 use core::sync::atomic::Ordering;
@@ -130,6 +130,19 @@ impl<'k> State<'k> {
         // untimed, not in the first column's first repetition.
         kernel::sync::rcu::rcu_barrier();
         Ok(st)
+    }
+
+    /// The state a figure of pairs (1, 2, 5) asks for in `out`: its depth,
+    /// its live pids or occupancy, pid_max the default.
+    pub(crate) fn for_pairs(out: &uapi::shadowpid_bench, real: Option<&'k Caller>) -> Result<Self> {
+        Self::new(
+            out.depth,
+            real,
+            PID_MAX_DEFAULT,
+            out.live,
+            out.layout,
+            out.occupancy,
+        )
     }
 
     /// The numbers of the real namespace `real` and its cursor, copied into

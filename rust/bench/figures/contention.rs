@@ -5,7 +5,6 @@
 
 use super::hammer::{hammer, Hammer, Side};
 use crate::{
-    allocator::namespace::PID_MAX_DEFAULT,
     bench::{alternate, ps_per_op, Caller, Rep, State},
     uapi,
 };
@@ -15,14 +14,7 @@ use kernel::prelude::*;
 /// Figure 5: alloc/free pairs on `cpus` pinned threads, one namespace.
 pub(crate) fn run(out: &mut uapi::shadowpid_bench, real: Option<&Caller>) -> Result {
     let (n, cpus) = (out.iterations, out.cpus);
-    let st = State::new(
-        out.depth,
-        real,
-        PID_MAX_DEFAULT,
-        out.live,
-        out.layout,
-        out.occupancy,
-    )?;
+    let st = State::for_pairs(out, real)?;
     let pairs = u64::from(n) * u64::from(cpus);
     let run = |side: Side<'_>| -> Result<u64> {
         let h = Hammer {

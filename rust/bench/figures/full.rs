@@ -4,7 +4,7 @@
 //! pidfs's part of the kernel's pair timed on its own.
 
 use crate::{
-    allocator::{namespace::PID_MAX_DEFAULT, pid},
+    allocator::pid,
     bench::{alternate, kernel_pid, now, ps_per_op, Caller, Rep, State},
     uapi,
 };
@@ -13,14 +13,7 @@ use kernel::prelude::*;
 /// Figure 2: alloc_pid + free_pid at `depth`.
 pub(crate) fn run(out: &mut uapi::shadowpid_bench, real: Option<&Caller>) -> Result {
     let n = out.iterations;
-    let st = State::new(
-        out.depth,
-        real,
-        PID_MAX_DEFAULT,
-        out.live,
-        out.layout,
-        out.occupancy,
-    )?;
+    let st = State::for_pairs(out, real)?;
     let leaf = st.kernel.as_ref().map(|k| k.leaf);
     let mut kernel_rep = || {
         let t = now();

@@ -5,7 +5,6 @@
 //! kernel has no such call: no kernel column.
 
 use crate::{
-    allocator::namespace::PID_MAX_DEFAULT,
     bench::{alternate, now, ps_per_op, rebuild::Rebuild, shadow::Shadow, Caller, State},
     uapi,
 };
@@ -44,13 +43,6 @@ pub(crate) fn pairs(out: &mut uapi::shadowpid_bench, shadow: &Shadow, rebuild: &
 /// Figure 1: numbers only, at the leaf of a figure's state (the kernel has
 /// no such call: no kernel column).
 pub(crate) fn run(out: &mut uapi::shadowpid_bench, real: Option<&Caller>) -> Result {
-    let st = State::new(
-        out.depth,
-        real,
-        PID_MAX_DEFAULT,
-        out.live,
-        out.layout,
-        out.occupancy,
-    )?;
+    let st = State::for_pairs(out, real)?;
     pairs(out, &st.shadow, &st.rebuild)
 }
