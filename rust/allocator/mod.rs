@@ -36,6 +36,8 @@ pub(crate) struct Census {
     pub(crate) hash_entries: u32,
     /// The longest chain.
     pub(crate) hash_longest: u32,
+    /// Pidmap pages of the allocator's maps (counted as they come and go).
+    pub(crate) pages: u64,
 }
 
 /// The core's module-wide figures now.
@@ -47,5 +49,6 @@ pub(crate) fn census() -> Census {
         hash_buckets: hash::buckets(),
         hash_entries,
         hash_longest,
+        pages: pidmap_env::pages(),
     }
 }

@@ -14,8 +14,8 @@
 //! included.
 
 use super::pidmap_env::{
-    self, AtomicI32, AtomicPtr, MaySleep, Ordering, PageAlloc, PageWords, PidmapGuard, Result,
-    ZeroedPage, PAGE_WORDS,
+    self, AtomicI32, AtomicPtr, MaySleep, Ordering, PageAlloc, PageWords, Result, ZeroedPage,
+    PAGE_WORDS,
 };
 use core::{
     marker::PhantomData,
@@ -47,7 +47,8 @@ pub(crate) trait ScanCounter {
 impl ScanCounter for () {}
 
 /// A pidmap's page pointer: null until the page is first needed, then set
-/// once (under `pidmap_lock`) and kept until the slot is dropped with its
+/// once (under what its source serialises installs with: `pidmap_lock` for
+/// the allocator's own maps) and kept until the slot is dropped with its
 /// namespace; read without the lock.
 ///
 /// # Invariants
@@ -78,16 +79,20 @@ impl PageSlot {
     }
 
     /// Installs `page` unless a page is there already, in which case `page`
-    /// is freed (2.6.24's alloc_pidmap(), under `pidmap_lock`).
-    fn install(&self, page: ZeroedPage, _lock: &PidmapGuard) -> &PageWords {
+    /// is freed (2.6.24's alloc_pidmap(), under `pidmap_lock`): `_serialised`
+    /// is what keeps installs into this slot's map apart.
+    ///
+    /// Returns the slot's page, and whether it is `page`.
+    fn install<G>(&self, page: ZeroedPage, _serialised: &G) -> (&PageWords, bool) {
         // Relaxed: installs are serialised by the lock, which orders this
         // load after any earlier install.
-        if self.page.load(Ordering::Relaxed).is_null() {
+        let empty = self.page.load(Ordering::Relaxed).is_null();
+        if empty {
             // INVARIANT: ownership of the page moves into the slot.
             self.page.store(page.into_raw().as_ptr(), Ordering::Release);
         }
         // A page was installed just above or before.
-        self.get().unwrap_or_else(|| unreachable!())
+        (self.get().unwrap_or_else(|| unreachable!()), empty)
     }
 }
 
@@ -114,6 +119,13 @@ pub(crate) struct Pidmap<P: PageAlloc = MaySleep> {
     /// One entry per page of numbers.
     maps: [PidmapEntry; PIDMAP_ENTRIES],
     _pages: PhantomData<P>,
+}
+
+impl<P: PageAlloc> Drop for Pidmap<P> {
+    fn drop(&mut self) {
+        // The slots free the pages; the source hears how many first.
+        P::released(self.pages());
+    }
 }
 
 /// Page and bit of number `nr` (never negative: unsigned division is a
@@ -207,20 +219,6 @@ impl<P: PageAlloc> Pidmap<P> {
         }
     }
 
-    /// Frees every number, keeping the pages (zeroed in place): no
-    /// allocation, so it cannot fail where allocating is not allowed.
-    pub(crate) fn clear(&mut self) {
-        for m in &mut self.maps {
-            if let Some(page) = m.page.get() {
-                for w in page {
-                    // fetch_and: the one store the loom twin's words share.
-                    w.fetch_and(0, Ordering::Relaxed);
-                }
-            }
-            m.nr_free.store(BITS_PER_PAGE, Ordering::Relaxed);
-        }
-    }
-
     /// The page of entry `i`, allocated if it does not exist yet.
     #[inline]
     fn page(&self, i: usize) -> Result<&PageWords> {
@@ -231,12 +229,16 @@ impl<P: PageAlloc> Pidmap<P> {
     }
 
     /// Allocates the page of entry `i` (outside the lock: it may sleep) and
-    /// installs it under `pidmap_lock` unless another thread did first.
+    /// installs it under `pidmap_lock` (or what else the source serialises
+    /// its maps' installs with) unless another thread did first.
     #[cold]
     fn install_page(&self, i: usize) -> Result<&PageWords> {
         let new = P::zeroed_page()?;
-        let guard = pidmap_env::lock();
-        Ok(self.maps[i].page.install(new, &guard))
+        let (page, installed) = self.maps[i].page.install(new, &P::serialise());
+        if installed {
+            P::installed();
+        }
+        Ok(page)
     }
 
     /// Reserves number 0, which is never handed out (2.6.24 does this when it

@@ -18,6 +18,7 @@ pub(crate) const PAGE_WORDS: usize = kernel::page::PAGE_SIZE / 8;
 pub(crate) const PID_MAX_LIMIT: i32 = crate::uapi::SHADOWPID_PID_MAX_LIMIT as i32;
 /// Numbers below this are skipped once allocation has wrapped.
 pub(crate) const RESERVED_PIDS: i32 = crate::uapi::SHADOWPID_RESERVED_PIDS as i32;
+use core::sync::atomic::AtomicU64;
 pub(crate) use core::sync::atomic::{AtomicI32, AtomicPtr, Ordering};
 pub(crate) use kernel::error::Result;
 
@@ -53,21 +54,54 @@ pub(crate) fn lock() -> PidmapGuard {
     PIDMAP_LOCK.lock()
 }
 
-/// Where a pidmap gets its pages: the allocator's own maps may sleep for one
-/// ([`MaySleep`]); a map updated where sleeping is not allowed brings its
-/// own source.
+/// Where a pidmap gets its pages, what keeps two installs of a page into
+/// one of its maps apart, and who counts the pages its maps hold.
 pub(crate) trait PageAlloc {
+    /// Held while a page is installed; while one value lives, no other
+    /// install into a map of this source runs.
+    type Serialised;
     /// A zeroed page.
     fn zeroed_page() -> Result<ZeroedPage>;
+    /// What serialises installs ([`Self::Serialised`]).
+    fn serialise() -> Self::Serialised;
+    /// A page went into one of this source's maps.
+    fn installed() {}
+    /// A map of this source is dropped with `pages` pages.
+    fn released(_pages: u32) {}
 }
 
-/// Pages from `GFP_KERNEL`: process context, may sleep.
+/// Pages held by the maps of [`MaySleep`]: the allocator's own.
+static PAGES: AtomicU64 = AtomicU64::new(0);
+
+/// Pages the allocator's own maps hold now, every universe's (and the
+/// benchmark's) together.
+pub(crate) fn pages() -> u64 {
+    PAGES.load(Ordering::Relaxed)
+}
+
+/// Pages from `GFP_KERNEL`: process context, may sleep; installs under
+/// `pidmap_lock`, as in 2.6.24.
 pub(crate) struct MaySleep;
 
 impl PageAlloc for MaySleep {
+    type Serialised = PidmapGuard;
+
     #[inline]
     fn zeroed_page() -> Result<ZeroedPage> {
         ZeroedPage::new()
+    }
+
+    #[inline]
+    fn serialise() -> PidmapGuard {
+        lock()
+    }
+
+    fn installed() {
+        PAGES.fetch_add(1, Ordering::Relaxed);
+    }
+
+    fn released(pages: u32) {
+        PAGES.fetch_sub(u64::from(pages), Ordering::Relaxed);
     }
 }
 

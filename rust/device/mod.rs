@@ -8,11 +8,7 @@
 
 mod universe;
 
-use crate::{
-    allocator::namespace::NR_LEVELS,
-    uapi,
-    wrappers::{cred, page::ZeroedPage},
-};
+use crate::{allocator::namespace::NR_LEVELS, uapi, wrappers::cred};
 use kernel::{
     fs::File,
     miscdevice::{
@@ -229,9 +225,7 @@ impl UniverseFile {
             universe_namespaces: s.universe_namespaces,
             module_pids: core.pids,
             module_namespaces: core.namespaces,
-            // The universes' pages: the live mirror's are its own.
-            module_pages: (ZeroedPage::allocated() as u64).saturating_sub(crate::mirror::pages())
-                as u32,
+            module_pages: core.pages as u32,
             reserved: 0,
         };
         writer.write(&out)?;

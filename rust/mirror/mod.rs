@@ -6,81 +6,82 @@
 //!
 //! Hooks ([`probes`]) on the IDR calls of kernel/pid.c deliver each event
 //! under the kernel's `pidmap_lock`, so in the kernel's own order, on any
-//! number of CPUs. Each namespace the kernel uses gets a shadow: a
-//! [`Pidmap`] (the very code the universes allocate with) holding exactly the
-//! numbers the kernel's IDR holds, and its own cursor. For a fork, the
-//! shadow is asked which number it would take from its own cursor (one past
-//! the last number it took) and the namespace's pid_max (7.3's wrap rule);
-//! the number and the cursor are compared with the kernel's. The kernel's
-//! cursor may move without an allocation in two ways only, both seen where
-//! they happen: an `ns_last_pid` write (a hook on its handler) and
-//! `alloc_pid()`'s reset before a namespace's first pid (read under the
-//! kernel's lock); any other difference is a divergence. A set_tid
-//! allocation is recorded (2.6.24 has no set_tid); a free clears the bit.
+//! number of CPUs. Each namespace the kernel uses gets a [`shadow`]: a
+//! [`Pidmap`](crate::allocator::pidmap::Pidmap) (the very code the universes
+//! allocate with) holding exactly the numbers the kernel's IDR holds, and its
+//! own cursor. For a fork, the shadow is asked which number it would take
+//! from its own cursor (one past the last number it took) and the
+//! namespace's pid_max (7.3's wrap rule); the number and the cursor are
+//! compared with the kernel's. The kernel's cursor may move without an
+//! allocation in two ways only, both seen where they happen: an
+//! `ns_last_pid` write (a hook on its handler) and `alloc_pid()`'s reset
+//! before a namespace's first pid (read under the kernel's lock); any other
+//! difference is a divergence. A set_tid allocation is recorded (2.6.24 has
+//! no set_tid); a free clears the bit.
 //!
 //! The mirror is armed only once every hook is registered and disarmed
 //! before any is removed, so no event of an armed mirror goes unseen but
-//! those the kernel's kretprobes miss; a miss (their `nmissed` grew) marks
-//! every shadow for a copy at its next event, so a lost event is reported
-//! as missed, never as a divergence.
+//! those the kernel's kretprobes miss; a miss (their `nmissed` grew) sends
+//! every shadow to be copied again, so a lost event is reported as missed,
+//! never as a divergence.
 //!
-//! A namespace that existed before the mirror was attached is copied from
-//! its IDR at its first event, inside the locked region where the IDR
-//! cannot change. Its shadow goes when the namespace is destroyed
-//! (`idr_destroy()`), so a new namespace at the same address starts afresh.
-//! The handlers never sleep: the shadows' pages come from `GFP_ATOMIC`, and
-//! an allocation that fails is counted and the namespace copied again from
-//! its IDR at its next event, never guessed.
+//! A handler does bounded work and never allocates: a namespace met for the
+//! first time, or out of step, is copied by the work item of [`copy`]
+//! (which says why the copy is exact) while its handlers log its events;
+//! shadows, pages and room are made ahead by the same work. A namespace
+//! that cannot be given a shadow is *untracked*: named in the report, never
+//! retried, and `mirror run` fails. A shadow goes when its namespace is
+//! destroyed (`idr_destroy()`), freed once the mirror's lock is released.
+//!
+//! Locks, outermost first: the kernel's `pidmap_lock` (held by the kernel
+//! around the allocation and removal events, and by the copy work around a
+//! copy's end), [`MIRROR`], then the page pool's. None is taken from an
+//! interrupt: no interrupt path reaches a probed call from the callers the
+//! hooks keep (probes.c checks it at every event), so none disables
+//! interrupts; lockdep checks the order in the debug pass. PREEMPT_RT,
+//! where a `spinlock_t` sleeps, is refused at ATTACH.
 
+mod copy;
 mod probes;
+mod shadow;
 
-use crate::{
-    allocator::{pidmap::Pidmap, pidmap_env::PageAlloc},
-    uapi,
-    wrappers::{cred, page::ZeroedPage},
-};
+use crate::{uapi, wrappers::cred};
 use core::sync::atomic::{AtomicU32, Ordering};
 use kernel::{prelude::*, sync::GlobalGuard, transmute::AsBytes, uaccess::UserSlice};
 use probes::{AllocEvent, Handlers, Kind, Probes};
+use shadow::{Phase, Shadow, Spare, POOL, POOL_TARGET, SPARES};
 
-/// Shadow pages come from the atomic reserves: the handlers cannot sleep.
-struct AtomicPages;
+/// Levels of pid namespaces, the initial one's included.
+const LEVELS: usize = uapi::SHADOWPID_NR_LEVELS as usize;
 
-impl PageAlloc for AtomicPages {
-    fn zeroed_page() -> Result<ZeroedPage> {
-        ZeroedPage::new_atomic()
-    }
-}
-
-/// An empty shadow map, built in its box (2 KiB: not on a handler's stack).
-fn new_map() -> Result<KBox<Pidmap<AtomicPages>>> {
-    let mut map = KBox::<Pidmap<AtomicPages>>::new_uninit(GFP_ATOMIC)?;
-    Pidmap::new_in(&mut map);
-    // SAFETY: `new_in()` initialised it.
-    Ok(unsafe { map.assume_init() })
-}
-
-/// The shadow of one kernel namespace.
-struct Shadow {
-    /// The address of the namespace's IDR: its key.
-    idr: usize,
-    /// Its inode number, for the report.
-    inum: u32,
-    /// Its level.
+/// A namespace as the report names it, with its ancestors (by level), to
+/// show a caller only what lies at or below its own namespace.
+#[derive(Clone, Copy)]
+struct Named {
+    /// Ids (`ns_id`: inode numbers are reused) of the namespace's
+    /// ancestors and its own, by level.
+    ancestry: [u64; LEVELS],
     level: u32,
-    /// The numbers the kernel's IDR holds.
-    map: KBox<Pidmap<AtomicPages>>,
-    /// The cursor the kernel's IDR should have now: one past the number of
-    /// its last cyclic allocation.
-    cursor: i32,
-    /// Out of step (an allocation failed, or the two disagreed): copied
-    /// again from the IDR at the next event.
-    stale: bool,
-    /// Never copied yet: its first copy is not a resync.
-    fresh: bool,
-    /// Its `ns_last_pid` was written since its last fork: a cursor that
-    /// moved is explained.
-    jump_allowed: bool,
+}
+
+impl Named {
+    /// The namespace of `idr`.
+    ///
+    /// # Safety
+    ///
+    /// The namespace is alive.
+    unsafe fn of(idr: usize, level: u32) -> Self {
+        let mut ancestry = [0; LEVELS];
+        // SAFETY: alive (the caller's guarantee); room for every level.
+        unsafe { probes::pidns_ancestors(idr, &mut ancestry) };
+        Self { ancestry, level }
+    }
+
+    /// Its level seen from the namespace `ns`, if it lies at or below it.
+    fn seen_from(&self, ns: &probes::PidnsInfo) -> Option<u32> {
+        (ns.level <= self.level && self.ancestry[ns.level as usize] == ns.id)
+            .then(|| self.level - ns.level)
+    }
 }
 
 /// The report's counters.
@@ -99,16 +100,22 @@ struct Counters {
     forced: u64,
     /// Cursors moved between allocations.
     cursor_jumps: u64,
-    /// Shadows copied again from their IDR.
+    /// Shadows sent to be copied again.
     resyncs: u64,
-    /// Allocations the mirror could not make.
+    /// Pages the pool did not have.
     atomic_failures: u64,
     /// Allocations not compared.
     skipped: u64,
     /// Forks whose cursor differed, unexplained.
     cursor_diverged: u64,
-    /// Times a missed event marked every shadow stale.
+    /// Times a missed event sent every shadow to be copied again.
     missed_resyncs: u64,
+    /// Namespaces untracked.
+    ns_untracked: u64,
+    /// Copies completed.
+    copies: u64,
+    /// Copies begun again.
+    copy_restarts: u64,
 }
 
 impl Counters {
@@ -126,17 +133,44 @@ impl Counters {
         skipped: 0,
         cursor_diverged: 0,
         missed_resyncs: 0,
+        ns_untracked: 0,
+        copies: 0,
+        copy_restarts: 0,
     };
 }
 
+/// A divergence as kept: the report's entry and where its namespace lies.
+#[derive(Clone, Copy)]
+struct Divergence {
+    entry: uapi::shadowpid_mirror_divergence,
+    ns: Named,
+}
+
+/// A namespace the mirror could not track.
+struct Untracked {
+    /// Its IDR's address: its events are skipped, never retried.
+    idr: usize,
+    ns: Named,
+    inum: u32,
+}
+
+/// Untracked namespaces remembered (their events skipped without a look at
+/// the spares); beyond, they are counted and tried again at each event.
+const UNTRACKED_CAP: usize = 64;
+/// Shadows' room made at attach.
+const SHADOWS_AT_ATTACH: usize = 64;
+
 /// Everything the handlers share.
-struct State {
+pub(super) struct State {
     /// Handlers act only while set (between attach and detach).
     active: bool,
     /// The shadows, by IDR address.
     shadows: KVec<Shadow>,
+    /// Shadows made ahead for namespaces met for the first time.
+    spares: KVec<Spare>,
+    untracked: KVec<Untracked>,
     counters: Counters,
-    log: KVec<uapi::shadowpid_mirror_divergence>,
+    log: KVec<Divergence>,
     /// PERTURB: the namespace whose next fork the shadow takes ahead, and
     /// whether its cursor (PERTURB_CURSOR) or a number.
     perturb: Option<(u32, Perturb)>,
@@ -146,6 +180,8 @@ struct State {
     unattributed: u64,
     /// The hooks' missed total at the last event.
     missed_seen: u64,
+    /// Holds of `pidmap_lock` of the last attachment, kept past detach.
+    hold: probes::Holds,
 }
 
 /// What a PERTURB does to the shadow at the namespace's next fork.
@@ -157,18 +193,25 @@ enum Perturb {
     Cursor,
 }
 
+/// A shadow the handlers no longer use, to be freed once the mirror's lock
+/// is released (its map is up to 128 pages).
+type Gone = Option<Shadow>;
+
 impl State {
     /// No shadow, zero counts.
     const fn new() -> Self {
         Self {
             active: false,
             shadows: KVec::new(),
+            spares: KVec::new(),
+            untracked: KVec::new(),
             counters: Counters::ZERO,
             log: KVec::new(),
             perturb: None,
             missed: [0; probes::HOOKS],
             unattributed: 0,
             missed_seen: 0,
+            hold: probes::Holds::ZERO,
         }
     }
 
@@ -190,79 +233,108 @@ impl State {
         self.shadows.binary_search_by_key(&idr, |s| s.idr)
     }
 
-    /// The index of the shadow of `idr`, made (a copy of its IDR) if there
-    /// is none, or copied again if it is stale; and whether it was copied
-    /// now. A copy holds the numbers the IDR maps to a pid: after a
-    /// removal, the state the removal left; during an allocation, the state
-    /// before it (the number being allocated is a NULL entry until
-    /// `alloc_pid()` succeeds, and the walk skips NULL entries). `None` if
-    /// the mirror could not allocate it (counted).
+    /// Whether the namespace of `idr` is untracked.
+    fn is_untracked(&self, idr: usize) -> bool {
+        self.untracked.iter().any(|u| u.idr == idr)
+    }
+
+    /// Names the namespace of `idr` untracked.
     ///
-    /// Called with the kernel's `pidmap_lock` held and the namespace alive
-    /// (a handler of one of its events).
-    fn shadow(&mut self, idr: usize) -> Option<(usize, bool)> {
+    /// # Safety
+    ///
+    /// The namespace is alive.
+    unsafe fn note_untracked(&mut self, idr: usize, inum: u32, level: u32) {
+        self.counters.ns_untracked += 1;
+        let u = Untracked {
+            idr,
+            // SAFETY: alive (the caller's guarantee).
+            ns: unsafe { Named::of(idr, level) },
+            inum,
+        };
+        // Room reserved at attach; beyond it, counted only.
+        let _ = self.untracked.push_within_capacity(u);
+    }
+
+    /// Removes the shadow at `i` and names its namespace untracked (alive:
+    /// a copy under way holds a reference); the caller frees the shadow once
+    /// the lock is released, and gives back the copy's reference.
+    fn untrack(&mut self, i: usize) -> Gone {
+        let sh = self.shadows.remove(i).ok()?;
+        // SAFETY: the shadow's copy holds a reference on the namespace.
+        unsafe { self.note_untracked(sh.idr, sh.inum, sh.level) };
+        Some(sh)
+    }
+
+    /// The index of the shadow of `idr`, in an allocation's or removal's
+    /// handler (`pidmap_lock` held, the namespace alive), its event `event`
+    /// logged if a copy is under way or begun now: a shadow is made (from a
+    /// spare) for a namespace met for the first time, and a stale one is
+    /// copied again. A namespace met at its first allocation (`empty`: it
+    /// has no pid, and no other allocation of it is under way) holds no
+    /// number: its shadow is tracked at once, empty. `None` if the
+    /// namespace is untracked.
+    fn shadow(&mut self, idr: usize, event: i32, empty: bool) -> Option<usize> {
+        self.note_missed();
         let i = match self.find(idr) {
             Ok(i) => i,
             Err(at) => {
-                let (Ok(map), Ok(())) = (new_map(), self.shadows.reserve(1, GFP_ATOMIC)) else {
-                    self.counters.atomic_failures += 1;
+                if self.is_untracked(idr) {
+                    return None;
+                }
+                // SAFETY: the namespace is alive: this is one of its events.
+                let info = unsafe { probes::pidns_of_idr(idr) };
+                let room = self.shadows.len() < self.shadows.capacity();
+                let Some(spare) = self.spares.pop().filter(|_| room) else {
+                    // SAFETY: as above.
+                    unsafe { self.note_untracked(idr, info.inum, info.level) };
                     return None;
                 };
-                // Its identity is read at each copy, the first just below.
-                let shadow = Shadow {
-                    idr,
-                    inum: 0,
-                    level: 0,
-                    map,
-                    cursor: 0,
-                    stale: true,
-                    fresh: true,
-                    jump_allowed: false,
-                };
-                // Room was reserved just above.
+                let mut shadow = Shadow::new(idr, info.inum, info.level, spare);
+                if empty {
+                    shadow.phase = Phase::Tracked;
+                } else {
+                    // SAFETY: as above; the copy holds this reference.
+                    unsafe { probes::pidns_get(idr) };
+                }
+                // A copy to make, or a spare to replace.
+                copy::kick();
+                // Room was checked just above.
                 let _ = self.shadows.insert_within_capacity(at, shadow);
                 self.counters.ns_mirrored += 1;
-                at
+                self.shadows[at].log(event);
+                return Some(at);
             }
         };
         let shadow = &mut self.shadows[i];
-        if !shadow.stale {
-            return Some((i, false));
+        if shadow.stale {
+            self.resync(i);
         }
-        if Self::copy_idr(shadow).is_err() {
-            self.counters.atomic_failures += 1;
-            return None;
-        }
-        if !core::mem::replace(&mut shadow.fresh, false) {
-            self.counters.resyncs += 1;
-        }
-        Some((i, true))
+        self.shadows[i].log(event);
+        Some(i)
     }
 
-    /// Makes `shadow` hold exactly the numbers of its IDR, takes its cursor,
-    /// and reads its identity again (a namespace at the address of one whose
-    /// end was missed is another). Called with the kernel's `pidmap_lock`
-    /// held; on failure the shadow stays stale.
-    fn copy_idr(shadow: &mut Shadow) -> Result {
-        // SAFETY: the namespace is alive: this is one of its events.
-        let info = unsafe { probes::pidns_of_idr(shadow.idr) };
-        (shadow.inum, shadow.level) = (info.inum, info.level);
-        shadow.map.clear();
-        // SAFETY: the namespace is alive and its IDR cannot change: the
-        // kernel's pidmap_lock is held (the caller's guarantee).
-        let (cursor, numbers) = unsafe { probes::idr_numbers(shadow.idr) };
-        for nr in numbers {
-            shadow.map.alloc_exact(nr)?;
+    /// Sends the shadow at `i` to be copied (again); in a handler of an
+    /// allocation or removal of its namespace (alive, `pidmap_lock` held).
+    fn resync(&mut self, i: usize) {
+        self.counters.resyncs += 1;
+        if self.shadows[i].begin_copy() {
+            // SAFETY: the namespace is alive (the caller's guarantee); the
+            // copy holds this reference.
+            unsafe { probes::pidns_get(self.shadows[i].idr) };
         }
-        shadow.cursor = cursor;
-        shadow.jump_allowed = false;
-        shadow.stale = false;
-        Ok(())
+        copy::kick();
     }
 
-    /// Records a divergence in the log, if there is room.
-    fn log(&mut self, d: uapi::shadowpid_mirror_divergence) {
+    /// Records a divergence of the shadow at `i` in the log, if there is
+    /// room; the namespace is alive.
+    fn record(&mut self, i: usize, entry: uapi::shadowpid_mirror_divergence) {
         if self.log.len() < uapi::SHADOWPID_MIRROR_LOG as usize {
+            let sh = &self.shadows[i];
+            let d = Divergence {
+                entry,
+                // SAFETY: alive (the caller's guarantee).
+                ns: unsafe { Named::of(sh.idr, sh.level) },
+            };
             // Reserved at attach: never allocates here.
             let _ = self.log.push_within_capacity(d);
         }
@@ -273,10 +345,13 @@ kernel::sync::global_lock! {
     // SAFETY: `init()` runs in the module initializer, before the device
     // that leads to every use exists.
     /// The mirror's state. Taken in the return handlers of the hooks (task
-    /// context, maybe under the kernel's pidmap_lock) and by the ioctls;
-    /// never from an interrupt, and no hook fires while it is held (nothing
-    /// done under it allocates or frees a pid or destroys an IDR).
-    unsafe(uninit) static MIRROR: SpinLock<State> = State::new();
+    /// context, under the kernel's pidmap_lock for allocations and
+    /// removals), by the copy work (under pidmap_lock to end a copy) and by
+    /// the ioctls; never from an interrupt (the module's doc), and no hook
+    /// fires while it is held (nothing done under it allocates or frees a
+    /// pid or destroys an IDR). Everything done under it is bounded: no
+    /// walk over pids, no allocation, no page freed.
+    pub(super) unsafe(uninit) static MIRROR: SpinLock<State> = State::new();
 }
 
 kernel::sync::global_lock! {
@@ -286,7 +361,7 @@ kernel::sync::global_lock! {
     unsafe(uninit) static ATTACHED: Mutex<Option<(usize, Probes)>> = None;
 }
 
-/// Sets up the mirror's locks.
+/// Sets up the mirror's locks and its work item.
 ///
 /// # Safety
 ///
@@ -296,6 +371,8 @@ pub(crate) unsafe fn init() {
     unsafe {
         MIRROR.init();
         ATTACHED.init();
+        POOL.init();
+        copy::init();
     }
 }
 
@@ -321,41 +398,43 @@ impl Handlers for Mirror {
             Kind::Fixed => uapi::SHADOWPID_MIRROR_EV_SET_TID,
         };
         st.counters.events[ev_kind as usize] += 1;
-        st.note_missed();
-        let Some((i, copied)) = st.shadow(ev.idr as usize) else {
-            st.counters.skipped += 1;
+        if kind == Kind::Fixed && ret >= 0 {
+            st.counters.forced += 1;
+        }
+        // The kernel retries after preloading, or found no number: this
+        // attempt took nothing.
+        let event = if ret > 0 { ret } else { 0 };
+        let Some(i) = st.shadow(ev.idr as usize, event, ev.adding != 0) else {
+            st.counters.skipped += u64::from(kind == Kind::Cyclic);
             return;
         };
+        if st.shadows[i].copying() {
+            st.counters.skipped += u64::from(kind == Kind::Cyclic);
+            return;
+        }
         let shadow = &mut st.shadows[i];
-        // The kernel retries after preloading: this attempt took nothing.
         if ret == ENOMEM.to_errno() {
             st.counters.skipped += 1;
             return;
         }
         if kind == Kind::Fixed {
-            if ret >= 0 {
-                st.counters.forced += 1;
-                // A copy made now does not hold it: alloc_pid() stores NULL
-                // first, and the IDR walk skips NULL entries.
-                if !matches!(shadow.map.alloc_exact(ret), Ok(true)) {
-                    // Taken already (out of step), or no page (counted).
-                    shadow.stale = true;
-                }
+            let taken = if ret >= 0 {
+                shadow.map.alloc_exact(ret)
+            } else {
+                Ok(true)
+            };
+            if !matches!(taken, Ok(true)) {
+                // Taken already (out of step), or no page in the pool.
+                st.counters.atomic_failures += u64::from(taken.is_err());
+                st.resync(i);
+                st.shadows[i].log(ret);
             }
             return;
         }
-        // The cursor the kernel's should be: a copy made now is the state
-        // before this fork (the new number is still a NULL entry, which the
-        // walk skips), with the kernel's cursor as it started; alloc_pid()
-        // resets a namespace's cursor to 0 before its first pid; otherwise
-        // one past the last number the shadow took.
-        let mut expected = if copied {
-            ev.cursor
-        } else if ev.adding != 0 {
-            0
-        } else {
-            shadow.cursor
-        };
+        // The cursor the kernel's should be: alloc_pid() resets a
+        // namespace's cursor to 0 before its first pid; otherwise one past
+        // the last number the shadow took.
+        let mut expected = if ev.adding != 0 { 0 } else { shadow.cursor };
         let perturb = st.perturb.filter(|(inum, _)| *inum == shadow.inum);
         if let Some((_, Perturb::Cursor)) = perturb {
             // The detector's own test: as if the kernel's had moved.
@@ -379,10 +458,11 @@ impl Handlers for Mirror {
             st.perturb = None;
         }
         let Ok(predicted) = shadow.map.alloc_cyclic(from, ev.end) else {
-            // No page for the scan: copy the IDR at the next event.
-            shadow.stale = true;
+            // No page in the pool for the scan: copied again.
             st.counters.atomic_failures += 1;
             st.counters.skipped += 1;
+            st.resync(i);
+            st.shadows[i].log(event);
             return;
         };
         let kernel = (ret >= 0).then_some(ret);
@@ -390,8 +470,9 @@ impl Handlers for Mirror {
         if predicted != kernel && writing {
             // The write (which takes no lock) may have moved the cursor
             // between the entry's read and the IDR's: not compared.
-            shadow.stale = true;
             st.counters.skipped += 1;
+            st.resync(i);
+            st.shadows[i].log(event);
             return;
         }
         st.counters.compared += 1;
@@ -411,10 +492,11 @@ impl Handlers for Mirror {
             kernel_nr: ret,
             shadow_cursor: expected,
         };
-        // The kernel's state is the truth: the shadow is copied from it at
-        // the namespace's next event.
-        shadow.stale = true;
-        st.log(d);
+        st.record(i, d);
+        // The kernel's state is the truth: the shadow is copied from it,
+        // this fork's number logged for the replay.
+        st.resync(i);
+        st.shadows[i].log(event);
     }
 
     fn removed(idr: usize, nr: i32) {
@@ -422,32 +504,40 @@ impl Handlers for Mirror {
             return;
         };
         s.counters.events[uapi::SHADOWPID_MIRROR_EV_FREE as usize] += 1;
-        s.note_missed();
-        let Some((i, copied)) = s.shadow(idr) else {
+        let Some(i) = s.shadow(idr, -nr, false) else {
             return;
         };
-        // A copy made now is the state after the removal already.
         let shadow = &mut s.shadows[i];
-        if !copied {
-            if shadow.map.test(nr) {
-                shadow.map.free(nr);
-            } else {
-                // Freed but never taken, as far as the shadow knew.
-                shadow.stale = true;
-            }
+        if shadow.copying() {
+            return;
+        }
+        if shadow.map.test(nr) {
+            shadow.map.free(nr);
+        } else {
+            // Freed but never taken, as far as the shadow knew.
+            s.resync(i);
+            s.shadows[i].log(-nr);
         }
     }
 
     fn destroyed(idr: usize) {
-        let Some(mut s) = Self::active() else {
-            return;
-        };
-        if let Ok(i) = s.find(idr) {
+        let gone: Gone = {
+            let Some(mut s) = Self::active() else {
+                return;
+            };
+            s.untracked.retain(|u| u.idr != idr);
             // A pid namespace's IDR: its shadow goes with it, and a new
-            // namespace at the same address will start afresh.
-            s.counters.events[uapi::SHADOWPID_MIRROR_EV_NS_GONE as usize] += 1;
-            let _ = s.shadows.remove(i);
-        }
+            // namespace at the same address will start afresh. (None is
+            // being copied: a copy holds a reference on its namespace.)
+            match s.find(idr) {
+                Ok(i) => {
+                    s.counters.events[uapi::SHADOWPID_MIRROR_EV_NS_GONE as usize] += 1;
+                    s.shadows.remove(i).ok()
+                }
+                Err(_) => None,
+            }
+        };
+        drop(gone);
     }
 
     fn cursor_written(idr: usize) {
@@ -458,8 +548,8 @@ impl Handlers for Mirror {
         if let Ok(i) = s.find(idr) {
             s.shadows[i].jump_allowed = true;
         }
-        // A namespace without a shadow takes the kernel's cursor at its
-        // first copy.
+        // A namespace being copied, or without a shadow, takes the
+        // kernel's cursor at the end of its copy.
     }
 }
 
@@ -489,24 +579,39 @@ pub(crate) fn exclude() -> Result<Excluded> {
 }
 
 /// Attaches the mirror to the file `owner`: EBUSY if it is attached or held
-/// off. It is armed once every hook is registered.
+/// off. It is armed once every hook is registered, its memory made first.
 fn attach(owner: usize) -> Result {
     let mut attached = ATTACHED.lock();
     if attached.is_some() || EXCLUDED.load(Ordering::Acquire) != 0 {
         return Err(EBUSY);
     }
-    // Room for the log and a first batch of shadows, made where allocating
-    // may sleep.
+    // Everything the handlers use, made where allocating may sleep.
     let mut log = KVec::with_capacity(uapi::SHADOWPID_MIRROR_LOG as usize, GFP_KERNEL)?;
-    let mut shadows = KVec::with_capacity(64, GFP_KERNEL)?;
+    let mut shadows = KVec::with_capacity(SHADOWS_AT_ATTACH, GFP_KERNEL)?;
+    let mut untracked = KVec::with_capacity(UNTRACKED_CAP, GFP_KERNEL)?;
+    let mut spares = KVec::with_capacity(SPARES, GFP_KERNEL)?;
+    for _ in 0..SPARES {
+        spares.push(Spare::new()?, GFP_KERNEL)?;
+    }
+    let mut pool = KVec::with_capacity(POOL_TARGET, GFP_KERNEL)?;
+    for _ in 0..POOL_TARGET {
+        pool.push(crate::wrappers::page::ZeroedPage::new()?, GFP_KERNEL)?;
+    }
+    core::mem::swap(&mut *POOL.lock(), &mut pool);
     // SAFETY: the only registration: `ATTACHED` is held and empty.
-    let probes = unsafe { Probes::register::<Mirror>(crate::mirror_maxactive()) }?;
+    let probes = match unsafe { Probes::register::<Mirror>(crate::mirror_maxactive()) } {
+        Ok(p) => p,
+        Err(e) => {
+            core::mem::swap(&mut *POOL.lock(), &mut pool);
+            return Err(e);
+        }
+    };
     {
         let mut s = MIRROR.lock();
         core::mem::swap(&mut s.log, &mut log);
         core::mem::swap(&mut s.shadows, &mut shadows);
-        s.log.clear();
-        s.shadows.clear();
+        core::mem::swap(&mut s.untracked, &mut untracked);
+        core::mem::swap(&mut s.spares, &mut spares);
         s.counters = Counters::ZERO;
         s.perturb = None;
         s.missed = [0; probes::HOOKS];
@@ -517,7 +622,7 @@ fn attach(owner: usize) -> Result {
     }
     *attached = Some((owner, probes));
     // Freed outside the lock: what the last attachment left.
-    drop((log, shadows));
+    drop((log, shadows, untracked, spares, pool));
     Ok(())
 }
 
@@ -531,13 +636,27 @@ fn detach(owner: usize) -> Result {
             let (missed, unattributed) = (probes.missed(), probes::unattributed());
             // Unregistering waits for every handler to return.
             drop(probes);
-            let shadows = {
+            // SAFETY: disarmed, and no handler runs: only the work itself
+            // could queue it again, and a cancel wins over that. A later
+            // attach may queue it again.
+            unsafe { copy::WORK.cancel_sync() };
+            let (shadows, spares) = {
                 let mut s = MIRROR.lock();
                 s.missed = missed;
                 s.unattributed = unattributed;
-                core::mem::take(&mut s.shadows)
+                probes::hold_read(&mut s.hold);
+                (
+                    core::mem::take(&mut s.shadows),
+                    core::mem::take(&mut s.spares),
+                )
             };
-            drop(shadows);
+            for sh in shadows.iter().filter(|sh| sh.copying()) {
+                // SAFETY: the reference the copy under way held, given back
+                // once (the work that would have is cancelled).
+                unsafe { probes::pidns_put(sh.idr) };
+            }
+            let pool = core::mem::take(&mut *POOL.lock());
+            drop((shadows, spares, pool));
             Ok(())
         }
         other => {
@@ -550,17 +669,16 @@ fn detach(owner: usize) -> Result {
 /// At module exit (no file open, so not attached): frees what the last
 /// attachment left for its report.
 pub(crate) fn exit() {
-    let (log, shadows) = {
+    // SAFETY: not attached and no file open: nothing queues the work.
+    unsafe { copy::WORK.cancel_sync() };
+    let (log, untracked) = {
         let mut s = MIRROR.lock();
-        (core::mem::take(&mut s.log), core::mem::take(&mut s.shadows))
+        (
+            core::mem::take(&mut s.log),
+            core::mem::take(&mut s.untracked),
+        )
     };
-    drop((log, shadows));
-}
-
-/// Pidmap pages the shadows hold now (part of the module's pages).
-pub(crate) fn pages() -> u64 {
-    let s = MIRROR.lock();
-    s.shadows.iter().map(|sh| u64::from(sh.map.pages())).sum()
+    drop((log, untracked));
 }
 
 /// The file `owner` is closed: detaches the mirror if it is attached there.
@@ -568,12 +686,13 @@ pub(crate) fn file_closed(owner: usize) {
     let _ = detach(owner);
 }
 
-/// Fills in the report.
-fn status(out: &mut uapi::shadowpid_mirror) {
+/// Fills in the report, for a caller in the namespace `caller`.
+fn status(out: &mut uapi::shadowpid_mirror, caller: &probes::PidnsInfo) {
     let attached = ATTACHED.lock();
     let now = attached
         .as_ref()
         .map(|(_, p)| (p.missed(), probes::unattributed()));
+    out.pages = shadow::pages();
     let s = MIRROR.lock();
     let c = &s.counters;
     out.attached = u32::from(attached.is_some());
@@ -591,16 +710,47 @@ fn status(out: &mut uapi::shadowpid_mirror) {
     out.skipped = c.skipped;
     out.cursor_diverged = c.cursor_diverged;
     out.missed_resyncs = c.missed_resyncs;
-    out.log_count = s.log.len() as u32;
-    for (o, d) in out.log.iter_mut().zip(s.log.iter()) {
-        *o = *d;
+    out.ns_untracked = c.ns_untracked;
+    out.copies = c.copies;
+    out.copy_restarts = c.copy_restarts;
+    out.ns_copying = s.shadows.iter().filter(|sh| sh.copying()).count() as u64;
+    // Only what lies at or below the caller's namespace, levels from it.
+    let seen = s.log.iter().filter_map(|d| {
+        d.ns.seen_from(caller)
+            .map(|level| uapi::shadowpid_mirror_divergence { level, ..d.entry })
+    });
+    let mut n = 0;
+    for (o, d) in out.log.iter_mut().zip(seen) {
+        *o = d;
+        n += 1;
     }
+    out.log_count = n;
+    let seen = s
+        .untracked
+        .iter()
+        .filter(|u| u.ns.seen_from(caller).is_some());
+    let mut n = 0;
+    for (o, u) in out.untracked.iter_mut().zip(seen) {
+        *o = u.inum;
+        n += 1;
+    }
+    out.untracked_count = n;
+    let mut hold = probes::Holds::ZERO;
+    if attached.is_some() {
+        probes::hold_read(&mut hold);
+    } else {
+        hold = s.hold;
+    }
+    out.hold = hold.hist;
+    out.hold_max = hold.max;
 }
 
 /// `SHADOWPID_IOC_MIRROR` from the file `owner`.
 pub(crate) fn ioctl(owner: usize, user: UserSlice) -> Result<isize> {
     let (mut reader, mut writer) = user.reader_writer();
-    let req: uapi::shadowpid_mirror = reader.read()?;
+    // 2.5 KiB each: boxed, not on the stack.
+    let mut req = KBox::new(uapi::shadowpid_mirror::default(), GFP_KERNEL)?;
+    reader.read_slice(req.as_bytes_mut())?;
     let arg_ok = match req.cmd {
         uapi::SHADOWPID_MIRROR_PERTURB | uapi::SHADOWPID_MIRROR_PERTURB_CURSOR => {
             req.arg <= u64::from(u32::MAX)
@@ -608,12 +758,15 @@ pub(crate) fn ioctl(owner: usize, user: UserSlice) -> Result<isize> {
         _ => req.arg == 0,
     };
     // Everything but `cmd` and `arg` is output: zero on input.
-    let blank = uapi::shadowpid_mirror {
-        cmd: req.cmd,
-        arg: req.arg,
-        ..Default::default()
-    };
-    if !arg_ok || req.as_bytes() != blank.as_bytes() {
+    let mut out = KBox::new(
+        uapi::shadowpid_mirror {
+            cmd: req.cmd,
+            arg: req.arg,
+            ..Default::default()
+        },
+        GFP_KERNEL,
+    )?;
+    if !arg_ok || req.as_bytes() != out.as_bytes() {
         return Err(EINVAL);
     }
     // What the holder of a descriptor passed on must not do by the
@@ -641,8 +794,7 @@ pub(crate) fn ioctl(owner: usize, user: UserSlice) -> Result<isize> {
         }
         _ => return Err(EINVAL),
     }
-    let mut out = blank;
-    status(&mut out);
-    writer.write(&out)?;
+    status(&mut out, &probes::caller_pidns());
+    writer.write_slice(out.as_bytes())?;
     Ok(0)
 }

@@ -6,10 +6,14 @@
 #include <linux/atomic.h>
 #include <linux/idr.h>
 #include <linux/kprobes.h>
+#include <linux/log2.h>
 #include <linux/pid_namespace.h>
 #include <linux/ptrace.h>
+#include <linux/rcupdate.h>
 #include <linux/sched.h>
+#include <linux/spinlock.h>
 #include <linux/threads.h>
+#include <linux/timekeeping.h>
 
 #include "../../include/uapi/linux/shadowpid.h"
 #include "../wrappers/symbol.h"
@@ -24,6 +28,8 @@
 /* The mirror keeps its shadows' numbers below the kernel's own limit. */
 static_assert(PID_MAX_LIMIT == SHADOWPID_PID_MAX_LIMIT);
 static_assert(RESERVED_PIDS == SHADOWPID_RESERVED_PIDS);
+/* A namespace's ancestry has a slot per level. */
+static_assert(MAX_PID_NS_LEVEL + 1 == SHADOWPID_NR_LEVELS);
 
 /*
  * Callers whose IDR calls are pid numbers, and those that destroy a pid
@@ -68,6 +74,49 @@ static atomic_t cursor_writers = ATOMIC_INIT(0);
 
 static const struct shadowpid_probe_ops *ops;
 static void *ops_data;
+
+/* The kernel's own pidmap_lock (static in kernel/pid.c; found by name). */
+static spinlock_t *kernel_pidmap_lock;
+
+/* How long the mirror held pidmap_lock, by enum shadowpid_mirror_hold. */
+static atomic64_t hold_hist[SHADOWPID_MIRROR_HOLDS][SHADOWPID_MIRROR_HOLD_BUCKETS];
+static atomic64_t hold_max[SHADOWPID_MIRROR_HOLDS];
+
+/* Bucket of a duration (see SHADOWPID_MIRROR_HOLD_BUCKETS): exact below 4
+ * ns, then four buckets per power of two. */
+static unsigned int hold_bucket(u64 ns)
+{
+	unsigned int l, b;
+
+	if (ns < 4)
+		return ns;
+	l = ilog2(ns);
+	b = (l - 1) * 4 + ((ns >> (l - 2)) & 3);
+	return min(b, SHADOWPID_MIRROR_HOLD_BUCKETS - 1U);
+}
+
+void shadowpid_hold_record(unsigned int what, u64 ns)
+{
+	s64 max = atomic64_read(&hold_max[what]);
+
+	atomic64_inc(&hold_hist[what][hold_bucket(ns)]);
+	while ((u64)max < ns && !atomic64_try_cmpxchg(&hold_max[what], &max, ns))
+		;
+}
+
+void shadowpid_hold_read(__u64 *hist, __u64 *max)
+{
+	for (int w = 0; w < SHADOWPID_MIRROR_HOLDS; w++) {
+		for (int b = 0; b < SHADOWPID_MIRROR_HOLD_BUCKETS; b++)
+			hist[w * SHADOWPID_MIRROR_HOLD_BUCKETS + b] = atomic64_read(&hold_hist[w][b]);
+		max[w] = atomic64_read(&hold_max[w]);
+	}
+}
+
+u64 shadowpid_now_ns(void)
+{
+	return ktime_get_mono_fast_ns();
+}
 
 /* Whether the function entered at `regs` was called from one of `callers`
  * (its return address, at the top of the stack on entry, or behind the
@@ -154,25 +203,51 @@ static int cursor_entry(struct kretprobe_instance *ri, struct pt_regs *regs)
 }
 
 /* Return handlers: the probed function's context, where the mirror runs. */
+/*
+ * The mirror's lock is taken in these handlers and in process context with
+ * interrupts on: sound because no interrupt path reaches a probed call from
+ * the callers kept (alloc_pid(), free_pid(), free_pids() hold 7.3's
+ * pidmap_lock, a plain spinlock no interrupt path takes; namespaces are
+ * destroyed from a work item). Say so loudly if that ever changes.
+ */
+static bool context_ok(void)
+{
+	return !WARN_ON_ONCE(in_hardirq() || in_serving_softirq() || in_nmi());
+}
+
 static int cyclic_return(struct kretprobe_instance *ri, struct pt_regs *regs)
 {
+	u64 t0 = ktime_get_mono_fast_ns();
+
+	if (!context_ok())
+		return 0;
 	ops->alloc_done(ops_data, SHADOWPID_PROBE_CYCLIC, (void *)ri->data,
 			(int)regs_return_value(regs));
+	shadowpid_hold_record(SHADOWPID_MIRROR_HOLD_EVENT, ktime_get_mono_fast_ns() - t0);
 	return 0;
 }
 
 static int fixed_return(struct kretprobe_instance *ri, struct pt_regs *regs)
 {
+	u64 t0 = ktime_get_mono_fast_ns();
+
+	if (!context_ok())
+		return 0;
 	ops->alloc_done(ops_data, SHADOWPID_PROBE_FIXED, (void *)ri->data,
 			(int)regs_return_value(regs));
+	shadowpid_hold_record(SHADOWPID_MIRROR_HOLD_EVENT, ktime_get_mono_fast_ns() - t0);
 	return 0;
 }
 
 static int remove_return(struct kretprobe_instance *ri, struct pt_regs *regs)
 {
 	struct shadowpid_alloc_event *ev = (void *)ri->data;
+	u64 t0 = ktime_get_mono_fast_ns();
 
+	if (!context_ok())
+		return 0;
 	ops->removed(ops_data, ev->idr, ev->start);
+	shadowpid_hold_record(SHADOWPID_MIRROR_HOLD_EVENT, ktime_get_mono_fast_ns() - t0);
 	return 0;
 }
 
@@ -180,6 +255,8 @@ static int destroy_return(struct kretprobe_instance *ri, struct pt_regs *regs)
 {
 	struct shadowpid_alloc_event *ev = (void *)ri->data;
 
+	if (!context_ok())
+		return 0;
 	ops->destroyed(ops_data, ev->idr);
 	return 0;
 }
@@ -188,6 +265,10 @@ static int cursor_return(struct kretprobe_instance *ri, struct pt_regs *regs)
 {
 	struct shadowpid_alloc_event *ev = (void *)ri->data;
 
+	if (!context_ok()) {
+		atomic_dec(&cursor_writers);
+		return 0;
+	}
 	/* Told first, uncounted after: never a moment when neither says it. */
 	ops->cursor_written(ops_data, ev->idr);
 	atomic_dec(&cursor_writers);
@@ -227,6 +308,9 @@ int shadowpid_probes_register(const struct shadowpid_probe_ops *o, void *data,
 {
 	char name[KSYM_NAME_LEN];
 
+	/* spinlock_t sleeps there, and kretprobe handlers must not. */
+	if (IS_ENABLED(CONFIG_PREEMPT_RT))
+		return -EOPNOTSUPP;
 	for (int i = 0; i < CALLERS; i++) {
 		for (int c = 0; c < CLONES; c++) {
 			snprintf(name, sizeof(name), "%s%s", caller_names[i], clone_suffixes[c]);
@@ -244,8 +328,14 @@ int shadowpid_probes_register(const struct shadowpid_probe_ops *o, void *data,
 	/* Not exported: found by name, as the callers are. */
 	trampoline = shadowpid_symbol_address("arch_rethook_trampoline");
 	find_ret_addr = (typeof(find_ret_addr))shadowpid_symbol_address("rethook_find_ret_addr");
-	if (!trampoline || !find_ret_addr)
+	kernel_pidmap_lock = (spinlock_t *)shadowpid_symbol_address("pidmap_lock");
+	if (!trampoline || !find_ret_addr || !kernel_pidmap_lock)
 		return -ENOENT;
+	for (int w = 0; w < SHADOWPID_MIRROR_HOLDS; w++) {
+		for (int b = 0; b < SHADOWPID_MIRROR_HOLD_BUCKETS; b++)
+			atomic64_set(&hold_hist[w][b], 0);
+		atomic64_set(&hold_max[w], 0);
+	}
 	ops = o;
 	ops_data = data;
 	atomic64_set(&unattributed, 0);
@@ -303,6 +393,7 @@ void shadowpid_pidns_of_idr(void *idr, struct shadowpid_pidns_info *out)
 	out->level = ns->level;
 	out->inum = ns->ns.inum;
 	out->pid_max = READ_ONCE(ns->pid_max);
+	out->id = ns->ns.ns_id;
 }
 
 int shadowpid_idr_cursor(void *idr)
@@ -310,9 +401,57 @@ int shadowpid_idr_cursor(void *idr)
 	return idr_get_cursor(idr);
 }
 
-int shadowpid_idr_next(void *idr, int nr)
+int shadowpid_idr_batch(void *idr, int from, int *out, int max)
 {
-	int id = nr;
+	int n = 0, id = from;
 
-	return idr_get_next(idr, &id) ? id : -1;
+	/* The IDR's radix tree may be walked under RCU; nodes a removal frees
+	 * wait for the grace period. */
+	rcu_read_lock();
+	while (n < max && idr_get_next(idr, &id)) {
+		out[n++] = id;
+		if (id == INT_MAX)
+			break;
+		id++;
+	}
+	rcu_read_unlock();
+	return n;
+}
+
+void shadowpid_pidns_get(void *idr)
+{
+	get_pid_ns(container_of((struct idr *)idr, struct pid_namespace, idr));
+}
+
+void shadowpid_pidns_put(void *idr)
+{
+	put_pid_ns(container_of((struct idr *)idr, struct pid_namespace, idr));
+}
+
+void shadowpid_pidns_ancestors(void *idr, __u64 *ids)
+{
+	struct pid_namespace *ns = container_of((struct idr *)idr, struct pid_namespace, idr);
+
+	for (; ns; ns = ns->parent)
+		ids[ns->level] = ns->ns.ns_id;
+}
+
+void shadowpid_caller_pidns(struct shadowpid_pidns_info *out)
+{
+	struct pid_namespace *ns = task_active_pid_ns(current);
+
+	out->level = ns->level;
+	out->inum = ns->ns.inum;
+	out->pid_max = READ_ONCE(ns->pid_max);
+	out->id = ns->ns.ns_id;
+}
+
+void shadowpid_kernel_pidmap_lock(void)
+{
+	spin_lock(kernel_pidmap_lock);
+}
+
+void shadowpid_kernel_pidmap_unlock(void)
+{
+	spin_unlock(kernel_pidmap_lock);
 }

@@ -90,13 +90,38 @@ int shadowpid_probes_cursor_writers(void);
 /* What the mirror needs of the namespace of `idr`. */
 struct shadowpid_pidns_info {
 	unsigned int level;
-	unsigned int inum;	/* its /proc/PID/ns/pid inode number */
+	unsigned int inum;	/* its /proc/PID/ns/pid inode number (reused soon
+				 * after the namespace goes) */
 	int pid_max;
+	__u64 id;		/* its ns_id: never reused */
 };
 void shadowpid_pidns_of_idr(void *idr, struct shadowpid_pidns_info *out);
 /* The IDR's cyclic cursor (idr_next). */
 int shadowpid_idr_cursor(void *idr);
-/* The first number at or after `nr` in use in the IDR, or -1. */
-int shadowpid_idr_next(void *idr, int nr);
+/* Up to @max numbers of the IDR in use (not NULL) from @from on, in order,
+ * into @out, read under RCU (no lock: the IDR may change meanwhile, each
+ * number is as it was at some moment of the call); how many. */
+int shadowpid_idr_batch(void *idr, int from, int *out, int max);
+/* A reference on the namespace of @idr (alive), and its release (process
+ * context: the last one queues the namespace's destruction). */
+void shadowpid_pidns_get(void *idr);
+void shadowpid_pidns_put(void *idr);
+/* The ns_ids of the namespace of @idr (alive) and of its ancestors, by
+ * level, into @ids (room for its level + 1). */
+void shadowpid_pidns_ancestors(void *idr, __u64 *ids);
+/* The calling task's active pid namespace. */
+void shadowpid_caller_pidns(struct shadowpid_pidns_info *out);
+/* The kernel's pidmap_lock (ATTACH found it): held, every pid event of the
+ * machine waits, and each that happened has reached the handlers. */
+void shadowpid_kernel_pidmap_lock(void);
+void shadowpid_kernel_pidmap_unlock(void);
+/* Records that the mirror held pidmap_lock @ns nanoseconds, for @what
+ * (enum shadowpid_mirror_hold); since the last registration. */
+void shadowpid_hold_record(unsigned int what, __u64 ns);
+/* The records: SHADOWPID_MIRROR_HOLDS rows of SHADOWPID_MIRROR_HOLD_BUCKETS
+ * counts into @hist, the longest of each row into @max. */
+void shadowpid_hold_read(__u64 *hist, __u64 *max);
+/* A monotonic clock any context may read. */
+__u64 shadowpid_now_ns(void);
 
 #endif /* SHADOWPID_MIRROR_PROBES_H */

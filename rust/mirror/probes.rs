@@ -4,6 +4,7 @@
 //! kprobes on the IDR calls of kernel/pid.c and calls [`Handlers`] for each
 //! event; this file owns the registration and reads what C reads for it.
 
+use crate::uapi;
 use core::ffi::c_void;
 use kernel::{error::to_result, prelude::*};
 
@@ -27,7 +28,6 @@ pub(crate) enum Kind {
 pub(crate) const HOOKS: usize = SHADOWPID_PROBE_COUNT as usize;
 
 const _: () = {
-    use crate::uapi;
     assert!(HOOKS == uapi::SHADOWPID_MIRROR_EV_KINDS as usize);
     assert!(SHADOWPID_PROBE_CYCLIC == uapi::SHADOWPID_MIRROR_EV_CYCLIC);
     assert!(SHADOWPID_PROBE_FIXED == uapi::SHADOWPID_MIRROR_EV_SET_TID);
@@ -170,8 +170,10 @@ impl Drop for Probes {
 pub(crate) struct PidnsInfo {
     /// Its level.
     pub(crate) level: u32,
-    /// Its inode number.
+    /// Its inode number (as `/proc/PID/ns/pid`; reused once it is gone).
     pub(crate) inum: u32,
+    /// Its `ns_id`, never reused.
+    pub(crate) id: u64,
 }
 
 /// The namespace whose IDR is at `idr`.
@@ -187,27 +189,145 @@ pub(crate) unsafe fn pidns_of_idr(idr: usize) -> PidnsInfo {
     PidnsInfo {
         level: out.level,
         inum: out.inum,
+        id: out.id,
     }
 }
 
-/// The IDR's cursor and its numbers in use, walked in order.
+/// The IDR's cyclic cursor.
 ///
 /// # Safety
 ///
-/// `idr` is the IDR of a live namespace, which cannot change while the
-/// result is used (the kernel's `pidmap_lock` is held).
-pub(crate) unsafe fn idr_numbers(idr: usize) -> (i32, impl Iterator<Item = i32>) {
-    let p = idr as *mut c_void;
+/// `idr` is the IDR of a live namespace.
+pub(crate) unsafe fn idr_cursor(idr: usize) -> i32 {
     // SAFETY: by the caller's guarantee.
-    let cursor = unsafe { shadowpid_idr_cursor(p) };
-    let mut nr = 0;
-    let walk = core::iter::from_fn(move || {
-        // SAFETY: by the caller's guarantee.
-        let found = unsafe { shadowpid_idr_next(p, nr) };
-        (found >= 0).then(|| {
-            nr = found + 1;
-            found
-        })
-    });
-    (cursor, walk)
+    unsafe { shadowpid_idr_cursor(idr as *mut c_void) }
+}
+
+/// The numbers in use of the IDR at `idr` from `from` on, in order, as many
+/// as `out` holds, read under RCU without a lock (each as it was at some
+/// moment of the call); how many.
+///
+/// # Safety
+///
+/// `idr` is the IDR of a live namespace.
+pub(crate) unsafe fn idr_batch(idr: usize, from: i32, out: &mut [i32]) -> usize {
+    let max = out.len().min(i32::MAX as usize) as c_int;
+    // SAFETY: by the caller's guarantee; `out` has room for `max`.
+    let n = unsafe { shadowpid_idr_batch(idr as *mut c_void, from, out.as_mut_ptr(), max) };
+    n.max(0) as usize
+}
+
+/// Takes a reference on the namespace of `idr`.
+///
+/// # Safety
+///
+/// The namespace is alive.
+pub(crate) unsafe fn pidns_get(idr: usize) {
+    // SAFETY: by the caller's guarantee.
+    unsafe { shadowpid_pidns_get(idr as *mut c_void) };
+}
+
+/// Gives back a reference taken with [`pidns_get`]; process context.
+///
+/// # Safety
+///
+/// The caller holds that reference, and gives it back once.
+pub(crate) unsafe fn pidns_put(idr: usize) {
+    // SAFETY: by the caller's guarantee.
+    unsafe { shadowpid_pidns_put(idr as *mut c_void) };
+}
+
+/// The ids (`ns_id`, never reused) of the namespace of `idr` and of its
+/// ancestors, by level, into `out`.
+///
+/// # Safety
+///
+/// The namespace is alive.
+pub(crate) unsafe fn pidns_ancestors(
+    idr: usize,
+    out: &mut [u64; uapi::SHADOWPID_NR_LEVELS as usize],
+) {
+    // SAFETY: by the caller's guarantee; `out` has room for every level.
+    unsafe { shadowpid_pidns_ancestors(idr as *mut c_void, out.as_mut_ptr()) };
+}
+
+/// The calling task's pid namespace.
+pub(crate) fn caller_pidns() -> PidnsInfo {
+    let mut out = shadowpid_pidns_info::default();
+    // SAFETY: reads the current task's namespace, alive while it runs.
+    unsafe { shadowpid_caller_pidns(&mut out) };
+    PidnsInfo {
+        level: out.level,
+        inum: out.inum,
+        id: out.id,
+    }
+}
+
+/// The kernel's own `pidmap_lock`, held: every pid event of the machine
+/// waits, and each that happened has reached the handlers.
+///
+/// # Invariants
+///
+/// The lock is held by this value, found by a registration that is still
+/// in place (only the mirror's copy work, between attach and detach, makes
+/// one).
+pub(crate) struct KernelPidmapLock(());
+
+impl KernelPidmapLock {
+    /// Takes it; process context, with no lock of the mirror's held.
+    pub(crate) fn lock() -> Self {
+        // SAFETY: the registration found the lock (the work runs only while
+        // attached, and detach cancels it before unregistering ends).
+        unsafe { shadowpid_kernel_pidmap_lock() };
+        // INVARIANT: taken just above.
+        Self(())
+    }
+}
+
+impl Drop for KernelPidmapLock {
+    fn drop(&mut self) {
+        // SAFETY: held by this value (type invariant).
+        unsafe { shadowpid_kernel_pidmap_unlock() };
+    }
+}
+
+/// Rows of [`Holds`].
+const HOLDS: usize = uapi::SHADOWPID_MIRROR_HOLDS as usize;
+/// Buckets of a row.
+const BUCKETS: usize = uapi::SHADOWPID_MIRROR_HOLD_BUCKETS as usize;
+
+/// How long the mirror held `pidmap_lock`, by `enum shadowpid_mirror_hold`.
+#[derive(Clone, Copy)]
+pub(crate) struct Holds {
+    /// Counts by bucket (the uapi's layout).
+    pub(crate) hist: [[u64; BUCKETS]; HOLDS],
+    /// The longest, ns.
+    pub(crate) max: [u64; HOLDS],
+}
+
+impl Holds {
+    /// None yet.
+    pub(crate) const ZERO: Self = Self {
+        hist: [[0; BUCKETS]; HOLDS],
+        max: [0; HOLDS],
+    };
+}
+
+/// Records a hold of `ns` nanoseconds for `what`.
+pub(crate) fn hold_record(what: u32, ns: u64) {
+    // SAFETY: updates atomic counters; `what` is a row (every caller passes
+    // a constant of the enum).
+    unsafe { shadowpid_hold_record(what.min(HOLDS as u32 - 1), ns) };
+}
+
+/// The holds recorded since the last registration, into `out`.
+pub(crate) fn hold_read(out: &mut Holds) {
+    // SAFETY: `hist` has HOLDS x BUCKETS counts in a row, `max` HOLDS.
+    unsafe { shadowpid_hold_read(out.hist.as_mut_ptr().cast(), out.max.as_mut_ptr()) };
+}
+
+/// A monotonic clock, ns; any context.
+pub(crate) fn now_ns() -> u64 {
+    // SAFETY: reads a clock; any context.
+    unsafe { shadowpid_now_ns() }
 }

@@ -5,16 +5,12 @@
 
 use core::{
     ptr::{self, NonNull},
-    sync::atomic::{AtomicI64, AtomicU64, Ordering},
+    sync::atomic::{AtomicU64, Ordering},
 };
 use kernel::{bindings, page::PAGE_SIZE, prelude::*};
 
 /// The words of one page: `PAGE_SIZE * 8` bits.
 pub(crate) type PageWords = [AtomicU64; PAGE_SIZE / 8];
-
-/// Pages allocated here and not freed yet, module-wide (allocation is rare:
-/// one page covers 32768 numbers).
-static ALLOCATED: AtomicI64 = AtomicI64::new(0);
 
 /// A zeroed page, owned.
 ///
@@ -52,31 +48,15 @@ fn stay_on_the_stack() {
 /// `get_zeroed_page(GFP_ATOMIC)` for the live mirror, whose handlers run
 /// where sleeping is not allowed; named, like the sleeping one, for fault
 /// injection to aim at.
-#[no_mangle]
-#[inline(never)]
-extern "C" fn shadowpid_zeroed_page_alloc_atomic() -> usize {
-    // SAFETY: plain page allocation; GFP_ATOMIC never sleeps.
-    let page = unsafe { bindings::get_zeroed_page_noprof(bindings::GFP_ATOMIC) };
-    stay_on_the_stack();
-    page
-}
-
 impl ZeroedPage {
     /// Allocates a zeroed page (may sleep).
     pub(crate) fn new() -> Result<Self> {
         Self::from_addr(shadowpid_zeroed_page_alloc())
     }
 
-    /// Allocates a zeroed page without sleeping (from the atomic reserves:
-    /// fails more readily).
-    pub(crate) fn new_atomic() -> Result<Self> {
-        Self::from_addr(shadowpid_zeroed_page_alloc_atomic())
-    }
-
     /// Takes a page `get_zeroed_page()` gave (0 if it failed).
     fn from_addr(addr: usize) -> Result<Self> {
         let addr = NonNull::new(addr as *mut PageWords).ok_or(ENOMEM)?;
-        ALLOCATED.fetch_add(1, Ordering::Relaxed);
         // INVARIANT: a fresh page from get_zeroed_page(), now ours.
         Ok(Self { addr })
     }
@@ -98,16 +78,13 @@ impl ZeroedPage {
         // INVARIANT: ownership of the page returns to the new value.
         Self { addr }
     }
-
-    /// Pages allocated and not freed yet, module-wide.
-    pub(crate) fn allocated() -> i64 {
-        ALLOCATED.load(Ordering::Relaxed)
-    }
 }
+
+// SAFETY: the page is owned, not tied to a thread: any CPU may use and free it.
+unsafe impl Send for ZeroedPage {}
 
 impl Drop for ZeroedPage {
     fn drop(&mut self) {
-        ALLOCATED.fetch_sub(1, Ordering::Relaxed);
         // SAFETY: the page is ours (type invariant) and order 0.
         unsafe { bindings::free_pages(self.addr.as_ptr() as usize, 0) };
     }

@@ -15,7 +15,7 @@
 #include <linux/types.h>
 
 /* Bumped on every incompatible change of this file. */
-#define SHADOWPID_ABI_VERSION	8
+#define SHADOWPID_ABI_VERSION	9
 
 /* Free in Documentation/userspace-api/ioctl/ioctl-number.rst of Linux 7.3. */
 #define SHADOWPID_IOC_MAGIC	0xB9
@@ -450,6 +450,28 @@ enum shadowpid_mirror_event {
 
 /* Divergences kept in the report: the first ones. */
 #define SHADOWPID_MIRROR_LOG	16
+/* Untracked namespaces named in the report: the first ones. */
+#define SHADOWPID_MIRROR_UNTRACKED	8
+
+/*
+ * What the mirror held the kernel's pidmap_lock for, rows of @hold of
+ * struct shadowpid_mirror: the handler of one allocation or removal (the
+ * time it adds to the kernel's own locked region), and the end of one
+ * namespace's copy (the numbers walked without the lock, then the events
+ * of the walk replayed with it held).
+ */
+enum shadowpid_mirror_hold {
+	SHADOWPID_MIRROR_HOLD_EVENT	= 0,
+	SHADOWPID_MIRROR_HOLD_COPY	= 1,
+	SHADOWPID_MIRROR_HOLDS		= 2,
+};
+
+/*
+ * Buckets of a row of @hold: bucket b < 4 counts durations of b ns; above,
+ * four buckets per power of two, bucket b counting [lo, next lo) with
+ * lo = (4 + b % 4) << (b / 4 - 1) ns; the last one everything longer.
+ */
+#define SHADOWPID_MIRROR_HOLD_BUCKETS	100
 
 /**
  * struct shadowpid_mirror_divergence - one fork where the two disagreed
@@ -496,16 +518,34 @@ struct shadowpid_mirror_divergence {
  * @missed_resyncs: out: times a missed event (@missed grew) marked every
  *            shadow for a resync: a lost event is reported as missed,
  *            never as a divergence
- * @resyncs:  out: shadows rebuilt from the kernel's IDR (after a divergence,
- *            an inconsistency or an allocation failure)
- * @atomic_failures: out: allocations the mirror could not make (it runs
- *            where sleeping is not allowed); the namespace is resynchronised
+ * @resyncs:  out: shadows sent to be copied again from the kernel's IDR
+ *            (after a divergence, an inconsistency, a missed event or a
+ *            page the pool did not have)
+ * @atomic_failures: out: pages the handlers needed and the mirror's pool
+ *            (refilled outside them) did not have; the namespace is
+ *            copied again
  * @skipped:  out: allocations not compared (the kernel's own retry after
- *            an IDR ENOMEM, or a namespace waiting for its resync)
+ *            an IDR ENOMEM, or a namespace while it is being copied)
  * @log_count: out: entries of @log filled
  * @reserved: zero
  * @log:      out: the first divergences
- * Every counter counts from the last ATTACH.
+ * @ns_untracked: out: namespaces the mirror could not track (no shadow ready
+ *            for them at their first event, or copies that never settled):
+ *            their forks are not compared, and ``mirror run`` fails
+ * @copies:   out: namespace copies completed (first copies and resyncs)
+ * @copy_restarts: out: copies begun again (more events during the walk than
+ *            its log holds, a missed event, or no page for the replay)
+ * @pages:    out: pages the mirror holds (its shadows' maps and its pool)
+ * @ns_copying: out: shadows being copied now (their forks not compared)
+ * @untracked_count: out: entries of @untracked filled
+ * @reserved2: zero
+ * @untracked: out: inode numbers of the first untracked namespaces
+ * @hold_max: out: the longest hold of each row of @hold, ns
+ * @hold:     out: how long the mirror held pidmap_lock, by enum
+ *            shadowpid_mirror_hold, in SHADOWPID_MIRROR_HOLD_BUCKETS buckets
+ * Every counter counts from the last ATTACH. STATUS shows a caller whose
+ * pid namespace is not the initial one only the namespaces at or below its
+ * own (@log, @untracked), their levels counted from it.
  */
 struct shadowpid_mirror {
 	__u32 cmd;
@@ -529,6 +569,16 @@ struct shadowpid_mirror {
 	__u32 log_count;
 	__u32 reserved;
 	struct shadowpid_mirror_divergence log[SHADOWPID_MIRROR_LOG];
+	__u64 ns_untracked;
+	__u64 copies;
+	__u64 copy_restarts;
+	__u64 pages;
+	__u64 ns_copying;
+	__u32 untracked_count;
+	__u32 reserved2;
+	__u32 untracked[SHADOWPID_MIRROR_UNTRACKED];
+	__u64 hold_max[SHADOWPID_MIRROR_HOLDS];
+	__u64 hold[SHADOWPID_MIRROR_HOLDS][SHADOWPID_MIRROR_HOLD_BUCKETS];
 };
 
 #define SHADOWPID_IOC_VERSION	_IOR(SHADOWPID_IOC_MAGIC, 0x00, struct shadowpid_version)

@@ -74,16 +74,96 @@ pub struct Report {
     pub missed_resyncs: u64,
     /// Shadows copied again from the kernel's IDR.
     pub resyncs: u64,
-    /// Allocations the mirror could not make (handlers cannot sleep).
+    /// Pages a handler needed and the mirror's pool did not have (the
+    /// namespace is copied again).
     pub atomic_failures: u64,
     /// Allocations not compared (the kernel's ENOMEM retry, or a namespace
-    /// waiting for its resync).
+    /// being copied).
     pub skipped: u64,
     /// Events the kernel's probes missed, by hook: cyclic, set_tid, free,
     /// namespace destroyed, ns_last_pid written.
     pub missed: [u64; abi::SHADOWPID_MIRROR_EV_KINDS as usize],
+    /// Namespaces the mirror could not track (their forks not compared).
+    pub namespaces_untracked: u64,
+    /// Inode numbers of the first of them.
+    pub untracked: Vec<u32>,
+    /// Shadows being copied now.
+    pub namespaces_copying: u64,
+    /// Namespace copies completed.
+    pub copies: u64,
+    /// Copies begun again.
+    pub copy_restarts: u64,
+    /// Pages the mirror holds.
+    pub pages: u64,
+    /// How long the mirror held the kernel's pidmap_lock per event.
+    pub hold_event: Hold,
+    /// ... at the end of a namespace's copy.
+    pub hold_copy: Hold,
     /// The first divergences.
     pub divergences: Vec<Divergence>,
+}
+
+/// How long the mirror held `pidmap_lock`, from the module's histogram
+/// (four buckets per power of two: each quantile is the upper bound of its
+/// bucket, at most 19 % above the true one).
+#[derive(Clone, Copy, Debug, Default, Serialize)]
+pub struct Hold {
+    /// Holds recorded.
+    pub count: u64,
+    /// Median, ns (at most).
+    pub p50_ns: u64,
+    /// 99th percentile, ns (at most).
+    pub p99_ns: u64,
+    /// The longest, ns (exact).
+    pub max_ns: u64,
+}
+
+/// The lower bound, ns, of bucket `b` of a hold histogram (the uapi's
+/// `SHADOWPID_MIRROR_HOLD_BUCKETS`).
+fn bucket_lo(b: usize) -> u64 {
+    if b < 4 {
+        b as u64
+    } else {
+        (4 + (b % 4) as u64) << (b / 4 - 1)
+    }
+}
+
+impl Hold {
+    /// From one row of the histogram and its maximum.
+    fn of(hist: &[u64], max: u64) -> Self {
+        let count: u64 = hist.iter().sum();
+        let quantile = |q: f64| {
+            let want = (q * count as f64).ceil().max(1.0) as u64;
+            let mut seen = 0;
+            for (b, &n) in hist.iter().enumerate() {
+                seen += n;
+                if seen >= want {
+                    return if b + 1 < hist.len() {
+                        (bucket_lo(b + 1) - 1).min(max)
+                    } else {
+                        max
+                    };
+                }
+            }
+            max
+        };
+        Hold {
+            count,
+            p50_ns: if count > 0 { quantile(0.5) } else { 0 },
+            p99_ns: if count > 0 { quantile(0.99) } else { 0 },
+            max_ns: max,
+        }
+    }
+}
+
+impl fmt::Display for Hold {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "{} holds, p50 <= {} ns, p99 <= {} ns, max {} ns",
+            self.count, self.p50_ns, self.p99_ns, self.max_ns
+        )
+    }
 }
 
 impl Report {
@@ -92,19 +172,24 @@ impl Report {
         self.missed.iter().sum()
     }
 
-    /// Clean: nothing diverged, nothing missed, every call attributed.
+    /// Clean: nothing diverged, nothing missed, every call attributed,
+    /// every namespace tracked.
     pub fn clean(&self) -> bool {
-        self.diverged == 0 && self.missed_total() == 0 && self.unattributed == 0
+        self.diverged == 0
+            && self.missed_total() == 0
+            && self.unattributed == 0
+            && self.namespaces_untracked == 0
     }
 
     /// The report's last line: `mirror: C compared, D diverged, M missed`.
     pub fn summary(&self) -> String {
         format!(
-            "mirror: {} compared, {} diverged, {} missed, {} unattributed, {} forced, {} cursor jumps, {} resyncs",
+            "mirror: {} compared, {} diverged, {} missed, {} unattributed, {} untracked, {} forced, {} cursor jumps, {} resyncs",
             self.compared,
             self.diverged,
             self.missed_total(),
             self.unattributed,
+            self.namespaces_untracked,
             self.forced,
             self.cursor_jumps,
             self.resyncs
@@ -136,6 +221,20 @@ impl From<&abi::shadowpid_mirror> for Report {
             atomic_failures: m.atomic_failures,
             skipped: m.skipped,
             missed: m.missed,
+            namespaces_untracked: m.ns_untracked,
+            untracked: m.untracked[..(m.untracked_count as usize).min(m.untracked.len())].to_vec(),
+            namespaces_copying: m.ns_copying,
+            copies: m.copies,
+            copy_restarts: m.copy_restarts,
+            pages: m.pages,
+            hold_event: Hold::of(
+                &m.hold[abi::SHADOWPID_MIRROR_HOLD_EVENT as usize],
+                m.hold_max[abi::SHADOWPID_MIRROR_HOLD_EVENT as usize],
+            ),
+            hold_copy: Hold::of(
+                &m.hold[abi::SHADOWPID_MIRROR_HOLD_COPY as usize],
+                m.hold_max[abi::SHADOWPID_MIRROR_HOLD_COPY as usize],
+            ),
             divergences: m.log[..(m.log_count as usize).min(m.log.len())]
                 .iter()
                 .map(|d| Divergence {
@@ -161,9 +260,29 @@ impl fmt::Display for Report {
         )?;
         writeln!(
             f,
-            "namespaces:  {} mirrored, {} live",
-            self.namespaces_mirrored, self.namespaces_live
+            "namespaces:  {} mirrored, {} live, {} being copied, {} untracked{}; {} copies ({} begun again), {} pages",
+            self.namespaces_mirrored,
+            self.namespaces_live,
+            self.namespaces_copying,
+            self.namespaces_untracked,
+            if self.untracked.is_empty() {
+                String::new()
+            } else {
+                format!(
+                    " (ns {})",
+                    self.untracked
+                        .iter()
+                        .map(u32::to_string)
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                )
+            },
+            self.copies,
+            self.copy_restarts,
+            self.pages
         )?;
+        writeln!(f, "pidmap_lock: per event {}", self.hold_event)?;
+        writeln!(f, "pidmap_lock: per copy  {}", self.hold_copy)?;
         writeln!(
             f,
             "forks:       {} compared, {} matched (number and cursor), {} diverged ({} by the cursor); \
@@ -172,13 +291,9 @@ impl fmt::Display for Report {
         )?;
         writeln!(
             f,
-            "followed:    {} cursor jumps ({} ns_last_pid writes), {} resyncs, {} atomic-allocation \
-             failures, {} skipped",
-            self.cursor_jumps,
-            self.cursor_writes,
-            self.resyncs,
-            self.atomic_failures,
-            self.skipped
+            "followed:    {} cursor jumps ({} ns_last_pid writes), {} resyncs, {} pages the pool \
+             lacked, {} skipped",
+            self.cursor_jumps, self.cursor_writes, self.resyncs, self.atomic_failures, self.skipped
         )?;
         writeln!(
             f,
@@ -208,6 +323,9 @@ impl fmt::Display for Report {
         write!(f, "{}", self.summary())
     }
 }
+
+/// How long [`Mirror::attached`] waits for the first copies to end.
+const SETTLE: Duration = Duration::from_secs(60);
 
 /// The live mirror, through an open device file.
 #[derive(Clone, Copy)]
@@ -263,6 +381,19 @@ impl<'a> Mirror<'a> {
                 "the mirror is attached but saw {seen} of the canary's 3 forks: its hooks do not \
                  see this kernel's forks"
             )));
+        }
+        // The namespaces met so far (the initial one among them) are copied
+        // by the module's work item; forks are compared once they are.
+        let start = Instant::now();
+        while self.status()?.namespaces_copying > 0 {
+            if start.elapsed() > SETTLE {
+                return Err(io::Error::other(format!(
+                    "the mirror's copies of the namespaces met at attach did not end in {} s",
+                    SETTLE.as_secs()
+                )));
+            }
+            interrupt::check()?;
+            std::thread::sleep(Duration::from_millis(5));
         }
         Ok(attachment)
     }
@@ -409,7 +540,8 @@ pub struct Cost {
     pub fork_ratio: f64,
     /// attached / detached medians.
     pub thread_ratio: f64,
-    /// The mirror's report over the attached runs: they must agree.
+    /// The mirror's report over the attached runs: they must agree. Its
+    /// holds are those of the repetition that held `pidmap_lock` longest.
     pub report: Report,
 }
 
@@ -441,6 +573,8 @@ impl fmt::Display for Cost {
             side(&self.thread_attached),
             self.thread_ratio
         )?;
+        writeln!(f, "pidmap_lock per event: {}", self.report.hold_event)?;
+        writeln!(f, "pidmap_lock per copy:  {}", self.report.hold_copy)?;
         write!(f, "{}", self.report.summary())
     }
 }
@@ -510,6 +644,14 @@ pub fn cost(m: &Mirror<'_>, nforks: u32, nthreads: u32, reps: u32) -> io::Result
         for (a, b) in report.missed.iter_mut().zip(r.missed) {
             *a += b;
         }
+        report.namespaces_untracked += r.namespaces_untracked;
+        // The holds of the repetition that held longest.
+        if r.hold_event.max_ns >= report.hold_event.max_ns {
+            report.hold_event = r.hold_event;
+        }
+        if r.hold_copy.max_ns >= report.hold_copy.max_ns {
+            report.hold_copy = r.hold_copy;
+        }
         std::thread::sleep(Duration::from_millis(50));
     }
     let (fork_detached, fork_attached) = (Side::of(fd), Side::of(fa));
@@ -526,4 +668,51 @@ pub fn cost(m: &Mirror<'_>, nforks: u32, nthreads: u32, reps: u32) -> io::Result
         thread_attached,
         report,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{bucket_lo, Hold};
+    use crate::abi;
+
+    /// The module's bucket of `ns` (rust/mirror/probes.c, hold_bucket()).
+    fn bucket(ns: u64) -> usize {
+        if ns < 4 {
+            return ns as usize;
+        }
+        let l = 63 - ns.leading_zeros() as u64;
+        let b = (l - 1) * 4 + ((ns >> (l - 2)) & 3);
+        (b as usize).min(abi::SHADOWPID_MIRROR_HOLD_BUCKETS as usize - 1)
+    }
+
+    #[test]
+    fn buckets_bound_what_they_count() {
+        let last = abi::SHADOWPID_MIRROR_HOLD_BUCKETS as usize - 1;
+        for ns in (0..100_000).chain([1 << 20, 3 << 30, 1 << 40, u64::MAX >> 1]) {
+            let b = bucket(ns);
+            assert!(bucket_lo(b) <= ns, "{ns} ns in bucket {b}");
+            if b < last {
+                assert!(ns < bucket_lo(b + 1), "{ns} ns in bucket {b}");
+            }
+        }
+        // Four a power of two: each bound within 25 % of the next.
+        for b in 8..last {
+            assert!(bucket_lo(b + 1) * 4 <= bucket_lo(b) * 5 + 4);
+        }
+    }
+
+    #[test]
+    fn quantiles_are_bucket_upper_bounds() {
+        let mut hist = vec![0u64; abi::SHADOWPID_MIRROR_HOLD_BUCKETS as usize];
+        // 98 holds of 1,000 ns, one of 50,000, one of 9,000,000.
+        hist[bucket(1_000)] = 98;
+        hist[bucket(50_000)] = 1;
+        hist[bucket(9_000_000)] = 1;
+        let h = Hold::of(&hist, 9_000_000);
+        assert_eq!(h.count, 100);
+        assert!((1_000..1_250).contains(&h.p50_ns), "{h:?}");
+        assert!((50_000..62_500).contains(&h.p99_ns), "{h:?}");
+        assert_eq!(h.max_ns, 9_000_000);
+        assert_eq!(Hold::of(&vec![0; hist.len()], 0).p99_ns, 0);
+    }
 }

@@ -182,18 +182,33 @@ impl Drop for ZeroedPage {
     }
 }
 
-/// Where a pidmap gets its pages.
+/// Where a pidmap gets its pages, and what serialises their installs.
 pub(crate) trait PageAlloc {
+    /// Held while a page is installed.
+    type Serialised;
     /// A zeroed page.
     fn zeroed_page() -> Result<ZeroedPage>;
+    /// What serialises installs.
+    fn serialise() -> Self::Serialised;
+    /// A page went into one of this source's maps.
+    fn installed() {}
+    /// A map of this source is dropped with `pages` pages.
+    fn released(_pages: u32) {}
 }
 
-/// The allocator's own page source (the kernel's `GFP_KERNEL`).
+/// The allocator's own page source (the kernel's `GFP_KERNEL`), installs
+/// under `pidmap_lock`.
 pub(crate) struct MaySleep;
 
 impl PageAlloc for MaySleep {
+    type Serialised = PidmapGuard;
+
     fn zeroed_page() -> Result<ZeroedPage> {
         ZeroedPage::new()
+    }
+
+    fn serialise() -> PidmapGuard {
+        lock()
     }
 }
 

@@ -126,6 +126,12 @@ fn run_attached(
     if report.compared == 0 {
         eprintln!("shadowpid mirror run: the mirror compared no fork: its hooks saw nothing");
     }
+    if report.namespaces_untracked > 0 {
+        eprintln!(
+            "shadowpid mirror run: {} namespaces went untracked (their forks not compared)",
+            report.namespaces_untracked
+        );
+    }
     Ok(ok && report.clean() && report.compared > 0)
 }
 

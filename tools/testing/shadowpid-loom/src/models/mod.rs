@@ -223,6 +223,12 @@ loom::lazy_static! {
 struct FirstFails;
 
 impl PageAlloc for FirstFails {
+    type Serialised = pidmap_env::PidmapGuard;
+
+    fn serialise() -> Self::Serialised {
+        pidmap_env::lock()
+    }
+
     fn zeroed_page() -> Result<ZeroedPage> {
         if FAILED.swap(true, Ordering::Relaxed) {
             ZeroedPage::new()
