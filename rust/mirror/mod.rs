@@ -284,7 +284,7 @@ impl State {
                 // SAFETY: the namespace is alive: this is one of its events.
                 let info = unsafe { probes::pidns_of_idr(idr) };
                 let room = self.shadows.len() < self.shadows.capacity();
-                let Some(spare) = self.spares.pop().filter(|_| room) else {
+                let Some(spare) = room.then(|| self.spares.pop()).flatten() else {
                     // SAFETY: as above.
                     unsafe { self.note_untracked(idr, info.inum, info.level) };
                     return None;
