@@ -78,10 +78,19 @@ impl StaticWorkFn for CopyWork {
             };
             match walk(idr) {
                 Ok(map) => reconcile(idr, generation, map),
-                Err(_) => give_up(idr, generation),
+                Err(_) => {
+                    failed();
+                    give_up(idr, generation);
+                }
             }
         }
     }
+}
+
+/// Counts an allocation of the work that failed (tried again at its next
+/// run, or, for a copy's map, the namespace untracked).
+fn failed() {
+    MIRROR.lock().counters.refill_failures += 1;
 }
 
 /// Fills the page pool to [`POOL_TARGET`]; false if a page could not be had.
@@ -91,6 +100,7 @@ fn refill_pool() -> bool {
             return true;
         }
         let Ok(page) = crate::wrappers::page::ZeroedPage::new() else {
+            failed();
             return false;
         };
         // The pool's room was reserved at attach; a full pool frees this
@@ -114,6 +124,7 @@ fn refill_spares() {
             return;
         }
         let Ok(spare) = Spare::new() else {
+            failed();
             return;
         };
         let rejected = MIRROR.lock().spares.push_within_capacity(spare).err();
@@ -129,6 +140,7 @@ fn grow_shadows() {
         s.shadows.len() * 2 + 2 * SPARES
     };
     let Ok(mut bigger) = KVec::with_capacity(want, GFP_KERNEL) else {
+        failed();
         return;
     };
     {

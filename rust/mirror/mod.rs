@@ -116,6 +116,8 @@ struct Counters {
     copies: u64,
     /// Copies begun again.
     copy_restarts: u64,
+    /// Allocations of the work item that failed.
+    refill_failures: u64,
 }
 
 impl Counters {
@@ -136,6 +138,7 @@ impl Counters {
         ns_untracked: 0,
         copies: 0,
         copy_restarts: 0,
+        refill_failures: 0,
     };
 }
 
@@ -713,6 +716,7 @@ fn status(out: &mut uapi::shadowpid_mirror, caller: &probes::PidnsInfo) {
     out.ns_untracked = c.ns_untracked;
     out.copies = c.copies;
     out.copy_restarts = c.copy_restarts;
+    out.refill_failures = c.refill_failures;
     out.ns_copying = s.shadows.iter().filter(|sh| sh.copying()).count() as u64;
     // Only what lies at or below the caller's namespace, levels from it.
     let seen = s.log.iter().filter_map(|d| {

@@ -537,6 +537,9 @@ struct shadowpid_mirror_divergence {
  *            its log holds, a missed event, or no page for the replay)
  * @pages:    out: pages the mirror holds (its shadows' maps and its pool)
  * @ns_copying: out: shadows being copied now (their forks not compared)
+ * @refill_failures: out: allocations of the mirror's work item that failed
+ *            (pages for the pool, spare shadows, room for shadows, a copy's
+ *            map): tried again at its next run
  * @untracked_count: out: entries of @untracked filled
  * @reserved2: zero
  * @untracked: out: inode numbers of the first untracked namespaces
@@ -574,6 +577,7 @@ struct shadowpid_mirror {
 	__u64 copy_restarts;
 	__u64 pages;
 	__u64 ns_copying;
+	__u64 refill_failures;
 	__u32 untracked_count;
 	__u32 reserved2;
 	__u32 untracked[SHADOWPID_MIRROR_UNTRACKED];

@@ -93,6 +93,8 @@ pub struct Report {
     pub copies: u64,
     /// Copies begun again.
     pub copy_restarts: u64,
+    /// Allocations of the module's work item that failed (tried again).
+    pub refill_failures: u64,
     /// Pages the mirror holds.
     pub pages: u64,
     /// How long the mirror held the kernel's pidmap_lock per event.
@@ -226,6 +228,7 @@ impl From<&abi::shadowpid_mirror> for Report {
             namespaces_copying: m.ns_copying,
             copies: m.copies,
             copy_restarts: m.copy_restarts,
+            refill_failures: m.refill_failures,
             pages: m.pages,
             hold_event: Hold::of(
                 &m.hold[abi::SHADOWPID_MIRROR_HOLD_EVENT as usize],
@@ -260,7 +263,7 @@ impl fmt::Display for Report {
         )?;
         writeln!(
             f,
-            "namespaces:  {} mirrored, {} live, {} being copied, {} untracked{}; {} copies ({} begun again), {} pages",
+            "namespaces:  {} mirrored, {} live, {} being copied, {} untracked{}; {} copies ({} begun again), {} pages, {} failed refills",
             self.namespaces_mirrored,
             self.namespaces_live,
             self.namespaces_copying,
@@ -279,7 +282,8 @@ impl fmt::Display for Report {
             },
             self.copies,
             self.copy_restarts,
-            self.pages
+            self.pages,
+            self.refill_failures
         )?;
         writeln!(f, "pidmap_lock: per event {}", self.hold_event)?;
         writeln!(f, "pidmap_lock: per copy  {}", self.hold_copy)?;

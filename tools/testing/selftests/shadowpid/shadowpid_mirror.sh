@@ -39,7 +39,7 @@ import json, sys
 r = json.load(open(sys.argv[1]))
 keys = ("compared diverged cursor_diverged unattributed forced cursor_jumps cursor_writes "
         "resyncs missed_resyncs atomic_failures namespaces_mirrored namespaces_gone "
-        "namespaces_untracked copies copy_restarts pages").split()
+        "namespaces_untracked copies copy_restarts pages refill_failures").split()
 print("# %s: %s" % (sys.argv[2], ",".join("%s:%s" % (k, r[k]) for k in keys)))' "$json" "$name" 2>/dev/null
 	return $rc
 }
@@ -393,8 +393,8 @@ ktap_result $? sigint_cost_detaches_and_says
 # allocations included (the mirror's are all made where it may sleep: its
 # work item's refills of pages and shadows, its copies). Armed once the
 # mirror is attached (its attach allocates). Every failure is counted
-# (pages the pool lacked, copies begun again, namespaces untracked, which
-# fail 'mirror run'), never guessed: nothing diverges, nothing is missed;
+# (the work's failed refills, pages the pool lacked, copies begun again,
+# namespaces untracked, which fail 'mirror run'), never guessed: nothing diverges, nothing is missed;
 # the native side forks on.
 fi=/sys/kernel/debug
 if [ -e $fi/failslab ] && [ -e $fi/fail_page_alloc ]; then
@@ -430,7 +430,8 @@ if [ -e $fi/failslab ] && [ -e $fi/fail_page_alloc ]; then
 		echo 0 >$fi/$f/require-start
 		echo 18446744073709551615 >$fi/$f/require-end
 	done
-	failures=$(($(field atomic_failures) + $(field copy_restarts) + $(field namespaces_untracked)))
+	failures=$(($(field atomic_failures) + $(field copy_restarts) + $(field namespaces_untracked) +
+		$(field refill_failures)))
 	echo "# faults: $failures failures the mirror counted"
 	[ "$(field diverged)" = 0 ] && [ "$(field unattributed)" = 0 ] &&
 		[ "$(field compared)" -gt 0 ] && [ "$failures" -gt 0 ] &&
