@@ -181,7 +181,7 @@ fi
 ktap_result $rc second_kretprobe_attributed
 
 # Attached on a busy machine: with many live pids in the initial namespace
-# (4,000 threads; 1,000 under KASAN) and forks running, the copy walks them without the kernel's lock, and
+# (4,000 threads; 1,000 under KASAN) and forks running (wrapping), the copy walks them without the kernel's lock, and
 # holds it only to replay what happened meanwhile. The longest holds are
 # printed (per event and per copy) and bounded: at most 2 ms for a copy's
 # end (TCG; KASAN 10 ms), whatever the population.
@@ -197,6 +197,13 @@ print("ready", flush=True)
 time.sleep(600)' $live >"$out.live" &
 sleepers=$!
 while ! grep -q ready "$out.live" 2>/dev/null && kill -0 $sleepers 2>/dev/null; do sleep 0.2; done
+# The initial namespace's numbers wrap 1,500 above the last one taken, so
+# that the fork loop's numbers (each taken at both levels) are freed below
+# the walk's position while it walks, and taken again after the next wrap:
+# a copy that did not replay those frees would skip them and diverge.
+read -r pid_max </proc/sys/kernel/pid_max
+read -r last </proc/sys/kernel/ns_last_pid
+echo $((last + 1500)) >/proc/sys/kernel/pid_max
 unshare --fork --pid --mount-proc --kill-child bash -c 'while :; do ( : ); done' &
 loop=$!
 rc=0
@@ -214,6 +221,7 @@ PY
 done
 kill -KILL $loop $sleepers
 wait $loop $sleepers 2>/dev/null
+echo "$pid_max" >/proc/sys/kernel/pid_max
 rm -f "$out.live"
 ktap_result $rc busy_attach_bounded_hold
 
