@@ -35,7 +35,8 @@ use kernel::prelude::*;
 /// Copies begun again this many times without settling: the namespace is
 /// untracked.
 const MAX_RESTARTS: u32 = 16;
-/// Numbers read per RCU section of a walk.
+/// Numbers read per RCU section of a walk, at most (the module parameter
+/// `mirror_copy_batch`, for tests, asks fewer).
 const BATCH: usize = 256;
 
 /// The work item.
@@ -163,10 +164,10 @@ fn walk(idr: usize) -> Result<KBox<Map>> {
     let map = new_map()?;
     let mut batch = [0i32; BATCH];
     let mut from = 0;
+    let size = crate::mirror_copy_batch().min(BATCH);
     loop {
-        // SAFETY: the namespace is alive (above); `batch` has room for
-        // `BATCH` numbers.
-        let n = unsafe { probes::idr_batch(idr, from, &mut batch) };
+        // SAFETY: the namespace is alive (above).
+        let n = unsafe { probes::idr_batch(idr, from, &mut batch[..size]) };
         for &nr in &batch[..n] {
             while map.alloc_exact(nr).is_err() {
                 // The pool ran dry: refill it, where sleeping is allowed.
@@ -175,10 +176,10 @@ fn walk(idr: usize) -> Result<KBox<Map>> {
                 }
             }
         }
-        if n < BATCH || !MIRROR.lock().active {
+        if n < size || !MIRROR.lock().active {
             return Ok(map);
         }
-        from = batch[BATCH - 1] + 1;
+        from = batch[size - 1] + 1;
     }
 }
 

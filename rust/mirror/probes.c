@@ -405,6 +405,8 @@ int shadowpid_idr_batch(void *idr, int from, int *out, int max)
 {
 	int n = 0, id = from;
 
+	/* A long walk yields between its batches: it runs in a work item. */
+	cond_resched();
 	/* The IDR's radix tree may be walked under RCU; nodes a removal frees
 	 * wait for the grace period. */
 	rcu_read_lock();

@@ -100,7 +100,8 @@ void shadowpid_pidns_of_idr(void *idr, struct shadowpid_pidns_info *out);
 int shadowpid_idr_cursor(void *idr);
 /* Up to @max numbers of the IDR in use (not NULL) from @from on, in order,
  * into @out, read under RCU (no lock: the IDR may change meanwhile, each
- * number is as it was at some moment of the call); how many. */
+ * number is as it was at some moment of the call); how many. Process
+ * context: it yields the CPU first. */
 int shadowpid_idr_batch(void *idr, int from, int *out, int max);
 /* A reference on the namespace of @idr (alive), and its release (process
  * context: the last one queues the namespace's destruction). */
