@@ -83,20 +83,11 @@ module! {
             default: 1024,
             description: "Namespaces per open file, its root included",
         },
-        mirror_copy_batch: u32 {
-            default: 256,
-            description: "Numbers a live-mirror namespace copy reads per RCU section, yielding the CPU between sections (tests slow copies with 1)",
-        },
         mirror_maxactive: u32 {
             default: 0,
             description: "Instances of each live-mirror kretprobe (0: at least 64 and 2 per possible CPU; tests force misses with 1)",
         },
     },
-}
-
-/// `mirror_copy_batch` module parameter (at least 1).
-pub(crate) fn mirror_copy_batch() -> usize {
-    module_parameters::mirror_copy_batch.value().max(1) as usize
 }
 
 /// `mirror_maxactive` module parameter.

@@ -35,8 +35,7 @@ use kernel::prelude::*;
 /// Copies begun again this many times without settling: the namespace is
 /// untracked.
 const MAX_RESTARTS: u32 = 16;
-/// Numbers read per RCU section of a walk, at most (the module parameter
-/// `mirror_copy_batch`, for tests, asks fewer).
+/// Numbers read per RCU section of a walk (the walk yields between them).
 const BATCH: usize = 256;
 
 /// The work item.
@@ -164,10 +163,9 @@ fn walk(idr: usize) -> Result<KBox<Map>> {
     let map = new_map()?;
     let mut batch = [0i32; BATCH];
     let mut from = 0;
-    let size = crate::mirror_copy_batch().min(BATCH);
     loop {
         // SAFETY: the namespace is alive (above).
-        let n = unsafe { probes::idr_batch(idr, from, &mut batch[..size]) };
+        let n = unsafe { probes::idr_batch(idr, from, &mut batch) };
         for &nr in &batch[..n] {
             while map.alloc_exact(nr).is_err() {
                 // The pool ran dry: refill it, where sleeping is allowed.
@@ -176,10 +174,10 @@ fn walk(idr: usize) -> Result<KBox<Map>> {
                 }
             }
         }
-        if n < size || !MIRROR.lock().active {
+        if n < BATCH || !MIRROR.lock().active {
             return Ok(map);
         }
-        from = batch[size - 1] + 1;
+        from = batch[BATCH - 1] + 1;
     }
 }
 

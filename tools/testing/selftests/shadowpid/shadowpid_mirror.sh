@@ -186,10 +186,6 @@ ktap_result $rc second_kretprobe_attributed
 # printed (per event and per copy) and bounded: at most 2 ms for a copy's
 # end (TCG; KASAN 10 ms), whatever the population.
 live=$((4000 / (1 + 3 * kasan)))
-# The module again, its copies reading one number per RCU section and
-# yielding between them: a copy of the initial namespace then lasts long
-# enough for the fork loop's events to land during its walk, behind it.
-rmmod shadowpid && insmod "$ko" mirror_copy_batch=1 || echo "# busy_attach: could not reload the module"
 
 # Threads (a pid each) of one process: made far faster than processes
 # under TCG, where 4,000 forks and execs of sleep took 80 s.
@@ -228,7 +224,6 @@ kill -KILL $loop $sleepers
 wait $loop $sleepers 2>/dev/null
 echo "$pid_max" >/proc/sys/kernel/pid_max
 rm -f "$out.live"
-rmmod shadowpid && insmod "$ko" || rc=1
 ktap_result $rc busy_attach_bounded_hold
 
 # Attached and detached while forks run: the mirror is armed only once every
