@@ -185,15 +185,17 @@ fn walk(idr: usize) -> Result<KBox<Map>> {
 /// `pidmap_lock` held, if the copy is still the one walked: the shadow is
 /// then tracked.
 fn reconcile(idr: usize, generation: u32, mut map: KBox<Map>) {
-    let start = probes::now_ns();
     let held = probes::KernelPidmapLock::lock();
+    let start = probes::now_ns();
     let (done, gone) = {
         let mut s = MIRROR.lock();
         let st = &mut *s;
         // A missed event may be one of this walk's: begin it again.
         st.note_missed();
         match st.find(idr) {
-            Ok(i) if st.shadows[i].phase_is(generation) => st.settle(i, &mut map),
+            // Detached meanwhile, the walk may have stopped short: the
+            // copy is dropped, and detach gives its reference back.
+            Ok(i) if st.active && st.shadows[i].phase_is(generation) => st.settle(i, &mut map),
             _ => (false, None),
         }
     };

@@ -647,7 +647,8 @@ fn detach(owner: usize) -> Result {
                 let mut s = MIRROR.lock();
                 s.missed = missed;
                 s.unattributed = unattributed;
-                probes::hold_read(&mut s.hold);
+                let hold = &mut s.hold;
+                probes::hold_read(&mut hold.hist, &mut hold.max);
                 (
                     core::mem::take(&mut s.shadows),
                     core::mem::take(&mut s.spares),
@@ -739,20 +740,19 @@ fn status(out: &mut uapi::shadowpid_mirror, caller: &probes::PidnsInfo) {
         n += 1;
     }
     out.untracked_count = n;
-    let mut hold = probes::Holds::ZERO;
     if attached.is_some() {
-        probes::hold_read(&mut hold);
+        probes::hold_read(&mut out.hold, &mut out.hold_max);
     } else {
-        hold = s.hold;
+        out.hold = s.hold.hist;
+        out.hold_max = s.hold.max;
     }
-    out.hold = hold.hist;
-    out.hold_max = hold.max;
 }
 
 /// `SHADOWPID_IOC_MIRROR` from the file `owner`.
 pub(crate) fn ioctl(owner: usize, user: UserSlice) -> Result<isize> {
     let (mut reader, mut writer) = user.reader_writer();
-    // 2.5 KiB each: boxed, not on the stack.
+    // 2.5 KiB each: kept in boxes rather than live on the stack for the
+    // whole call.
     let mut req = KBox::new(uapi::shadowpid_mirror::default(), GFP_KERNEL)?;
     reader.read_slice(req.as_bytes_mut())?;
     let arg_ok = match req.cmd {

@@ -386,14 +386,17 @@ int shadowpid_probes_cursor_writers(void)
 	return atomic_read(&cursor_writers);
 }
 
-void shadowpid_pidns_of_idr(void *idr, struct shadowpid_pidns_info *out)
+static void pidns_info(struct pid_namespace *ns, struct shadowpid_pidns_info *out)
 {
-	struct pid_namespace *ns = container_of((struct idr *)idr, struct pid_namespace, idr);
-
 	out->level = ns->level;
 	out->inum = ns->ns.inum;
 	out->pid_max = READ_ONCE(ns->pid_max);
 	out->id = ns->ns.ns_id;
+}
+
+void shadowpid_pidns_of_idr(void *idr, struct shadowpid_pidns_info *out)
+{
+	pidns_info(container_of((struct idr *)idr, struct pid_namespace, idr), out);
 }
 
 int shadowpid_idr_cursor(void *idr)
@@ -440,12 +443,7 @@ void shadowpid_pidns_ancestors(void *idr, __u64 *ids)
 
 void shadowpid_caller_pidns(struct shadowpid_pidns_info *out)
 {
-	struct pid_namespace *ns = task_active_pid_ns(current);
-
-	out->level = ns->level;
-	out->inum = ns->ns.inum;
-	out->pid_max = READ_ONCE(ns->pid_max);
-	out->id = ns->ns.ns_id;
+	pidns_info(task_active_pid_ns(current), out);
 }
 
 void shadowpid_kernel_pidmap_lock(void)

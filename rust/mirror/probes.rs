@@ -320,10 +320,11 @@ pub(crate) fn hold_record(what: u32, ns: u64) {
     unsafe { shadowpid_hold_record(what.min(HOLDS as u32 - 1), ns) };
 }
 
-/// The holds recorded since the last registration, into `out`.
-pub(crate) fn hold_read(out: &mut Holds) {
+/// The holds recorded since the last registration: counts by bucket into
+/// `hist`, the longest of each row into `max` (the uapi's layout).
+pub(crate) fn hold_read(hist: &mut [[u64; BUCKETS]; HOLDS], max: &mut [u64; HOLDS]) {
     // SAFETY: `hist` has HOLDS x BUCKETS counts in a row, `max` HOLDS.
-    unsafe { shadowpid_hold_read(out.hist.as_mut_ptr().cast(), out.max.as_mut_ptr()) };
+    unsafe { shadowpid_hold_read(hist.as_mut_ptr().cast(), max.as_mut_ptr()) };
 }
 
 /// A monotonic clock, ns; any context.
