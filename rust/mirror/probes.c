@@ -366,16 +366,6 @@ void shadowpid_probes_missed(__u64 *out)
 		out[i] = READ_ONCE(probes[i].nmissed) + READ_ONCE(probes[i].kp.nmissed);
 }
 
-__u64 shadowpid_probes_missed_total(void)
-{
-	__u64 missed[SHADOWPID_PROBE_COUNT], total = 0;
-
-	shadowpid_probes_missed(missed);
-	for (int i = 0; i < SHADOWPID_PROBE_COUNT; i++)
-		total += missed[i];
-	return total;
-}
-
 __u64 shadowpid_probes_unattributed(void)
 {
 	return atomic64_read(&unattributed);

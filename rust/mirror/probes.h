@@ -78,10 +78,9 @@ int shadowpid_probes_register(const struct shadowpid_probe_ops *ops, void *data,
 			      unsigned int maxactive);
 /* Unregisters them; every handler has returned when this does. */
 void shadowpid_probes_unregister(void);
-/* Missed events of each hook (nmissed), SHADOWPID_PROBE_COUNT of them. */
+/* Missed events of each hook (nmissed), SHADOWPID_PROBE_COUNT of them:
+ * read in the handlers too, to see that an event was lost. */
 void shadowpid_probes_missed(__u64 *out);
-/* Their sum: read in the handlers, to see that an event was lost. */
-__u64 shadowpid_probes_missed_total(void);
 /* Events since registering whose caller could not be read. */
 __u64 shadowpid_probes_unattributed(void);
 /* ns_last_pid writes entered and not yet returned. */

@@ -131,18 +131,21 @@ impl Probes {
 
     /// Events each hook missed (`nmissed`), by `enum shadowpid_probe`.
     pub(crate) fn missed(&self) -> [u64; HOOKS] {
-        let mut out = [0u64; HOOKS];
-        // SAFETY: `out` has room for one count per hook.
-        unsafe { shadowpid_probes_missed(out.as_mut_ptr()) };
-        out
+        missed()
     }
 }
 
-/// Events the hooks missed so far, all hooks (in a handler: a rise since the
-/// last event means one was lost).
-pub(crate) fn missed_total() -> u64 {
-    // SAFETY: reads counters of static probes; any context.
-    unsafe { shadowpid_probes_missed_total() }
+/// The hook of `ns_last_pid` writes, in [`missed`]'s counts.
+pub(crate) const CURSOR_HOOK: usize = SHADOWPID_PROBE_CURSOR as usize;
+
+/// Events each hook missed so far, by `enum shadowpid_probe` (in a handler:
+/// a rise since the last event means one was lost).
+pub(crate) fn missed() -> [u64; HOOKS] {
+    let mut out = [0u64; HOOKS];
+    // SAFETY: `out` has room for one count per hook; reads counters of
+    // static probes, any context.
+    unsafe { shadowpid_probes_missed(out.as_mut_ptr()) };
+    out
 }
 
 /// Calls since registering whose caller could not be read.

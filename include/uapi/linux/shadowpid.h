@@ -15,7 +15,7 @@
 #include <linux/types.h>
 
 /* Bumped on every incompatible change of this file. */
-#define SHADOWPID_ABI_VERSION	9
+#define SHADOWPID_ABI_VERSION	10
 
 /* Free in Documentation/userspace-api/ioctl/ioctl-number.rst of Linux 7.3. */
 #define SHADOWPID_IOC_MAGIC	0xB9
@@ -518,6 +518,10 @@ struct shadowpid_mirror_divergence {
  * @missed_resyncs: out: times a missed event (@missed grew) marked every
  *            shadow for a resync: a lost event is reported as missed,
  *            never as a divergence
+ * @missed_write_forks: out: forks whose number or cursor no hook explained,
+ *            put down to an ns_last_pid write the hooks missed (at most one
+ *            fork a missed write; it may land after the resync its miss
+ *            caused): not compared, not divergences
  * @resyncs:  out: shadows sent to be copied again from the kernel's IDR
  *            (after a divergence, an inconsistency, a missed event or a
  *            page the pool did not have)
@@ -569,6 +573,7 @@ struct shadowpid_mirror {
 	__u64 cursor_diverged;
 	__u64 unattributed;
 	__u64 missed_resyncs;
+	__u64 missed_write_forks;
 	__u32 log_count;
 	__u32 reserved;
 	struct shadowpid_mirror_divergence log[SHADOWPID_MIRROR_LOG];

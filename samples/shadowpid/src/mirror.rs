@@ -72,6 +72,9 @@ pub struct Report {
     pub unattributed: u64,
     /// Times a missed event marked every shadow for a resync.
     pub missed_resyncs: u64,
+    /// Forks no hook explained, put down to an ns_last_pid write the hooks
+    /// missed (one at most a missed write): not compared.
+    pub missed_write_forks: u64,
     /// Shadows copied again from the kernel's IDR.
     pub resyncs: u64,
     /// Pages a handler needed and the mirror's pool did not have (the
@@ -219,6 +222,7 @@ impl From<&abi::shadowpid_mirror> for Report {
             cursor_diverged: m.cursor_diverged,
             unattributed: m.unattributed,
             missed_resyncs: m.missed_resyncs,
+            missed_write_forks: m.missed_write_forks,
             resyncs: m.resyncs,
             atomic_failures: m.atomic_failures,
             skipped: m.skipped,
@@ -302,13 +306,15 @@ impl fmt::Display for Report {
         writeln!(
             f,
             "missed:      {} fork, {} set_tid, {} free, {} namespace-gone, {} ns_last_pid events \
-             (kprobe nmissed; {} times every shadow resynchronised for them); {} calls unattributed",
+             (kprobe nmissed; {} times every shadow resynchronised for them, {} forks put down to \
+             the writes missed); {} calls unattributed",
             self.missed[0],
             self.missed[1],
             self.missed[2],
             self.missed[3],
             self.missed[4],
             self.missed_resyncs,
+            self.missed_write_forks,
             self.unattributed
         )?;
         for d in &self.divergences {
