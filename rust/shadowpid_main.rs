@@ -87,12 +87,21 @@ module! {
             default: 0,
             description: "Instances of each live-mirror kretprobe (0: at least 64 and 2 per possible CPU; tests force misses with 1)",
         },
+        mirror_copy_pause_ms: u32 {
+            default: 0,
+            description: "Sleep of the live mirror's copy between its walk's batches (tests: events land behind the walk)",
+        },
     },
 }
 
 /// `mirror_maxactive` module parameter.
 pub(crate) fn mirror_maxactive() -> u32 {
     module_parameters::mirror_maxactive.value()
+}
+
+/// `mirror_copy_pause_ms` module parameter.
+pub(crate) fn mirror_copy_pause_ms() -> u32 {
+    module_parameters::mirror_copy_pause_ms.value()
 }
 
 /// `max_pids` module parameter.

@@ -178,6 +178,12 @@ fn walk(idr: usize) -> Result<KBox<Map>> {
             return Ok(map);
         }
         from = batch[BATCH - 1] + 1;
+        let pause = crate::mirror_copy_pause_ms();
+        if pause > 0 {
+            // A test's: the copy lasts long enough for events to land
+            // behind the walk, which only the replay then sets right.
+            kernel::time::delay::fsleep(kernel::time::Delta::from_millis(pause.into()));
+        }
     }
 }
 

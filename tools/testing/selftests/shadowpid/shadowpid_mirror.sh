@@ -82,6 +82,11 @@ detached_clean() {
 		"$cli" mirror run -- true >/dev/null 2>&1
 }
 
+# reload [PARAM=VALUE...]: the module loaded again with those parameters.
+reload() {
+	rmmod shadowpid && insmod "$ko" "$@" && [ -c /dev/shadowpid ]
+}
+
 ktap_plan 19
 
 # One mirror at a time, and nothing left after it.
@@ -134,7 +139,7 @@ ktap_result $? ns_last_pid_followed
 # the other, whose cursor move goes unseen. Each miss sends every shadow to
 # be copied again; without that, the next fork would diverge by the cursor.
 rc=1
-if rmmod shadowpid && insmod "$ko" mirror_maxactive=1; then
+if reload mirror_maxactive=1; then
 	mirrored missed unshare --fork --pid --mount-proc bash -c '
 		for w in 1 2; do
 			(end=$((SECONDS + 6 + 6 * $0)); i=0
@@ -152,8 +157,7 @@ if rmmod shadowpid && insmod "$ko" mirror_maxactive=1; then
 		grep -q "^mirror: [0-9]* compared, 0 diverged, $missed missed" "$out"
 	rc=$?
 fi
-rmmod shadowpid 2>/dev/null
-insmod "$ko" || rc=1
+reload || rc=1
 ktap_result $rc missed_events_reported_not_diverged
 
 # STATUS shows a caller in a child namespace only what lies at or below
@@ -213,8 +217,12 @@ ktap_result $rc second_kretprobe_attributed
 # (4,000 threads; 1,000 under KASAN) and forks running (wrapping), the copy walks them without the kernel's lock, and
 # holds it only to replay what happened meanwhile. The longest holds are
 # printed (per event and per copy) and bounded: at most 2 ms for a copy's
-# end (TCG; KASAN 10 ms), whatever the population.
+# end (TCG; KASAN 10 ms), whatever the population. The copy sleeps 2 ms
+# between its walk's batches of 256 numbers (mirror_copy_pause_ms), so
+# that forks land behind the walk while it walks, whatever TCG's speed: a
+# copy that did not replay them would diverge.
 live=$((4000 / (1 + 3 * kasan)))
+reload mirror_copy_pause_ms=2 || echo "# busy_attach: the module did not load again"
 
 # Threads (a pid each) of one process: made far faster than processes
 # under TCG, where 4,000 forks and execs of sleep took 80 s.
@@ -253,6 +261,7 @@ kill -KILL $loop $sleepers
 wait $loop $sleepers 2>/dev/null
 echo "$pid_max" >/proc/sys/kernel/pid_max
 rm -f "$out.live"
+reload || rc=1
 ktap_result $rc busy_attach_bounded_hold
 
 # Attached and detached while forks run: the mirror is armed only once every
