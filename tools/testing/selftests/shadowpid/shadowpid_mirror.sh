@@ -214,15 +214,23 @@ fi
 ktap_result $rc second_kretprobe_attributed
 
 # Attached on a busy machine: with many live pids in the initial namespace
-# (4,000 threads; 1,000 under KASAN) and forks running (wrapping), the copy walks them without the kernel's lock, and
-# holds it only to replay what happened meanwhile. The longest holds are
-# printed (per event and per copy) and bounded: at most 2 ms for a copy's
-# end (TCG; KASAN 10 ms), whatever the population. The copy sleeps 2 ms
-# between its walk's batches of 256 numbers (mirror_copy_pause_ms), so
-# that forks land behind the walk while it walks, whatever TCG's speed: a
-# copy that did not replay them would diverge.
-live=$((4000 / (1 + 3 * kasan)))
+# (4,000 threads, $SHADOWPID_MIRROR_LIVE; 1,000 under KASAN) and forks
+# running, the copy walks them without the kernel's lock, and holds it only
+# to replay what happened meanwhile. The longest holds are printed (per
+# event and per copy) and bounded: at most 2 ms for a copy's end (TCG;
+# KASAN 10 ms), whatever the population.
+live=$((${SHADOWPID_MIRROR_LIVE:-4000} / (1 + 3 * kasan)))
+# The copy sleeps 2 ms between its walk's batches of 256 numbers
+# (mirror_copy_pause_ms), and the threads' numbers lie above every number
+# the forks take, which wrap among the free ones below 1,800: the walk
+# reads the forks' numbers first, and a hundred and more of their allocations and
+# frees land behind it while it walks the threads', and are taken again
+# within the attachment. A copy that did not replay them would diverge.
 reload mirror_copy_pause_ms=2 || echo "# busy_attach: the module did not load again"
+read -r pid_max </proc/sys/kernel/pid_max
+read -r last </proc/sys/kernel/ns_last_pid
+[ "$last" -ge 2000 ] || echo 2000 >/proc/sys/kernel/ns_last_pid
+[ "$pid_max" -ge $((last + live + 5000)) ] || echo $((last + live + 5000)) >/proc/sys/kernel/pid_max
 
 # Threads (a pid each) of one process: made far faster than processes
 # under TCG, where 4,000 forks and execs of sleep took 80 s.
@@ -235,13 +243,7 @@ print("ready", flush=True)
 time.sleep(600)' $live >"$out.live" &
 sleepers=$!
 while ! grep -q ready "$out.live" 2>/dev/null && kill -0 $sleepers 2>/dev/null; do sleep 0.2; done
-# The initial namespace's numbers wrap 1,500 above the last one taken, so
-# that the fork loop's numbers (each taken at both levels) are freed below
-# the walk's position while it walks, and taken again after the next wrap:
-# a copy that did not replay those frees would skip them and diverge.
-read -r pid_max </proc/sys/kernel/pid_max
-read -r last </proc/sys/kernel/ns_last_pid
-echo $((last + 1500)) >/proc/sys/kernel/pid_max
+echo 1800 >/proc/sys/kernel/pid_max
 unshare --fork --pid --mount-proc --kill-child bash -c 'while :; do ( : ); done' &
 loop=$!
 rc=0
