@@ -18,6 +18,9 @@ VIRTME_NG_VERSION=1.42
 # make mutants only (not CI): the userspace crate's mutation check.
 CARGO_MUTANTS_VERSION=27.1.0
 LLVM_SUFFIX=-19
+# CRIU for the mirror's kselftest, built from trixie's source package.
+CRIU_VERSION=4.1.1
+CRIU_DEB_VERSION=4.1.1-1
 
 TOOLS_DIR=$SHADOWPID_CACHE/tools
 BINDGEN=$TOOLS_DIR/bin/bindgen
@@ -39,6 +42,49 @@ kernel_src_tree() {
 	t=$(ls -d "$SRC_DIR"/linux-source-* 2>/dev/null | grep -v '\.tar' | head -n1 || true)
 	[ -n "$t" ] && [ -f "$t/Makefile" ] || return 1
 	echo "$t"
+}
+
+# The first Debian archive URI (not the security one) in the machine's apt
+# sources: the private configuration below uses the machine's own mirror.
+debian_mirror_uri() {
+	local f
+	{
+		for f in /etc/apt/sources.list.d/*.sources; do
+			[ -f "$f" ] || continue
+			awk '/^URIs:/ { for (i = 2; i <= NF; i++) print $i }' "$f"
+		done
+		for f in /etc/apt/sources.list /etc/apt/sources.list.d/*.list; do
+			[ -f "$f" ] || continue
+			awk '$1 == "deb" { for (i = 2; i <= NF; i++) if ($i ~ /^[a-z]+:\/\//) { print $i; break } }' "$f"
+		done
+	} | grep -E '/debian/?$' | head -n1
+}
+
+# private_apt: apt_opts, a private apt configuration of $KERNEL_SUITES
+# (binaries and sources: its own sources file, lists and cache under
+# $SHADOWPID_CACHE/apt), updated; the system's apt setup stays as it was.
+private_apt() {
+	local uri dir=$SHADOWPID_CACHE/apt
+	uri=$(debian_mirror_uri)
+	[ -n "$uri" ] || die "no Debian archive URI found in /etc/apt/sources*"
+	mkdir -p "$dir/lists/partial" "$dir/cache/archives/partial"
+	cat >"$dir/shadowpid.sources" <<SRC
+Types: deb deb-src
+URIs: $uri
+Suites: $KERNEL_SUITES
+Components: main
+Signed-By: /usr/share/keyrings/debian-archive-keyring.gpg
+SRC
+	apt_opts=(
+		-o Dir::Etc::sourcelist="$dir/shadowpid.sources"
+		-o Dir::Etc::sourceparts=/dev/null
+		-o Dir::State::Lists="$dir/lists"
+		-o Dir::Cache="$dir/cache"
+		-o Debug::NoLocking=1
+		-o APT::Sandbox::User=root
+	)
+	msg "apt-get update (private config, $KERNEL_SUITES)"
+	apt-get "${apt_opts[@]}" update -qq >&2
 }
 
 # Run a long command with its output in LOG, showing a line of progress.

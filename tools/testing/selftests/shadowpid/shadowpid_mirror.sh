@@ -214,12 +214,12 @@ fi
 ktap_result $rc second_kretprobe_attributed
 
 # Attached on a busy machine: with many live pids in the initial namespace
-# (4,000 threads, $SHADOWPID_MIRROR_LIVE; 1,000 under KASAN) and forks
-# running, the copy walks them without the kernel's lock, and holds it only
+# (32,768 threads, $SHADOWPID_MIRROR_LIVE; an eighth under KASAN; the
+# guest needs 4 GiB, make check gives it 6) and forks running, the copy walks them without the kernel's lock, and holds it only
 # to replay what happened meanwhile. The longest holds are printed (per
 # event and per copy) and bounded: at most 2 ms for a copy's end (TCG;
 # KASAN 10 ms), whatever the population.
-live=$((${SHADOWPID_MIRROR_LIVE:-4000} / (1 + 3 * kasan)))
+live=$((${SHADOWPID_MIRROR_LIVE:-32768} / (1 + 7 * kasan)))
 # The copy sleeps 2 ms between its walk's batches of 256 numbers
 # (mirror_copy_pause_ms), and the threads' numbers lie above every number
 # the forks take, which wrap among the free ones below 1,800: the walk
@@ -231,9 +231,15 @@ read -r pid_max </proc/sys/kernel/pid_max
 read -r last </proc/sys/kernel/ns_last_pid
 [ "$last" -ge 2000 ] || echo 2000 >/proc/sys/kernel/ns_last_pid
 [ "$pid_max" -ge $((last + live + 5000)) ] || echo $((last + live + 5000)) >/proc/sys/kernel/pid_max
+read -r threads_max </proc/sys/kernel/threads-max
+[ "$threads_max" -ge $((live + 5000)) ] || echo $((live + 5000)) >/proc/sys/kernel/threads-max
+# Two mappings a thread (its stack and guard).
+read -r max_maps </proc/sys/vm/max_map_count
+[ "$max_maps" -ge $((2 * live + 10000)) ] || echo $((2 * live + 10000)) >/proc/sys/vm/max_map_count
 
 # Threads (a pid each) of one process: made far faster than processes
-# under TCG, where 4,000 forks and execs of sleep took 80 s.
+# under TCG, where 4,000 forks and execs of sleep took 80 s (32,768
+# threads take about 25 s).
 python3 -c '
 import sys, threading, time
 threading.stack_size(64 << 10)
@@ -262,6 +268,8 @@ done
 kill -KILL $loop $sleepers
 wait $loop $sleepers 2>/dev/null
 echo "$pid_max" >/proc/sys/kernel/pid_max
+echo "$threads_max" >/proc/sys/kernel/threads-max
+echo "$max_maps" >/proc/sys/vm/max_map_count
 rm -f "$out.live"
 reload || rc=1
 ktap_result $rc busy_attach_bounded_hold
