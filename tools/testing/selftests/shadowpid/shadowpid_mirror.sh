@@ -87,7 +87,7 @@ reload() {
 	rmmod shadowpid && insmod "$ko" "$@" && [ -c /dev/shadowpid ]
 }
 
-ktap_plan 19
+ktap_plan 20
 
 # One mirror at a time, and nothing left after it.
 "$cli" mirror run -- "$cli" mirror run -- true >"$out" 2>&1
@@ -362,6 +362,52 @@ fi
 	[ "$(field cursor_jumps)" = 0 ] || rc=1
 done
 ktap_result $rc kernel_selftests_under_mirror
+
+# A client nobody here wrote: CRIU checkpoints a process tree that lives in
+# a PID namespace of its own (its init, a child, a subshell with two
+# children of its own), two levels deep (CRIU runs in a namespace of its
+# own too), and restores it after the tree is gone: clone3's set_tid gives
+# every process its old number in the tree's namespace (CRIU 4.1 forces
+# the innermost level only; the levels above are cyclic, and compared).
+# With the mirror attached: every restored number forced, the processes'
+# numbers what they were, and five forks into the restored namespace
+# predicted from the shadow the restore built (were a forced number
+# missing from it, the shadow would hand it out again and diverge).
+criu=${SHADOWPID_CRIU:-${SHADOWPID_CACHE:-$HOME/.cache/shadowpid}/tools/bin/criu}
+rc=1
+if [ -x "$criu" ]; then
+	mirrored criu unshare --fork --pid --mount-proc bash -c '
+		criu=$0 dir=$(mktemp -d)
+		# The tree inherits no descriptor of the test (CRIU would have to
+		# dump the console), and leads its session.
+		(for fd in $(ls /proc/$BASHPID/fd); do [ "$fd" -gt 2 ] && eval "exec $fd>&-"; done
+		 exec unshare --fork --pid setsid bash -c "sleep 1000 & (sleep 1000 & sleep 1000 & wait) & wait" \
+			</dev/null >/dev/null 2>&1) &
+		for _ in $(seq 100); do [ "$(pgrep -c -x sleep)" = 3 ] && break; sleep 0.1; done
+		init=$(pgrep -P $! -x bash)
+		before=$(for p in $(pgrep -s "$init"); do grep NSpid /proc/$p/status | awk "{ print \$NF }"; done | sort -n | xargs)
+		"$criu" dump -t "$init" -D "$dir" -o dump.log || { tail -n 5 "$dir/dump.log"; exit 1; }
+		# CRIU kills the tree once dumped.
+		for _ in $(seq 100); do pgrep -x sleep >/dev/null || break; sleep 0.1; done
+		pgrep -x sleep && exit 1
+		"$criu" restore -D "$dir" -d --pidfile "$dir/pid" -o restore.log || { tail -n 5 "$dir/restore.log"; exit 1; }
+		init=$(cat "$dir/pid")
+		after=$(for p in $(pgrep -s "$init"); do grep NSpid /proc/$p/status | awk "{ print \$NF }"; done | sort -n | xargs)
+		echo "numbers in the tree'"'"'s namespace: $before before, $after restored"
+		forks=$(for _ in 1 2 3 4 5; do nsenter -t "$init" -p -- sh -c "echo \$\$"; done | xargs)
+		echo "forks into it after the restore: $forks"
+		kill -KILL "$init"
+		[ -n "$before" ] && [ "$before" = "$after" ]' "$criu"
+	rc=$?
+	# Five numbers forced at the tree's level (one a process), and the
+	# forks after compared.
+	[ $rc -eq 0 ] && [ "$(field forced)" -ge 5 ] && [ "$(field compared)" -ge 5 ]
+	rc=$?
+else
+	echo "# $criu: not built (scripts/install-criu)"
+	[ "${SHADOWPID_IN_VM:-0}" = 1 ] || rc=$KSFT_SKIP
+fi
+ktap_result $rc criu_restore_forced_and_predicted
 
 # A storm: forks and clones on every CPU in nested namespaces, pid_max 400
 # with wrap-around and EAGAIN, namespace churn, ns_last_pid writes. Every
