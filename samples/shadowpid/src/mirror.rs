@@ -6,7 +6,14 @@
 //! ([`crate::interrupt`]): the commands that attach it stop at SIGINT,
 //! SIGTERM or SIGHUP with the mirror detached and its kprobes removed.
 
-use crate::{abi, errno::errno_name, interrupt, progress::Progress, Device};
+use crate::{
+    abi,
+    bench::stats::{self, Interval},
+    errno::errno_name,
+    interrupt,
+    progress::Progress,
+    Device,
+};
 use serde::Serialize;
 use std::{
     fmt, io,
@@ -550,6 +557,11 @@ pub struct Cost {
     pub fork_ratio: f64,
     /// attached / detached medians.
     pub thread_ratio: f64,
+    /// attached / detached, paired by repetition: the geometric mean of
+    /// the repetitions' ratios and its 95 % interval.
+    pub fork_ratio_paired: Interval,
+    /// ... of threads.
+    pub thread_ratio_paired: Interval,
     /// The mirror's report over the attached runs: they must agree. Its
     /// holds are those of the repetition that held `pidmap_lock` longest.
     pub report: Report,
@@ -565,23 +577,26 @@ impl fmt::Display for Cost {
                 s.max / 1e3
             )
         };
+        let paired = |r: &Interval| format!("{:.3}x (95 % {:.3}..{:.3})", r.mean, r.lo, r.hi);
         writeln!(
             f,
-            "fork+exit+wait x {} ({} reps): detached {}, attached {}: {:.3}x",
+            "fork+exit+wait x {} ({} reps): detached {}, attached {}: medians {:.3}x, paired {}",
             self.forks,
             self.reps,
             side(&self.fork_detached),
             side(&self.fork_attached),
-            self.fork_ratio
+            self.fork_ratio,
+            paired(&self.fork_ratio_paired)
         )?;
         writeln!(
             f,
-            "thread create+join x {} ({} reps): detached {}, attached {}: {:.3}x",
+            "thread create+join x {} ({} reps): detached {}, attached {}: medians {:.3}x, paired {}",
             self.threads,
             self.reps,
             side(&self.thread_detached),
             side(&self.thread_attached),
-            self.thread_ratio
+            self.thread_ratio,
+            paired(&self.thread_ratio_paired)
         )?;
         writeln!(f, "pidmap_lock per event: {}", self.report.hold_event)?;
         writeln!(f, "pidmap_lock per copy:  {}", self.report.hold_copy)?;
@@ -664,9 +679,12 @@ pub fn cost(m: &Mirror<'_>, nforks: u32, nthreads: u32, reps: u32) -> io::Result
         }
         std::thread::sleep(Duration::from_millis(50));
     }
+    let (fork_ratio_paired, thread_ratio_paired) = (stats::ratio(&fa, &fd), stats::ratio(&ta, &td));
     let (fork_detached, fork_attached) = (Side::of(fd), Side::of(fa));
     let (thread_detached, thread_attached) = (Side::of(td), Side::of(ta));
     Ok(Cost {
+        fork_ratio_paired,
+        thread_ratio_paired,
         forks: nforks,
         threads: nthreads,
         reps,

@@ -11,7 +11,7 @@
 //! scaling with CPUs, from the JSON.
 
 mod level;
-mod stats;
+pub(crate) mod stats;
 mod svg;
 mod table;
 mod targets;

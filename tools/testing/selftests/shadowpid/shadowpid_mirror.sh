@@ -551,7 +551,7 @@ if [ "$kasan" = 1 ]; then
 	echo "# KASAN kernel: the cost is measured on the regular one (make check)"
 	ktap_result $KSFT_SKIP cost_measured
 else
-	"$cli" mirror cost --forks $((500 * scale)) --threads $((500 * scale)) --reps 3 >"$out" 2>&1
+	"$cli" mirror cost --forks $((500 * scale)) --threads $((500 * scale)) --reps 10 >"$out" 2>&1
 	rc=$?
 	sed 's/^/# cost: /' "$out"
 	[ $rc -eq 0 ] && grep -q 'mirror: [0-9]* compared, 0 diverged, 0 missed' "$out"

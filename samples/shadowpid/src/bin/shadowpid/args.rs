@@ -131,8 +131,9 @@ pub enum MirrorCommand {
         /// Threads per repetition.
         #[arg(long, default_value_t = 2000)]
         threads: u32,
-        /// Repetitions of each side (the median is reported).
-        #[arg(long, default_value_t = 5)]
+        /// Repetitions of each side (medians, and the paired ratio with its
+        /// 95 % interval, are reported).
+        #[arg(long, default_value_t = 10)]
         reps: u32,
     },
     /// Test of the detector: the next fork in the namespace with this inode
