@@ -378,6 +378,8 @@ rc=1
 if [ -x "$criu" ]; then
 	mirrored criu unshare --fork --pid --mount-proc bash -c '
 		criu=$0 dir=$(mktemp -d)
+		# Where the tree runs, CRIU'"'"'s parasite mounts its own /proc.
+		cd "$dir" || exit 1
 		# The tree inherits no descriptor of the test (CRIU would have to
 		# dump the console), and leads its session.
 		(for fd in $(ls /proc/$BASHPID/fd); do [ "$fd" -gt 2 ] && eval "exec $fd>&-"; done
@@ -393,12 +395,14 @@ if [ -x "$criu" ]; then
 		"$criu" restore -D "$dir" -d --pidfile "$dir/pid" -o restore.log || { tail -n 5 "$dir/restore.log"; exit 1; }
 		init=$(cat "$dir/pid")
 		after=$(for p in $(pgrep -s "$init"); do grep NSpid /proc/$p/status | awk "{ print \$NF }"; done | sort -n | xargs)
-		echo "numbers in the tree'"'"'s namespace: $before before, $after restored"
+		echo "numbers in the tree'"'"'s namespace: $before before, $after restored" >"$1"
 		forks=$(for _ in 1 2 3 4 5; do nsenter -t "$init" -p -- sh -c "echo \$\$"; done | xargs)
-		echo "forks into it after the restore: $forks"
+		echo "forks into it after the restore: $forks" >>"$1"
 		kill -KILL "$init"
-		[ -n "$before" ] && [ "$before" = "$after" ]' "$criu"
+		[ -n "$before" ] && [ "$before" = "$after" ]' "$criu" "$out.criu"
 	rc=$?
+	sed 's/^/# criu: /' "$out.criu" 2>/dev/null
+	rm -f "$out.criu"
 	# Five numbers forced at the tree's level (one a process), and the
 	# forks after compared.
 	[ $rc -eq 0 ] && [ "$(field forced)" -ge 5 ] && [ "$(field compared)" -ge 5 ]
