@@ -214,11 +214,12 @@ fi
 ktap_result $rc second_kretprobe_attributed
 
 # Attached on a busy machine: with many live pids in the initial namespace
-# (32,768 threads, $SHADOWPID_MIRROR_LIVE; an eighth under KASAN; the
-# guest needs 4 GiB, make check gives it 6) and forks running, the copy walks them without the kernel's lock, and holds it only
-# to replay what happened meanwhile. The longest holds are printed (per
-# event and per copy) and bounded: at most 2 ms for a copy's end (TCG;
-# KASAN 10 ms), whatever the population.
+# (32,768 threads, $SHADOWPID_MIRROR_LIVE; an eighth under KASAN; make
+# check gives this guest 6 GiB) and forks running, the copy walks them
+# without the kernel's lock, and holds it only to replay what happened
+# meanwhile. The longest holds are printed (per event and per copy) and
+# bounded: at most 2 ms for a copy's end (TCG; KASAN 10 ms), whatever the
+# population.
 live=$((${SHADOWPID_MIRROR_LIVE:-32768} / (1 + 7 * kasan)))
 # The copy sleeps 2 ms between its walk's batches of 256 numbers
 # (mirror_copy_pause_ms), and the threads' numbers lie above every number
