@@ -661,7 +661,7 @@ fn detach(owner: usize) -> Result {
     match attached.take() {
         Some((o, probes)) if o == owner => {
             MIRROR.lock().active = false;
-            let (missed, unattributed) = (probes.missed(), probes::unattributed());
+            let (missed, unattributed) = (probes::missed(), probes::unattributed());
             // Unregistering waits for every handler to return.
             drop(probes);
             // SAFETY: disarmed, and no handler runs: only the work itself
@@ -720,7 +720,7 @@ fn status(out: &mut uapi::shadowpid_mirror, caller: &probes::PidnsInfo) {
     let attached = ATTACHED.lock();
     let now = attached
         .as_ref()
-        .map(|(_, p)| (p.missed(), probes::unattributed()));
+        .map(|_| (probes::missed(), probes::unattributed()));
     out.pages = shadow::pages();
     let s = MIRROR.lock();
     let c = &s.counters;

@@ -128,11 +128,6 @@ impl Probes {
         // INVARIANT: registered just above.
         Ok(Self { _ops: ops })
     }
-
-    /// Events each hook missed (`nmissed`), by `enum shadowpid_probe`.
-    pub(crate) fn missed(&self) -> [u64; HOOKS] {
-        missed()
-    }
 }
 
 /// The hook of `ns_last_pid` writes, in [`missed`]'s counts.
