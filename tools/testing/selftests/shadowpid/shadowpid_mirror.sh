@@ -224,9 +224,9 @@ live=$((${SHADOWPID_MIRROR_LIVE:-32768} / (1 + 7 * kasan)))
 # The copy sleeps 2 ms between its walk's batches of 256 numbers
 # (mirror_copy_pause_ms), and the threads' numbers lie above every number
 # the forks take, which wrap among the free ones below 1,800: the walk
-# reads the forks' numbers first, and a hundred and more of their allocations and
-# frees land behind it while it walks the threads', and are taken again
-# within the attachment. A copy that did not replay them would diverge.
+# reads the forks' numbers first, their allocations and frees land behind
+# it while it walks the threads', and the numbers are taken again within
+# the attachment. A copy that did not replay them would diverge.
 reload mirror_copy_pause_ms=2 || echo "# busy_attach: the module did not load again"
 read -r pid_max </proc/sys/kernel/pid_max
 read -r last </proc/sys/kernel/ns_last_pid
@@ -239,8 +239,8 @@ read -r max_maps </proc/sys/vm/max_map_count
 [ "$max_maps" -ge $((2 * live + 10000)) ] || echo $((2 * live + 10000)) >/proc/sys/vm/max_map_count
 
 # Threads (a pid each) of one process: made far faster than processes
-# under TCG, where 4,000 forks and execs of sleep took 80 s (32,768
-# threads take about 25 s).
+# under TCG, where 4,000 forks and execs of sleep took 80 s (with 32,768
+# threads the whole case took 62 s in session 15's CI).
 python3 -c '
 import sys, threading, time
 threading.stack_size(64 << 10)
@@ -379,6 +379,11 @@ rc=1
 if [ -x "$criu" ]; then
 	mirrored criu unshare --fork --pid --mount-proc bash -c '
 		criu=$0 dir=$(mktemp -d)
+		# The numbers, in the tree'"'"'s namespace, of the session led by $1.
+		numbers() {
+			for p in $(pgrep -s "$1"); do grep NSpid /proc/$p/status | awk "{ print \$NF }"; done |
+				sort -n | xargs
+		}
 		# Where the tree runs, CRIU'"'"'s parasite mounts its own /proc.
 		cd "$dir" || exit 1
 		# The tree inherits no descriptor of the test (CRIU would have to
@@ -388,14 +393,14 @@ if [ -x "$criu" ]; then
 			</dev/null >/dev/null 2>&1) &
 		for _ in $(seq 100); do [ "$(pgrep -c -x sleep)" = 3 ] && break; sleep 0.1; done
 		init=$(pgrep -P $! -x bash)
-		before=$(for p in $(pgrep -s "$init"); do grep NSpid /proc/$p/status | awk "{ print \$NF }"; done | sort -n | xargs)
+		before=$(numbers "$init")
 		"$criu" dump -t "$init" -D "$dir" -o dump.log || { tail -n 5 "$dir/dump.log"; exit 1; }
 		# CRIU kills the tree once dumped.
 		for _ in $(seq 100); do pgrep -x sleep >/dev/null || break; sleep 0.1; done
 		pgrep -x sleep && exit 1
 		"$criu" restore -D "$dir" -d --pidfile "$dir/pid" -o restore.log || { tail -n 5 "$dir/restore.log"; exit 1; }
 		init=$(cat "$dir/pid")
-		after=$(for p in $(pgrep -s "$init"); do grep NSpid /proc/$p/status | awk "{ print \$NF }"; done | sort -n | xargs)
+		after=$(numbers "$init")
 		echo "numbers in the tree'"'"'s namespace: $before before, $after restored" >"$1"
 		forks=$(for _ in 1 2 3 4 5; do nsenter -t "$init" -p -- sh -c "echo \$\$"; done | xargs)
 		echo "forks into it after the restore: $forks" >>"$1"
