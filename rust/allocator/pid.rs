@@ -25,6 +25,7 @@ use crate::wrappers::{
     slab::{CacheName, CacheSlot},
 };
 use core::{
+    mem::ManuallyDrop,
     ptr::{self, NonNull},
     sync::atomic::{AtomicBool, Ordering},
 };
@@ -200,15 +201,17 @@ unsafe impl AlwaysRefCounted for Pid {
     }
 }
 
-/// Runs a grace period after `free_pid()`: drops the hash's reference.
+/// Runs a grace period after `free_pid()` or an unhashed pid's drop: drops the
+/// reference queued with the head.
 ///
 /// # Safety
 ///
 /// `head` is the `rcu` field of a pid queued by `free_pid()`, which handed
-/// over the hash's reference with it.
+/// over the hash's reference with it, or by an [`UnhashedPid`]'s drop,
+/// which handed over its own.
 unsafe extern "C" fn delayed_put_pid(head: *mut bindings::callback_head) {
-    // SAFETY: `head` is the `rcu` field of a pid queued by `free_pid()`,
-    // whose hash reference is handed to us; container_of gives the pid.
+    // SAFETY: `head` is the `rcu` field of a pid queued with a reference
+    // handed to us; container_of gives the pid.
     unsafe {
         let pid = head.byte_sub(core::mem::offset_of!(Pid, rcu)).cast::<Pid>();
         drop(ARef::from_raw(NonNull::new_unchecked(pid)));
@@ -276,9 +279,32 @@ fn release_numbers(levels: &[&PidNamespace], nrs: &[i32], from: usize) {
     }
 }
 
-/// `alloc_pid()`: a new pid in `ns`, with `set_tid[0]` (if any) as its
-/// number in `ns`, `set_tid[1]` in the parent, and so on (clone3).
-pub(crate) fn alloc_pid(ns: &ARef<PidNamespace>, set_tid: &[i32]) -> Result<ARef<Pid>> {
+/// The numbers of a pid being made, one at every level of its namespace:
+/// the first step of `alloc_pid()`. Dropped, it gives them back.
+pub(crate) struct Numbers<'a> {
+    levels: [&'a PidNamespace; NR_LEVELS],
+    level: usize,
+    nrs: [i32; NR_LEVELS],
+}
+
+impl Numbers<'_> {
+    /// The numbers, root first, no longer given back on drop: a pid holds
+    /// them now.
+    fn into_nrs(self) -> [i32; NR_LEVELS] {
+        ManuallyDrop::new(self).nrs
+    }
+}
+
+impl Drop for Numbers<'_> {
+    fn drop(&mut self) {
+        release_numbers(&self.levels[..=self.level], &self.nrs[..=self.level], 0);
+    }
+}
+
+/// The first step of `alloc_pid()`: a number at every level of `ns`,
+/// innermost first, `set_tid[0]` (if any) in `ns`, `set_tid[1]` in the
+/// parent, and so on (clone3); the cyclic allocation at the others.
+pub(crate) fn alloc_numbers<'a>(ns: &'a PidNamespace, set_tid: &[i32]) -> Result<Numbers<'a>> {
     let level = ns.level as usize;
     if set_tid.len() > level + 1 {
         return Err(EINVAL);
@@ -290,9 +316,6 @@ pub(crate) fn alloc_pid(ns: &ARef<PidNamespace>, set_tid: &[i32]) -> Result<ARef
             return Err(EINVAL);
         }
     }
-    let cache = PID_CACHES[level].get()?;
-    let mem = cache.alloc()?;
-
     ns.reset_cursor_if_unused();
     let mut nrs = [0i32; NR_LEVELS];
     for i in (0..=level).rev() {
@@ -309,8 +332,6 @@ pub(crate) fn alloc_pid(ns: &ARef<PidNamespace>, set_tid: &[i32]) -> Result<ARef
             Ok(nr) => nr,
             Err(e) => {
                 release_numbers(&levels[..=level], &nrs[..=level], i + 1);
-                // SAFETY: `mem` is unused and came from `cache`.
-                unsafe { cache.free(mem) };
                 return Err(e);
             }
         };
@@ -318,12 +339,61 @@ pub(crate) fn alloc_pid(ns: &ARef<PidNamespace>, set_tid: &[i32]) -> Result<ARef
         // The first pid of a namespace must be its init.
         if !at.has_reaper() && nr != 1 {
             release_numbers(&levels[..=level], &nrs[..=level], i);
-            // SAFETY: as above.
-            unsafe { cache.free(mem) };
             return Err(EINVAL);
         }
     }
+    Ok(Numbers { levels, level, nrs })
+}
 
+/// A pid made and not hashed yet: its numbers taken and its object written,
+/// the first two steps of `alloc_pid()`. Nothing can find it. Dropped, it
+/// gives its numbers back and its object goes a grace period later, as a
+/// freed pid's does.
+///
+/// # Invariants
+///
+/// The pid's `hashed` is false and its `rcu` head was never queued; this
+/// value owns a reference of its own and is the only handle that may hash
+/// the pid or queue the head.
+pub(crate) struct UnhashedPid(ManuallyDrop<ARef<Pid>>);
+
+impl core::ops::Deref for UnhashedPid {
+    type Target = Pid;
+
+    fn deref(&self) -> &Pid {
+        &self.0
+    }
+}
+
+impl Drop for UnhashedPid {
+    fn drop(&mut self) {
+        for upid in self.numbers() {
+            upid.ns().pidmap.free(upid.nr());
+        }
+        // SAFETY: `self.0` is not used again.
+        let pid = ARef::into_raw(unsafe { ManuallyDrop::take(&mut self.0) });
+        // SAFETY: the head was never queued (type invariant) and is queued
+        // once, here; the reference handed over with it is this value's own,
+        // which keeps the object alive until the callback drops it.
+        unsafe { rcu::call_rcu(&pid.as_ref().rcu, delayed_put_pid) };
+    }
+}
+
+/// The first two steps of `alloc_pid()`: the object, then its numbers
+/// ([`alloc_numbers`]), written into it; not hashed.
+pub(crate) fn alloc_unhashed(ns: &ARef<PidNamespace>, set_tid: &[i32]) -> Result<UnhashedPid> {
+    let level = ns.level as usize;
+    let cache = PID_CACHES[level].get()?;
+    let mem = cache.alloc()?;
+    let nrs = match alloc_numbers(ns, set_tid) {
+        Ok(numbers) => numbers.into_nrs(),
+        Err(e) => {
+            // SAFETY: `mem` is unused and came from `cache`.
+            unsafe { cache.free(mem) };
+            return Err(e);
+        }
+    };
+    let levels = ns.levels();
     let obj = mem.cast::<Pid>();
     // SAFETY: NUMBERS_OFFSET + (level + 1) upids is the size the cache was
     // made with; the pointer stays inside the object.
@@ -350,30 +420,49 @@ pub(crate) fn alloc_pid(ns: &ARef<PidNamespace>, set_tid: &[i32]) -> Result<ARef
         }
         ARef::from_raw(obj)
     };
+    // INVARIANT: not hashed, the head not queued; the reference is ours.
+    Ok(UnhashedPid(ManuallyDrop::new(pid)))
+}
 
-    let guard = pidmap_env::lock();
-    // ENOMEM, not a better errno: what userspace has always seen for a
-    // namespace whose init is gone.
-    if levels[..=level].iter().any(|ns| !ns.accepting()) {
+impl UnhashedPid {
+    /// The last step of `alloc_pid()`: every upid into the hash under
+    /// `pidmap_lock`, or ENOMEM (and the pid released) if a level no longer
+    /// takes pids.
+    pub(crate) fn hash(self) -> Result<ARef<Pid>> {
+        let levels = self.leaf.levels();
+        let level = self.level as usize;
+        let guard = pidmap_env::lock();
+        // ENOMEM, not a better errno: what userspace has always seen for a
+        // namespace whose init is gone.
+        if levels[..=level].iter().any(|ns| !ns.accepting()) {
+            drop(guard);
+            return Err(ENOMEM);
+        }
+        // Alive before it can be found: a lookup that meets one of its upids
+        // in the hash must find it alive (the release stores of
+        // `hash::insert` order this store before the upids become visible).
+        // INVARIANT: hashed, and the hash owns a reference of its own.
+        self.hashed.store(true, Ordering::Relaxed);
+        self.inc_ref();
+        let reaper = self.numbers()[level].nr() == 1;
+        for (i, upid) in self.numbers().iter().enumerate().rev() {
+            // SAFETY: not hashed yet; the hash's reference keeps the upid in
+            // place until a grace period after `free_pid` unhashes it.
+            unsafe { hash::insert(&upid.entry, &guard) };
+            upid.ns().account_new(i == level, reaper, &guard);
+        }
         drop(guard);
-        release_numbers(&levels[..=level], &nrs[..=level], 0);
-        return Err(ENOMEM);
+        let mut this = ManuallyDrop::new(self);
+        // SAFETY: `this` is not dropped, so its reference is handed over
+        // once, to the caller.
+        Ok(unsafe { ManuallyDrop::take(&mut this.0) })
     }
-    // Alive before it can be found: a lookup that meets one of its upids in
-    // the hash must find it alive (the release stores of `hash::insert`
-    // order this store before the upids become visible).
-    // INVARIANT: hashed, and the hash owns a reference of its own.
-    pid.hashed.store(true, Ordering::Relaxed);
-    pid.inc_ref();
-    let reaper = nrs[level] == 1;
-    for (i, upid) in pid.numbers().iter().enumerate().rev() {
-        // SAFETY: not hashed yet; the hash's reference keeps the upid in
-        // place until a grace period after `free_pid` unhashes it.
-        unsafe { hash::insert(&upid.entry, &guard) };
-        upid.ns().account_new(i == level, reaper, &guard);
-    }
-    drop(guard);
-    Ok(pid)
+}
+
+/// `alloc_pid()`: a new pid in `ns`, with `set_tid[0]` (if any) as its
+/// number in `ns`, `set_tid[1]` in the parent, and so on (clone3).
+pub(crate) fn alloc_pid(ns: &ARef<PidNamespace>, set_tid: &[i32]) -> Result<ARef<Pid>> {
+    alloc_unhashed(ns, set_tid)?.hash()
 }
 
 /// `free_pid()`: unhashes and releases every number of `pid`; the hash's

@@ -192,14 +192,80 @@ void shadowpid_rebuild_set_cursor(struct shadowpid_rebuild_ns *ns, int nr)
 	idr_set_cursor(&ns->idr, nr);
 }
 
-struct shadowpid_rebuild_pid *shadowpid_rebuild_alloc_pid(struct shadowpid_rebuild_ns *ns)
+/*
+ * The numbers of 7.3's alloc_pid() at every level of @ns, innermost first,
+ * into @numbers, with the lock held (dropped and retaken once per level for
+ * a second preload); on failure those taken are removed again.
+ */
+static int alloc_nrs_locked(struct shadowpid_rebuild_ns *ns,
+			    struct shadowpid_rebuild_upid *numbers)
+{
+	struct shadowpid_rebuild_ns *tmp;
+	bool retried_preload = false;
+	int i, nr;
+
+	/* For the case when the previous attempt to create init failed */
+	if (ns->pid_allocated == PIDNS_ADDING)
+		idr_set_cursor(&ns->idr, 0);
+
+	for (tmp = ns, i = ns->level; i >= 0;) {
+		nr = alloc_nr_locked(tmp);
+		if (unlikely(nr < 0)) {
+			if (nr == -ENOMEM && !retried_preload) {
+				spin_unlock(&rebuild_pidmap_lock);
+				idr_preload_end();
+				retried_preload = true;
+				idr_preload(GFP_KERNEL);
+				spin_lock(&rebuild_pidmap_lock);
+				continue;
+			}
+			goto out_free;
+		}
+		numbers[i].nr = nr;
+		numbers[i].ns = tmp;
+		i--;
+		retried_preload = false;
+		/* PID 1 (init) must be created first. */
+		if (!READ_ONCE(tmp->has_reaper) && nr != 1) {
+			nr = -EINVAL;
+			goto out_free;
+		}
+		tmp = tmp->parent;
+	}
+	return 0;
+
+out_free:
+	while (++i <= ns->level)
+		idr_remove(&numbers[i].ns->idr, numbers[i].nr);
+	return nr;
+}
+
+int shadowpid_rebuild_cycle_nrs(struct shadowpid_rebuild_ns *ns)
+{
+	struct shadowpid_rebuild_upid numbers[SHADOWPID_REBUILD_LEVELS];
+	int i, ret;
+
+	idr_preload(GFP_KERNEL);
+	spin_lock(&rebuild_pidmap_lock);
+	ret = alloc_nrs_locked(ns, numbers);
+	spin_unlock(&rebuild_pidmap_lock);
+	idr_preload_end();
+	if (ret)
+		return ret;
+	spin_lock(&rebuild_pidmap_lock);
+	for (i = 0; i <= ns->level; i++)
+		idr_remove(&numbers[i].ns->idr, numbers[i].nr);
+	spin_unlock(&rebuild_pidmap_lock);
+	return 0;
+}
+
+struct shadowpid_rebuild_pid *shadowpid_rebuild_alloc_pid(struct shadowpid_rebuild_ns *ns,
+							  bool publish)
 {
 	struct shadowpid_rebuild_pid *pid;
-	struct shadowpid_rebuild_ns *tmp;
 	struct shadowpid_rebuild_upid *upid;
-	bool retried_preload;
-	int i, nr, retval;
 	enum pid_type type;
+	int retval;
 
 	pid = kmem_cache_alloc(ns->pid_cachep, GFP_KERNEL);
 	if (!pid)
@@ -221,45 +287,18 @@ struct shadowpid_rebuild_pid *shadowpid_rebuild_alloc_pid(struct shadowpid_rebui
 	pid->stashed = NULL;
 	pid->attr = NULL;
 
-	retried_preload = false;
 	idr_preload(GFP_KERNEL);
 	spin_lock(&rebuild_pidmap_lock);
-	/* For the case when the previous attempt to create init failed */
-	if (ns->pid_allocated == PIDNS_ADDING)
-		idr_set_cursor(&ns->idr, 0);
-
-	for (tmp = ns, i = ns->level; i >= 0;) {
-		nr = alloc_nr_locked(tmp);
-		if (unlikely(nr < 0)) {
-			if (nr == -ENOMEM && !retried_preload) {
-				spin_unlock(&rebuild_pidmap_lock);
-				idr_preload_end();
-				retried_preload = true;
-				idr_preload(GFP_KERNEL);
-				spin_lock(&rebuild_pidmap_lock);
-				continue;
-			}
-			retval = nr;
-			goto out_free;
-		}
-		pid->numbers[i].nr = nr;
-		pid->numbers[i].ns = tmp;
-		i--;
-		retried_preload = false;
-		/* PID 1 (init) must be created first. */
-		if (!READ_ONCE(tmp->has_reaper) && nr != 1) {
-			retval = -EINVAL;
-			goto out_free;
-		}
-		tmp = tmp->parent;
-	}
+	retval = alloc_nrs_locked(ns, pid->numbers);
+	if (retval)
+		goto out_unlock;
 
 	retval = -ENOMEM;
 	for (upid = pid->numbers + ns->level; upid >= pid->numbers; --upid)
 		if (unlikely(!(upid->ns->pid_allocated & PIDNS_ADDING)))
 			goto out_free;
 
-	for (upid = pid->numbers + ns->level; upid >= pid->numbers; --upid) {
+	for (upid = pid->numbers + ns->level; publish && upid >= pid->numbers; --upid) {
 		/* Make the PID visible to find_pid_ns. */
 		idr_replace(&upid->ns->idr, pid, upid->nr);
 		upid->ns->pid_allocated++;
@@ -271,10 +310,9 @@ struct shadowpid_rebuild_pid *shadowpid_rebuild_alloc_pid(struct shadowpid_rebui
 	return pid;
 
 out_free:
-	while (++i <= ns->level) {
-		upid = pid->numbers + i;
+	for (upid = pid->numbers; upid <= pid->numbers + ns->level; ++upid)
 		idr_remove(&upid->ns->idr, upid->nr);
-	}
+out_unlock:
 	spin_unlock(&rebuild_pidmap_lock);
 	idr_preload_end();
 	if (ns->level)
@@ -299,7 +337,7 @@ static void rebuild_delayed_put_pid(struct rcu_head *rhp)
 	rebuild_put_pid(container_of(rhp, struct shadowpid_rebuild_pid, rcu));
 }
 
-void shadowpid_rebuild_free_pid(struct shadowpid_rebuild_pid *pid)
+void shadowpid_rebuild_free_pid(struct shadowpid_rebuild_pid *pid, bool published)
 {
 	int i;
 
@@ -307,7 +345,8 @@ void shadowpid_rebuild_free_pid(struct shadowpid_rebuild_pid *pid)
 	for (i = 0; i <= pid->level; i++) {
 		struct shadowpid_rebuild_upid *upid = pid->numbers + i;
 
-		upid->ns->pid_allocated--;
+		if (published)
+			upid->ns->pid_allocated--;
 		idr_remove(&upid->ns->idr, upid->nr);
 	}
 	spin_unlock(&rebuild_pidmap_lock);

@@ -28,9 +28,19 @@ void shadowpid_rebuild_free_nr(struct shadowpid_rebuild_ns *ns, int nr);
 /* idr_set_cursor(): the next cyclic search starts at @nr. */
 void shadowpid_rebuild_set_cursor(struct shadowpid_rebuild_ns *ns, int nr);
 
-/* 7.3's alloc_pid() (an ERR_PTR on failure) and free_pid(). */
-struct shadowpid_rebuild_pid *shadowpid_rebuild_alloc_pid(struct shadowpid_rebuild_ns *ns);
-void shadowpid_rebuild_free_pid(struct shadowpid_rebuild_pid *pid);
+/*
+ * 7.3's alloc_pid() (an ERR_PTR on failure) and free_pid(). Without
+ * @publish, alloc_pid() stops before its last step (the idr_replace()s
+ * that make the pid visible, and the namespaces' counts), and free_pid()
+ * of that pid must say it was not @published (_Bool: bindgen reads this
+ * header without the kernel's types).
+ */
+struct shadowpid_rebuild_pid *shadowpid_rebuild_alloc_pid(struct shadowpid_rebuild_ns *ns,
+							  _Bool publish);
+void shadowpid_rebuild_free_pid(struct shadowpid_rebuild_pid *pid, _Bool published);
+/* The first step of alloc_pid() alone: a number at every level taken, then
+ * given back as free_pid() gives them back (0, or a negative errno). */
+int shadowpid_rebuild_cycle_nrs(struct shadowpid_rebuild_ns *ns);
 /* The number of @pid in its most nested namespace. */
 int shadowpid_rebuild_pid_nr(const struct shadowpid_rebuild_pid *pid);
 /* Bytes of the slab object holding @pid (ksize()). */

@@ -84,12 +84,36 @@ impl RebuildNs {
 
     /// 7.3's `alloc_pid()` in this namespace.
     pub(crate) fn alloc_pid(&self) -> Result<RebuildPid> {
+        self.alloc_pid_published(true)
+    }
+
+    /// 7.3's `alloc_pid()` without its last step: the numbers and the
+    /// object, not visible to `find_pid_ns()` (no `idr_replace()`).
+    pub(crate) fn alloc_unpublished(&self) -> Result<RebuildPid> {
+        self.alloc_pid_published(false)
+    }
+
+    fn alloc_pid_published(&self, published: bool) -> Result<RebuildPid> {
         // SAFETY: `ptr` is live (type invariant).
-        let pid = from_err_ptr(unsafe { c::shadowpid_rebuild_alloc_pid(self.ptr.as_ptr()) })?;
-        // INVARIANT: a new, hashed pid, whose only reference is now ours.
+        let pid = unsafe { c::shadowpid_rebuild_alloc_pid(self.ptr.as_ptr(), published) };
+        let pid = from_err_ptr(pid)?;
+        // INVARIANT: a new pid, published as asked, whose only reference is
+        // now ours.
         Ok(RebuildPid {
             ptr: NonNull::new(pid).ok_or(ENOMEM)?,
+            published,
         })
+    }
+
+    /// The first step of `alloc_pid()` alone: a number at every level
+    /// taken, then given back as `free_pid()` gives them back.
+    pub(crate) fn cycle_nrs(&self) -> Result {
+        // SAFETY: `ptr` is live (type invariant).
+        let ret = unsafe { c::shadowpid_rebuild_cycle_nrs(self.ptr.as_ptr()) };
+        if ret < 0 {
+            return Err(errno(ret));
+        }
+        Ok(())
     }
 
     /// `find_pid_ns()`: whether `nr` names a pid.
@@ -131,9 +155,11 @@ impl Drop for RebuildNs {
 ///
 /// # Invariants
 ///
-/// `ptr` came from `shadowpid_rebuild_alloc_pid()` and was not freed.
+/// `ptr` came from `shadowpid_rebuild_alloc_pid()` with `published` as its
+/// `publish`, and was not freed.
 pub(crate) struct RebuildPid {
     ptr: NonNull<c::shadowpid_rebuild_pid>,
+    published: bool,
 }
 
 // SAFETY: `free_pid()` takes the lock; the object is not otherwise shared.
@@ -155,8 +181,9 @@ impl RebuildPid {
 
 impl Drop for RebuildPid {
     fn drop(&mut self) {
-        // SAFETY: a live pid (type invariant), freed once: here.
-        unsafe { c::shadowpid_rebuild_free_pid(self.ptr.as_ptr()) };
+        // SAFETY: a live pid, published as `published` says (type
+        // invariant), freed once: here.
+        unsafe { c::shadowpid_rebuild_free_pid(self.ptr.as_ptr(), self.published) };
     }
 }
 

@@ -46,28 +46,54 @@ impl Sequence {
 /// One column's timed repetition: ps per operation.
 pub(crate) type Rep<'a> = &'a mut dyn FnMut() -> Result<u64>;
 
+/// The columns a figure may time beside the shadow, the rebuild and the
+/// kernel, each in the same repetitions.
+#[derive(Default)]
+pub(crate) struct Extra<'a> {
+    /// Into `baseline_ps`: the loop with an empty call.
+    pub(crate) baseline: Option<Rep<'a>>,
+    /// Into `pidfs_ps`: pidfs's part of the kernel's pair.
+    pub(crate) pidfs: Option<Rep<'a>>,
+    /// Into the rows of `parts_ps` (`enum shadowpid_bench_part`).
+    pub(crate) parts: [Option<Rep<'a>>; uapi::SHADOWPID_BENCH_PARTS as usize],
+}
+
 /// Runs `reps` repetitions of each column, in balanced orders (every
 /// rotation of the columns, then every rotation reversed), and fills
 /// `out.shadow_ps`, `out.rebuild_ps` and (if it runs) `out.kernel_ps`, with
 /// the `rcu_barrier()` after each column's repetition timed into the
-/// `*_drain_ps` beside them (per one of `ops` operations). `baseline`, if
-/// given, is timed as a further column into `out.baseline_ps`, and `pidfs`
-/// into `out.pidfs_ps`.
+/// `*_drain_ps` beside them (per one of `ops` operations), and the columns
+/// of `extra` that are given into theirs.
 pub(crate) fn alternate<'a>(
     out: &mut uapi::shadowpid_bench,
     ops: u64,
     shadow: Rep<'a>,
     rebuild: Rep<'a>,
     kernel: Option<Rep<'a>>,
-    baseline: Option<Rep<'a>>,
-    pidfs: Option<Rep<'a>>,
+    extra: Extra<'a>,
 ) -> Result {
+    const COLUMNS: usize = 5 + uapi::SHADOWPID_BENCH_PARTS as usize;
     let kernel_runs = kernel.is_some();
-    let mut columns: [Option<Rep<'a>>; 5] = [Some(shadow), Some(rebuild), kernel, baseline, pidfs];
+    let Extra {
+        baseline,
+        pidfs,
+        parts: [p0, p1, p2, p3],
+    } = extra;
+    let mut columns: [Option<Rep<'a>>; COLUMNS] = [
+        Some(shadow),
+        Some(rebuild),
+        kernel,
+        baseline,
+        pidfs,
+        p0,
+        p1,
+        p2,
+        p3,
+    ];
     // The columns that run, in the orders the repetitions take in turn:
     // every rotation of them, then every rotation reversed, so that each is
     // first, last and after each other one about equally often.
-    let mut active = [0usize; 5];
+    let mut active = [0usize; COLUMNS];
     let mut count = 0;
     for (c, col) in columns.iter().enumerate() {
         if col.is_some() {
@@ -93,7 +119,8 @@ pub(crate) fn alternate<'a>(
                 1 => (&mut out.rebuild_ps, Some(&mut out.rebuild_drain_ps)),
                 2 => (&mut out.kernel_ps, Some(&mut out.kernel_drain_ps)),
                 3 => (&mut out.baseline_ps, None),
-                _ => (&mut out.pidfs_ps, None),
+                4 => (&mut out.pidfs_ps, None),
+                part => (&mut out.parts_ps[part - 5], None),
             };
             ps_out[r] = ps;
             if let Some(d) = drain_out {

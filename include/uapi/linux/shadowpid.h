@@ -15,7 +15,7 @@
 #include <linux/types.h>
 
 /* Bumped on every incompatible change of this file. */
-#define SHADOWPID_ABI_VERSION	10
+#define SHADOWPID_ABI_VERSION	11
 
 /* Free in Documentation/userspace-api/ioctl/ioctl-number.rst of Linux 7.3. */
 #define SHADOWPID_IOC_MAGIC	0xB9
@@ -303,6 +303,37 @@ enum shadowpid_bench_layout {
 	SHADOWPID_BENCH_POPULATED	= 3,
 };
 
+/*
+ * Rows of @parts_ps of struct shadowpid_bench: FULL's pair cut short, each
+ * timed as a further column in the same repetitions, so that the pair's
+ * steps are differences paired per repetition.
+ *
+ * @SHADOWPID_BENCH_PART_SHADOW_NUMBERS:  the shadow's first step alone: a
+ *                                        number at every level, taken and
+ *                                        given back (alloc_pidmap(),
+ *                                        free_pidmap())
+ * @SHADOWPID_BENCH_PART_SHADOW_OBJECT:   the first two: the struct pid too,
+ *                                        made and freed after a grace
+ *                                        period as free_pid() frees it; not
+ *                                        hashed
+ * @SHADOWPID_BENCH_PART_REBUILD_NUMBERS: the rebuild's first step alone:
+ *                                        idr_alloc_cyclic() at every level
+ *                                        after idr_preload(), under the
+ *                                        lock, then idr_remove() of each
+ *                                        under it
+ * @SHADOWPID_BENCH_PART_REBUILD_OBJECT:  the first two: alloc_pid() and
+ *                                        free_pid() without the
+ *                                        idr_replace()s that publish the pid
+ *                                        (and the namespaces' counts)
+ */
+enum shadowpid_bench_part {
+	SHADOWPID_BENCH_PART_SHADOW_NUMBERS	= 0,
+	SHADOWPID_BENCH_PART_SHADOW_OBJECT	= 1,
+	SHADOWPID_BENCH_PART_REBUILD_NUMBERS	= 2,
+	SHADOWPID_BENCH_PART_REBUILD_OBJECT	= 3,
+	SHADOWPID_BENCH_PARTS			= 4,
+};
+
 /* Bits of @columns: which columns ran. */
 #define SHADOWPID_BENCH_SHADOW		(1U << 0)
 #define SHADOWPID_BENCH_REBUILD		(1U << 1)
@@ -365,6 +396,9 @@ enum shadowpid_bench_layout {
  *              then pidfs_add_pid() of one pid of the kernel column's
  *              namespace, as free_pid() and alloc_pid() call them), timed as
  *              a fourth column in the same orders; in @kernel_ps too
+ * @parts_ps:   out: FULL: per enum shadowpid_bench_part, per repetition, ps
+ *              per pair of that part, timed as further columns in the same
+ *              orders; others: zero
  * Inputs a figure does not read must be zero; a WALK's @iterations x @live
  * is at most 2^26.  The ioctl sleeps and may take seconds; a signal ends it
  * with EINTR. EBUSY while another benchmark runs or the live mirror is
@@ -398,6 +432,7 @@ struct shadowpid_bench {
 	__u64 pidfs_bytes;
 	__u64 pidfs_entries;
 	__u64 pidfs_ps[SHADOWPID_BENCH_MAX_REPS];
+	__u64 parts_ps[SHADOWPID_BENCH_PARTS][SHADOWPID_BENCH_MAX_REPS];
 };
 
 /**

@@ -37,7 +37,6 @@ pub(crate) fn run(out: &mut uapi::shadowpid_bench, real: Option<&Caller>) -> Res
         &mut || run(Side::Shadow(st.shadow.leaf())),
         &mut || run(Side::Rebuild(st.rebuild.leaf())),
         leaf.map(|_| &mut kernel_rep as Rep<'_>),
-        None,
-        None,
+        Default::default(),
     )
 }

@@ -1,11 +1,14 @@
 // SPDX-License-Identifier: GPL-2.0
 
 //! Figure 2: the full `alloc_pid` + `free_pid` pair at a depth, with
-//! pidfs's part of the kernel's pair timed on its own.
+//! pidfs's part of the kernel's pair timed on its own, and the shadow's and
+//! the rebuild's pairs cut short after their first and second steps (the
+//! numbers; the numbers and the `struct pid`), so that each step is a
+//! difference paired per repetition.
 
 use crate::{
     allocator::pid,
-    bench::{alternate, kernel_pid, now, ps_per_op, Caller, Rep, State},
+    bench::{alternate, kernel_pid, now, ps_per_op, Caller, Extra, Rep, State},
     uapi,
 };
 use kernel::prelude::*;
@@ -37,6 +40,38 @@ pub(crate) fn run(out: &mut uapi::shadowpid_bench, real: Option<&Caller>) -> Res
         }
         Ok(ps_per_op(now() - t, n.into()))
     };
+    let (shadow_leaf, rebuild_leaf) = (st.shadow.leaf(), st.rebuild.leaf());
+    let parts: [Rep<'_>; uapi::SHADOWPID_BENCH_PARTS as usize] = [
+        &mut || {
+            let t = now();
+            for _ in 0..n {
+                drop(pid::alloc_numbers(shadow_leaf, &[])?);
+            }
+            Ok(ps_per_op(now() - t, n.into()))
+        },
+        &mut || {
+            let t = now();
+            for _ in 0..n {
+                drop(pid::alloc_unhashed(shadow_leaf, &[])?);
+            }
+            Ok(ps_per_op(now() - t, n.into()))
+        },
+        &mut || {
+            let t = now();
+            for _ in 0..n {
+                rebuild_leaf.cycle_nrs()?;
+            }
+            Ok(ps_per_op(now() - t, n.into()))
+        },
+        &mut || {
+            let t = now();
+            for _ in 0..n {
+                drop(rebuild_leaf.alloc_unpublished()?);
+            }
+            Ok(ps_per_op(now() - t, n.into()))
+        },
+    ];
+    let [p0, p1, p2, p3] = parts;
     alternate(
         out,
         n.into(),
@@ -56,7 +91,10 @@ pub(crate) fn run(out: &mut uapi::shadowpid_bench, real: Option<&Caller>) -> Res
             Ok(ps_per_op(now() - t, n.into()))
         },
         leaf.map(|_| &mut kernel_rep as Rep<'_>),
-        None,
-        probe.as_ref().map(|_| &mut pidfs_rep as Rep<'_>),
+        Extra {
+            baseline: None,
+            pidfs: probe.as_ref().map(|_| &mut pidfs_rep as Rep<'_>),
+            parts: [Some(p0), Some(p1), Some(p2), Some(p3)],
+        },
     )
 }

@@ -10,7 +10,7 @@ use crate::{
         pid,
         pidmap::{PID_MAX_LIMIT, RESERVED_PIDS},
     },
-    bench::{alternate, kernel_pid, now, ps_per_op, Caller, Rep, Sequence, State},
+    bench::{alternate, kernel_pid, now, ps_per_op, Caller, Extra, Rep, Sequence, State},
     uapi,
 };
 use core::sync::atomic::Ordering;
@@ -182,7 +182,11 @@ pub(crate) fn run(
             })
         },
         leaf.map(|_| &mut kernel_rep as Rep<'_>),
-        Some(&mut || time_lookups(&s_keys, true, |nr| Some(kernel_pid::nop(nr, read)))),
-        None,
+        Extra {
+            baseline: Some(&mut || {
+                time_lookups(&s_keys, true, |nr| Some(kernel_pid::nop(nr, read)))
+            }),
+            ..Default::default()
+        },
     )
 }

@@ -35,8 +35,7 @@ pub(crate) fn pairs(out: &mut uapi::shadowpid_bench, shadow: &Shadow, rebuild: &
             Ok(ps_per_op(now() - t, n.into()))
         },
         None,
-        None,
-        None,
+        Default::default(),
     )
 }
 

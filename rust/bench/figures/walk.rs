@@ -77,7 +77,6 @@ pub(crate) fn run(out: &mut uapi::shadowpid_bench, real: Option<&Caller>) -> Res
             Ok(ps_per_op(elapsed, seen))
         },
         leaf.map(|_| &mut kernel_rep as Rep<'_>),
-        None,
-        None,
+        Default::default(),
     )
 }

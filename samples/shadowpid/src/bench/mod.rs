@@ -82,6 +82,11 @@ pub struct Row {
     /// Its raw picoseconds per repetition (paired with the kernel's).
     #[serde(default)]
     pub pidfs_ps: Vec<u64>,
+    /// FULL: the pair cut short, raw picoseconds per repetition, per
+    /// `enum shadowpid_bench_part` (the shadow's numbers, its numbers and
+    /// struct pid; the rebuild's the same): paired with the columns.
+    #[serde(default)]
+    pub parts_ps: Vec<Vec<u64>>,
     /// Raw picoseconds per repetition, per column.
     pub shadow_ps: Vec<u64>,
     /// The rebuild's.
@@ -131,6 +136,9 @@ struct Population {
     layout: u32,
     /// POPULATED: parts per million taken.
     occupancy: u32,
+    /// POPULATED: every level's pid_max is the limit (4194304), not the
+    /// machine's: for occupancies that would leave the machine's none free.
+    wide: bool,
 }
 
 impl Population {
@@ -138,7 +146,12 @@ impl Population {
     fn name(self) -> String {
         match (self.live, self.layout) {
             (_, abi::SHADOWPID_BENCH_POPULATED) => {
-                format!("populated {}%", f64::from(self.occupancy) / 10_000.0)
+                let of = if self.wide {
+                    format!(" of {}", abi::SHADOWPID_PID_MAX_LIMIT)
+                } else {
+                    String::new()
+                };
+                format!("populated {}%{of}", f64::from(self.occupancy) / 10_000.0)
             }
             (0, _) => "as is".into(),
             (n, abi::SHADOWPID_BENCH_SCATTERED) => format!("+{n} scattered 50%"),
@@ -168,6 +181,8 @@ struct Ask {
     /// The columns asked for: 0 for every one that can run, or SHADOW |
     /// REBUILD to leave the kernel's out.
     columns: u32,
+    /// POPULATED: every level's pid_max the limit, not the machine's.
+    wide: bool,
 }
 
 impl Ask {
@@ -179,6 +194,7 @@ impl Ask {
             live: p.live,
             layout: p.layout,
             occupancy: p.occupancy,
+            wide: p.wide,
             ..Default::default()
         }
     }
@@ -216,7 +232,7 @@ fn measure(dev: &Device, figure: u32, reps: u32, ask: Ask) -> io::Result<abi::sh
     // nested ones set to it: level::at), so that every level's cursor runs
     // through numbers taken at the occupancy and wraps among them.
     let populated = ask.layout == abi::SHADOWPID_BENCH_POPULATED;
-    let room = if ask.layout == abi::SHADOWPID_BENCH_SWEPT {
+    let room = if ask.layout == abi::SHADOWPID_BENCH_SWEPT || ask.wide {
         u64::MAX
     } else if populated {
         0
@@ -229,7 +245,10 @@ fn measure(dev: &Device, figure: u32, reps: u32, ask: Ask) -> io::Result<abi::sh
     } else {
         None
     };
-    let nested_pid_max = populated.then_some(machine);
+    let nested_pid_max = match ask.wide {
+        true => Some(abi::SHADOWPID_PID_MAX_LIMIT),
+        false => populated.then_some(machine),
+    };
     level::at(ask.depth.saturating_sub(1), nested_pid_max, move || {
         dev.bench_raw(&mut b)?;
         Ok(b)
@@ -270,6 +289,11 @@ fn row(
         } else {
             vec![]
         };
+    let parts_ps = if b.figure == abi::SHADOWPID_BENCH_FULL {
+        b.parts_ps.iter().map(|p| p[..n].to_vec()).collect()
+    } else {
+        vec![]
+    };
     let mean = |v: &Option<Vec<f64>>| v.as_deref().map(stats::mean);
     let ratio = |a: &Option<Vec<f64>>, b: &Option<Vec<f64>>| {
         a.as_deref()
@@ -316,6 +340,7 @@ fn row(
         pidfs: None,
         pidfs_time: mean(&ns(&pidfs_ps)),
         pidfs_ps,
+        parts_ps,
         shadow_ps,
         rebuild_ps,
         kernel_ps,
@@ -351,6 +376,7 @@ fn memory_row(b: &abi::shadowpid_bench, params: String, live: u32) -> Row {
             .then(|| b.pidfs_bytes as f64 / b.pidfs_entries as f64),
         pidfs_time: None,
         pidfs_ps: vec![],
+        parts_ps: vec![],
         shadow_ps: vec![],
         rebuild_ps: vec![],
         kernel_ps: vec![],
@@ -418,6 +444,7 @@ pub fn run(cfg: Config, mut progress: impl FnMut(&str)) -> io::Result<Report> {
         live,
         layout,
         occupancy: 0,
+        wide: false,
     };
     // The states of the issue: the initial namespace as it is, then pids
     // added to it (1,000; 32,768 dense and 50 % scattered; 1M).
@@ -437,18 +464,29 @@ pub fn run(cfg: Config, mut progress: impl FnMut(&str)) -> io::Result<Report> {
     // at these occupancies, the cursor wrapping among them. The kernel
     // column runs up to 90 %: past it the machine's own namespace would
     // keep fewer free numbers than its forks need (ENOSPC), so the rows at
-    // 99 and 99.9 % compare the shadow with the rebuild alone.
-    let occupancies: &[u32] = if cfg.smoke {
-        &[500_000]
+    // 99 and 99.9 % compare the shadow with the rebuild alone. Figure 9's
+    // last two, 99.99 and 99.999 %, would leave the machine's 32,468
+    // numbers 3 and none free: those two take every level's pid_max to the
+    // limit (4194304) instead, as figure 9 does.
+    let occupancies: &[(u32, bool)] = if cfg.smoke {
+        &[(500_000, false)]
     } else {
-        &[500_000, 900_000, 990_000, 999_000]
+        &[
+            (500_000, false),
+            (900_000, false),
+            (990_000, false),
+            (999_000, false),
+            (999_900, true),
+            (999_990, true),
+        ]
     };
     let populated: Vec<Population> = occupancies
         .iter()
-        .map(|&occupancy| Population {
+        .map(|&(occupancy, wide)| Population {
             live: 0,
             layout: abi::SHADOWPID_BENCH_POPULATED,
             occupancy,
+            wide,
         })
         .collect();
     let with_kernel = |p: Population| p.occupancy <= 900_000;
@@ -671,6 +709,7 @@ fn fake(figure: u32, params: &str, shadow: f64, kernel: f64) -> Row {
         pidfs: None,
         pidfs_time: None,
         pidfs_ps: vec![],
+        parts_ps: vec![],
         shadow_ps: vec![],
         rebuild_ps: vec![],
         kernel_ps: vec![],

@@ -2,6 +2,7 @@
 //! The report as a text table, and the sanity check of `make check`.
 
 use super::{Interval, Report, Row};
+use crate::abi;
 use std::fmt::Write as _;
 
 /// A mean and its interval, to the precision its size asks for.
@@ -23,27 +24,6 @@ fn interval(st: &Option<Interval>) -> String {
         } else {
             format!("{} ({}..{})", num(st.mean), num(st.lo), num(st.hi))
         }
-    })
-}
-
-/// The row of `figure` whose params are `params` exactly.
-fn find<'a>(r: &'a Report, figure: u32, params: &str) -> Option<&'a Row> {
-    r.rows
-        .iter()
-        .find(|row| row.figure == figure && row.params == params)
-}
-
-/// `a - b` of two means of separate measurements, with the half-widths of
-/// their intervals added: a conservative interval (about 99 % for two
-/// independent 95 % ones).
-fn difference(a: Option<Interval>, b: Option<Interval>) -> Option<Interval> {
-    let (a, b) = (a?, b?);
-    let half = (a.hi - a.mean) + (b.hi - b.mean);
-    let mean = a.mean - b.mean;
-    Some(Interval {
-        mean,
-        lo: mean - half,
-        hi: mean + half,
     })
 }
 
@@ -136,19 +116,25 @@ pub fn table(r: &Report) -> String {
     if !breakdown.is_empty() {
         let _ = writeln!(
             s,
-            "the pair in parts, depth 1, ns (figure 2 less figure 1 in the same state, half-widths added; the kernel's part paired per repetition):"
+            "the pair in steps, ns, each a difference paired per repetition (figure 2's pair cut \
+             short after each step, timed as further columns in the same repetitions):"
         );
-        for (state, [number_s, number_r, rest_s, rest_r, kernel_only, pidfs, other]) in breakdown {
+        for (state, [num_s, num_r, obj_s, obj_r, pub_s, pub_r, kernel_only, pidfs, other]) in
+            breakdown
+        {
             let _ = writeln!(
                 s,
-                "    {state}: number shadow {}, rebuild {} (its IDR insertion); the rest (struct pid, \
-                 hash link or idr_replace, queueing the free) shadow {}, rebuild {}; the kernel's \
-                 beyond the rebuild {}: pidfs's table (timed alone) {}, the rest (the namespace \
-                 reference, the set_tid pre-pass, the real pidmap_lock) {}",
-                interval(&number_s),
-                interval(&number_r),
-                interval(&rest_s),
-                interval(&rest_r),
+                "    {state}: numbers shadow {}, rebuild {} (its IDR insertions); struct pid \
+                 shadow {}, rebuild {}; publishing (the shadow: pidmap_lock, the hash's insert \
+                 and remove; the rebuild: idr_replace() under the lock it holds) shadow {}, \
+                 rebuild {}; the kernel's beyond the rebuild {}: pidfs's table (timed alone) {}, \
+                 the rest (the namespace reference, the set_tid pre-pass, the real pidmap_lock) {}",
+                interval(&num_s),
+                interval(&num_r),
+                interval(&obj_s),
+                interval(&obj_r),
+                interval(&pub_s),
+                interval(&pub_r),
                 interval(&kernel_only),
                 interval(&pidfs),
                 interval(&other)
@@ -191,28 +177,33 @@ pub fn table(r: &Report) -> String {
     s
 }
 
-/// The pair of figure 2 at depth 1 in parts, for every state both figures
-/// 1 and 2 ran in: the number (figure 1: shadow, rebuild), the rest of the
-/// pair (figure 2 less figure 1: shadow, rebuild), and what the kernel does
-/// beyond the rebuild (figure 2: kernel less rebuild), of it pidfs's part
-/// (timed alone in figure 2's repetitions), and the rest (kernel less
-/// rebuild less pidfs, paired per repetition).
-pub fn phases(r: &Report) -> Vec<(String, [Option<Interval>; 7])> {
+/// The pair of figure 2 in steps, for every row that has them, each paired
+/// per repetition: the numbers (the pair cut short after them: shadow,
+/// rebuild), the struct pid (cut short after it, less the numbers), the
+/// publishing (the whole pair less that), and what the kernel does beyond
+/// the rebuild (kernel less rebuild), of it pidfs's part (timed alone), and
+/// the rest (kernel less rebuild less pidfs).
+pub fn phases(r: &Report) -> Vec<(String, [Option<Interval>; 9])> {
+    use abi::{
+        SHADOWPID_BENCH_PART_REBUILD_NUMBERS as RN, SHADOWPID_BENCH_PART_REBUILD_OBJECT as RO,
+        SHADOWPID_BENCH_PART_SHADOW_NUMBERS as SN, SHADOWPID_BENCH_PART_SHADOW_OBJECT as SO,
+    };
     let mut out = vec![];
     for full in r.rows.iter().filter(|row| row.figure == 2) {
-        let Some(state) = full.params.strip_prefix("depth=1 ") else {
-            continue;
-        };
-        let Some(numbers) = find(r, 1, &full.params) else {
+        let part = |p: u32| full.parts_ps.get(p as usize).map(Vec::as_slice);
+        let (Some(sn), Some(so), Some(rn), Some(ro)) = (part(SN), part(SO), part(RN), part(RO))
+        else {
             continue;
         };
         out.push((
-            state.to_string(),
+            full.params.clone(),
             [
-                numbers.shadow,
-                numbers.rebuild,
-                difference(full.shadow, numbers.shadow),
-                difference(full.rebuild, numbers.rebuild),
+                paired_difference(sn, &[]),
+                paired_difference(rn, &[]),
+                paired_difference(so, &[sn]),
+                paired_difference(ro, &[rn]),
+                paired_difference(&full.shadow_ps, &[so]),
+                paired_difference(&full.rebuild_ps, &[ro]),
                 paired_difference(&full.kernel_ps, &[&full.rebuild_ps]),
                 full.pidfs_time,
                 paired_difference(&full.kernel_ps, &[&full.rebuild_ps, &full.pidfs_ps]),
@@ -264,7 +255,7 @@ pub fn scaling(r: &Report) -> Vec<(String, Curve)> {
 /// the shadow always; the rebuild but for the floor (8); the running kernel
 /// on the figures whose function the kernel has (2, 3, 4, 5, 7, 10, 11),
 /// except the rows that leave it out by design (populated past 90 %); and
-/// pidfs's part beside the kernel's pair (2).
+/// pidfs's part beside the kernel's pair (2), and every step of the pair (2).
 pub fn sane(r: &Report) -> bool {
     let positive = |s: &Option<Interval>| s.is_some_and(|s| s.mean > 0.0);
     let kernel_expected = |row: &Row| {
@@ -275,5 +266,8 @@ pub fn sane(r: &Report) -> bool {
             && (row.figure == 8 || positive(&row.rebuild))
             && (!kernel_expected(row) || positive(&row.kernel))
             && (row.figure != 2 || row.kernel.is_none() || positive(&row.pidfs_time))
+            && (row.figure != 2
+                || (row.parts_ps.len() == abi::SHADOWPID_BENCH_PARTS as usize
+                    && row.parts_ps.iter().flatten().all(|&p| p > 0)))
     }) && !r.targets.is_empty()
 }
