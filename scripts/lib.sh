@@ -104,3 +104,10 @@ run_logged() {
 		die "command failed; full log in $log"
 	fi
 }
+
+# The line a recorded benchmark ends with: the commit it ran from (with
+# "-dirty" if the checkout had changes), and when.
+provenance() {
+	echo "recorded from commit $(git -C "$SHADOWPID_TOP" describe --always --dirty --abbrev=12 2>/dev/null || echo unknown)," \
+		"$(date -u '+%Y-%m-%d %H:%M UTC'), $(nproc) host CPUs: $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2- | sed 's/^ *//')"
+}
