@@ -106,8 +106,14 @@ run_logged() {
 }
 
 # The line a recorded benchmark ends with: the commit it ran from (with
-# "-dirty" if the checkout had changes), and when.
+# "-dirty" if the checkout had changes other than the recorded results
+# themselves, which make bench-host copies in before make bench runs), and
+# when.
 provenance() {
-	echo "recorded from commit $(git -C "$SHADOWPID_TOP" describe --always --dirty --abbrev=12 2>/dev/null || echo unknown)," \
-		"$(date -u '+%Y-%m-%d %H:%M UTC'), $(nproc) host CPUs: $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2- | sed 's/^ *//')"
+	local top=$SHADOWPID_TOP commit dirty=
+	commit=$(git -C "$top" rev-parse --short=12 HEAD 2>/dev/null) || commit=unknown
+	[ -n "$(git -C "$top" status --porcelain -- . ':!Documentation/shadowpid/bench' 2>/dev/null)" ] &&
+		dirty=-dirty
+	echo "recorded from commit $commit$dirty, $(date -u '+%Y-%m-%d %H:%M UTC'), $(nproc) host CPUs:" \
+		"$(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2- | sed 's/^ *//')"
 }
