@@ -273,43 +273,27 @@ impl Pid {
 }
 
 /// Releases the numbers `nrs[from..]` taken at `levels[from..]`.
-fn release_numbers(levels: &[&PidNamespace], nrs: &[i32], from: usize) {
+pub(crate) fn release_numbers(levels: &[&PidNamespace], nrs: &[i32], from: usize) {
     for (ns, &nr) in levels.iter().zip(nrs).skip(from) {
         ns.pidmap.free(nr);
     }
 }
 
-/// The numbers of a pid being made, one at every level of its namespace:
-/// the first step of `alloc_pid()`. Dropped, it gives them back.
-pub(crate) struct Numbers<'a> {
-    levels: [&'a PidNamespace; NR_LEVELS],
-    level: usize,
-    nrs: [i32; NR_LEVELS],
-}
-
-impl Numbers<'_> {
-    /// The numbers, root first, no longer given back on drop: a pid holds
-    /// them now.
-    fn into_nrs(self) -> [i32; NR_LEVELS] {
-        ManuallyDrop::new(self).nrs
-    }
-}
-
-impl Drop for Numbers<'_> {
-    fn drop(&mut self) {
-        release_numbers(&self.levels[..=self.level], &self.nrs[..=self.level], 0);
-    }
-}
-
-/// The first step of `alloc_pid()`: a number at every level of `ns`,
-/// innermost first, `set_tid[0]` (if any) in `ns`, `set_tid[1]` in the
-/// parent, and so on (clone3); the cyclic allocation at the others.
-pub(crate) fn alloc_numbers<'a>(ns: &'a PidNamespace, set_tid: &[i32]) -> Result<Numbers<'a>> {
+/// The first step of `alloc_pid()`: a number at every level of `ns`
+/// (`levels`, its [`PidNamespace::levels`]) into `nrs`, root first, taken
+/// innermost first: `set_tid[0]` (if any) in `ns`, `set_tid[1]` in the
+/// parent, and so on (clone3), the cyclic allocation at the others. On
+/// error none is left taken; [`release_numbers`] gives them back.
+pub(crate) fn alloc_numbers(
+    ns: &PidNamespace,
+    levels: &[&PidNamespace; NR_LEVELS],
+    set_tid: &[i32],
+    nrs: &mut [i32; NR_LEVELS],
+) -> Result {
     let level = ns.level as usize;
     if set_tid.len() > level + 1 {
         return Err(EINVAL);
     }
-    let levels = ns.levels();
     // 7.3 checks every set_tid entry before it takes any number.
     for (i, &tid) in set_tid.iter().enumerate() {
         if tid < 1 || tid >= levels[level - i].pid_max.load(Ordering::Relaxed) {
@@ -317,7 +301,6 @@ pub(crate) fn alloc_numbers<'a>(ns: &'a PidNamespace, set_tid: &[i32]) -> Result
         }
     }
     ns.reset_cursor_if_unused();
-    let mut nrs = [0i32; NR_LEVELS];
     for i in (0..=level).rev() {
         let at = levels[i];
         let nr = match set_tid.get(level - i) {
@@ -342,7 +325,7 @@ pub(crate) fn alloc_numbers<'a>(ns: &'a PidNamespace, set_tid: &[i32]) -> Result
             return Err(EINVAL);
         }
     }
-    Ok(Numbers { levels, level, nrs })
+    Ok(())
 }
 
 /// A pid made and not hashed yet: its numbers taken and its object written,
@@ -385,15 +368,13 @@ pub(crate) fn alloc_unhashed(ns: &ARef<PidNamespace>, set_tid: &[i32]) -> Result
     let level = ns.level as usize;
     let cache = PID_CACHES[level].get()?;
     let mem = cache.alloc()?;
-    let nrs = match alloc_numbers(ns, set_tid) {
-        Ok(numbers) => numbers.into_nrs(),
-        Err(e) => {
-            // SAFETY: `mem` is unused and came from `cache`.
-            unsafe { cache.free(mem) };
-            return Err(e);
-        }
-    };
     let levels = ns.levels();
+    let mut nrs = [0i32; NR_LEVELS];
+    if let Err(e) = alloc_numbers(ns, &levels, set_tid, &mut nrs) {
+        // SAFETY: `mem` is unused and came from `cache`.
+        unsafe { cache.free(mem) };
+        return Err(e);
+    }
     let obj = mem.cast::<Pid>();
     // SAFETY: NUMBERS_OFFSET + (level + 1) upids is the size the cache was
     // made with; the pointer stays inside the object.
@@ -429,12 +410,11 @@ impl UnhashedPid {
     /// `pidmap_lock`, or ENOMEM (and the pid released) if a level no longer
     /// takes pids.
     pub(crate) fn hash(self) -> Result<ARef<Pid>> {
-        let levels = self.leaf.levels();
         let level = self.level as usize;
         let guard = pidmap_env::lock();
         // ENOMEM, not a better errno: what userspace has always seen for a
         // namespace whose init is gone.
-        if levels[..=level].iter().any(|ns| !ns.accepting()) {
+        if self.numbers().iter().any(|upid| !upid.ns().accepting()) {
             drop(guard);
             return Err(ENOMEM);
         }

@@ -7,7 +7,7 @@
 //! difference paired per repetition.
 
 use crate::{
-    allocator::pid,
+    allocator::{namespace::NR_LEVELS, pid},
     bench::{alternate, kernel_pid, now, ps_per_op, Caller, Extra, Rep, State},
     uapi,
 };
@@ -45,7 +45,13 @@ pub(crate) fn run(out: &mut uapi::shadowpid_bench, real: Option<&Caller>) -> Res
         &mut || {
             let t = now();
             for _ in 0..n {
-                drop(pid::alloc_numbers(shadow_leaf, &[])?);
+                // As `alloc_pid()` takes them, and `free_pid()` gives them
+                // back.
+                let levels = shadow_leaf.levels();
+                let mut nrs = [0; NR_LEVELS];
+                pid::alloc_numbers(shadow_leaf, &levels, &[], &mut nrs)?;
+                let upto = shadow_leaf.level as usize + 1;
+                pid::release_numbers(&levels[..upto], &nrs[..upto], 0);
             }
             Ok(ps_per_op(now() - t, n.into()))
         },
