@@ -350,16 +350,30 @@ impl core::ops::Deref for UnhashedPid {
 
 impl Drop for UnhashedPid {
     fn drop(&mut self) {
-        for upid in self.numbers() {
-            upid.ns().pidmap.free(upid.nr());
-        }
         // SAFETY: `self.0` is not used again.
         let pid = ARef::into_raw(unsafe { ManuallyDrop::take(&mut self.0) });
-        // SAFETY: the head was never queued (type invariant) and is queued
-        // once, here; the reference handed over with it is this value's own,
-        // which keeps the object alive until the callback drops it.
-        unsafe { rcu::call_rcu(&pid.as_ref().rcu, delayed_put_pid) };
+        // SAFETY: the reference handed over is this value's own, which
+        // keeps the object alive; the head was never queued (type
+        // invariant) and is queued once, here.
+        unsafe { release_after_grace(pid.as_ref()) };
     }
+}
+
+/// The end of `free_pid()` and of an unhashed pid's drop: gives `pid`'s
+/// numbers back, and drops a reference a grace period later.
+///
+/// # Safety
+///
+/// The caller hands over one reference on `pid`, and `pid`'s `rcu` head is
+/// queued once: here, by no one else.
+unsafe fn release_after_grace(pid: &Pid) {
+    for upid in pid.numbers() {
+        upid.ns().pidmap.free(upid.nr());
+    }
+    // SAFETY: the reference handed over keeps the pid alive until the
+    // callback, which drops exactly that one; the head is queued once (the
+    // caller's guarantee).
+    unsafe { rcu::call_rcu(&pid.rcu, delayed_put_pid) };
 }
 
 /// The first two steps of `alloc_pid()`: the object, then its numbers
@@ -464,13 +478,9 @@ pub(crate) fn free_pid(pid: &Pid) -> Result<bool> {
             upid.ns().account_gone(i == level, reaper, &guard);
         }
     }
-    for upid in pid.numbers() {
-        upid.ns().pidmap.free(upid.nr());
-    }
-    // SAFETY: the pid was hashed until just now, so the hash's reference
-    // keeps it alive until the callback, which drops exactly that
-    // reference; `hashed` went false once, so the head is queued once.
-    unsafe { rcu::call_rcu(&pid.rcu, delayed_put_pid) };
+    // SAFETY: the pid was hashed until just now: the hash's reference is
+    // handed over; `hashed` went false once, so the head is queued once.
+    unsafe { release_after_grace(pid) };
     Ok(reaper)
 }
 

@@ -34,7 +34,7 @@ use core::sync::atomic::{AtomicBool, Ordering};
 use kernel::prelude::*;
 use kernel_pid::KernelNs;
 pub(crate) use state::{numbers_taken, occupied, State};
-pub(crate) use timing::{alternate, interrupted, now, ps_per_op, Extra, Rep, Sequence};
+pub(crate) use timing::{alternate, interrupted, now, per_op, ps_per_op, Extra, Rep, Sequence};
 
 /// Set while a benchmark runs.
 static BUSY: AtomicBool = AtomicBool::new(false);

@@ -43,6 +43,15 @@ impl Sequence {
     }
 }
 
+/// Times `n` calls of `op`: ps per call.
+pub(crate) fn per_op(n: u32, mut op: impl FnMut() -> Result) -> Result<u64> {
+    let t = now();
+    for _ in 0..n {
+        op()?;
+    }
+    Ok(ps_per_op(now() - t, n.into()))
+}
+
 /// One column's timed repetition: ps per operation.
 pub(crate) type Rep<'a> = &'a mut dyn FnMut() -> Result<u64>;
 

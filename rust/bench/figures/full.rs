@@ -8,7 +8,7 @@
 
 use crate::{
     allocator::{namespace::NR_LEVELS, pid},
-    bench::{alternate, kernel_pid, now, ps_per_op, Caller, Extra, Rep, State},
+    bench::{alternate, kernel_pid, now, per_op, ps_per_op, Caller, Extra, Rep, State},
     uapi,
 };
 use kernel::prelude::*;
@@ -43,8 +43,7 @@ pub(crate) fn run(out: &mut uapi::shadowpid_bench, real: Option<&Caller>) -> Res
     let (shadow_leaf, rebuild_leaf) = (st.shadow.leaf(), st.rebuild.leaf());
     let parts: [Rep<'_>; uapi::SHADOWPID_BENCH_PARTS as usize] = [
         &mut || {
-            let t = now();
-            for _ in 0..n {
+            per_op(n, || {
                 // As `alloc_pid()` takes them, and `free_pid()` gives them
                 // back.
                 let levels = shadow_leaf.levels();
@@ -52,50 +51,24 @@ pub(crate) fn run(out: &mut uapi::shadowpid_bench, real: Option<&Caller>) -> Res
                 pid::alloc_numbers(shadow_leaf, &levels, &[], &mut nrs)?;
                 let upto = shadow_leaf.level as usize + 1;
                 pid::release_numbers(&levels[..upto], &nrs[..upto], 0);
-            }
-            Ok(ps_per_op(now() - t, n.into()))
+                Ok(())
+            })
         },
-        &mut || {
-            let t = now();
-            for _ in 0..n {
-                drop(pid::alloc_unhashed(shadow_leaf, &[])?);
-            }
-            Ok(ps_per_op(now() - t, n.into()))
-        },
-        &mut || {
-            let t = now();
-            for _ in 0..n {
-                rebuild_leaf.cycle_nrs()?;
-            }
-            Ok(ps_per_op(now() - t, n.into()))
-        },
-        &mut || {
-            let t = now();
-            for _ in 0..n {
-                drop(rebuild_leaf.alloc_unpublished()?);
-            }
-            Ok(ps_per_op(now() - t, n.into()))
-        },
+        &mut || per_op(n, || pid::alloc_unhashed(shadow_leaf, &[]).map(drop)),
+        &mut || per_op(n, || rebuild_leaf.cycle_nrs()),
+        &mut || per_op(n, || rebuild_leaf.alloc_unpublished().map(drop)),
     ];
     let [p0, p1, p2, p3] = parts;
     alternate(
         out,
         n.into(),
         &mut || {
-            let t = now();
-            for _ in 0..n {
+            per_op(n, || {
                 let pid = st.shadow.alloc_pid()?;
-                pid::free_pid(&pid)?;
-            }
-            Ok(ps_per_op(now() - t, n.into()))
+                pid::free_pid(&pid).map(drop)
+            })
         },
-        &mut || {
-            let t = now();
-            for _ in 0..n {
-                drop(st.rebuild.leaf().alloc_pid()?);
-            }
-            Ok(ps_per_op(now() - t, n.into()))
-        },
+        &mut || per_op(n, || st.rebuild.leaf().alloc_pid().map(drop)),
         leaf.map(|_| &mut kernel_rep as Rep<'_>),
         Extra {
             baseline: None,
