@@ -436,12 +436,19 @@ void shadowpid_caller_pidns(struct shadowpid_pidns_info *out)
 	pidns_info(task_active_pid_ns(current), out);
 }
 
+/*
+ * Interrupts off, unlike the kernel's own holders: every CPU forking waits on
+ * this hold, which is bounded by the log only if no interrupt, and no
+ * softirq run on its way out (RCU callbacks, under KASAN milliseconds of
+ * them), lands inside it. No interrupt path takes pidmap_lock, so mixing
+ * the two is sound.
+ */
 void shadowpid_kernel_pidmap_lock(void)
 {
-	spin_lock(kernel_pidmap_lock);
+	spin_lock_irq(kernel_pidmap_lock);
 }
 
 void shadowpid_kernel_pidmap_unlock(void)
 {
-	spin_unlock(kernel_pidmap_lock);
+	spin_unlock_irq(kernel_pidmap_lock);
 }

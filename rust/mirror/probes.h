@@ -111,8 +111,9 @@ void shadowpid_pidns_put(void *idr);
 void shadowpid_pidns_ancestors(void *idr, __u64 *ids);
 /* The calling task's active pid namespace. */
 void shadowpid_caller_pidns(struct shadowpid_pidns_info *out);
-/* The kernel's pidmap_lock (ATTACH found it): held, every pid event of the
- * machine waits, and each that happened has reached the handlers. */
+/* The kernel's pidmap_lock (ATTACH found it), taken with interrupts off
+ * from process context: held, every pid event of the machine waits, and
+ * each that happened has reached the handlers. */
 void shadowpid_kernel_pidmap_lock(void);
 void shadowpid_kernel_pidmap_unlock(void);
 /* Records that the mirror held pidmap_lock @ns nanoseconds, for @what

@@ -261,8 +261,8 @@ pub(crate) fn caller_pidns() -> PidnsInfo {
     }
 }
 
-/// The kernel's own `pidmap_lock`, held: every pid event of the machine
-/// waits, and each that happened has reached the handlers.
+/// The kernel's own `pidmap_lock`, held with interrupts off: every pid event
+/// of the machine waits, and each that happened has reached the handlers.
 ///
 /// # Invariants
 ///
@@ -272,7 +272,8 @@ pub(crate) fn caller_pidns() -> PidnsInfo {
 pub(crate) struct KernelPidmapLock(());
 
 impl KernelPidmapLock {
-    /// Takes it; process context, with no lock of the mirror's held.
+    /// Takes it; process context with interrupts on, no lock of the
+    /// mirror's held.
     pub(crate) fn lock() -> Self {
         // SAFETY: the registration found the lock (the work runs only while
         // attached, and detach cancels it before unregistering ends).

@@ -219,7 +219,14 @@ ktap_result $rc second_kretprobe_attributed
 # without the kernel's lock, and holds it only to replay what happened
 # meanwhile. The longest holds are printed (per event and per copy) and
 # bounded: at most 2 ms for a copy's end (TCG; KASAN 10 ms), whatever the
-# population.
+# population. The bound is a wall-clock one in a guest whose two vCPUs take
+# turns on one host thread, in a host whose two cores run QEMU's other
+# threads too: a hold the emulator or the host descheduled lasts as long
+# as the other vCPU's turn (16.8 ms once in CI, session 16, under KASAN;
+# the same run's copies otherwise took at most 321 us). So three
+# attachments are made, each must be exact, and the bound must hold for
+# two of them: a copy whose locked part grew with the population (a walk
+# under the lock, mutant 30) exceeds it every time.
 live=$((${SHADOWPID_MIRROR_LIVE:-32768} / (1 + 7 * kasan)))
 # The copy sleeps 2 ms between its walk's batches of 256 numbers
 # (mirror_copy_pause_ms), and the threads' numbers lie above every number
@@ -253,19 +260,29 @@ while ! grep -q ready "$out.live" 2>/dev/null && kill -0 $sleepers 2>/dev/null; 
 echo 1800 >/proc/sys/kernel/pid_max
 unshare --fork --pid --mount-proc --kill-child bash -c 'while :; do ( : ); done' &
 loop=$!
-rc=0
-for i in 1 2; do
+rc=0 within=0
+for i in 1 2 3; do
 	mirrored "busy_attach $i" sleep 3 || rc=1
-	python3 - "$json" $((2000000 * (1 + 4 * kasan))) <<'PY' || rc=1
+	# 0: within the bound; 1: over it; 2: no copy or no comparison.
+	python3 - "$json" $((2000000 * (1 + 4 * kasan))) <<'PY'
 import json, sys
 r = json.load(open(sys.argv[1]))
 e, c = r["hold_event"], r["hold_copy"]
 print("# busy_attach: %d live pids: per event p50 <= %d ns, p99 <= %d ns, max %d ns (%d); "
       "per copy max %d ns (%d copies)" % (int(open("/proc/loadavg").read().split()[3].split("/")[1]),
       e["p50_ns"], e["p99_ns"], e["max_ns"], e["count"], c["max_ns"], c["count"]))
-sys.exit(0 if c["count"] >= 1 and c["max_ns"] <= int(sys.argv[2]) and r["compared"] > 0 else 1)
+if c["count"] < 1 or r["compared"] == 0:
+    sys.exit(2)
+sys.exit(0 if c["max_ns"] <= int(sys.argv[2]) else 1)
 PY
+	case $? in
+	0) within=$((within + 1)) ;;
+	1) ;;
+	*) rc=1 ;;
+	esac
 done
+echo "# busy_attach: $within of 3 attachments within the bound"
+[ $within -ge 2 ] || rc=1
 kill -KILL $loop $sleepers
 wait $loop $sleepers 2>/dev/null
 echo "$pid_max" >/proc/sys/kernel/pid_max
