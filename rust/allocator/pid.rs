@@ -11,9 +11,11 @@
 //! a grace period, so a lockless `find_pid_ns()` never sees freed memory.
 //!
 //! Shadow tasks are numbers chosen by the user, each with a pid link per
-//! type (`task->pids[type]`); the links of both sides change under
-//! [`TASKLIST_LOCK`], as `attach_pid()`, `detach_pid()` and
-//! `transfer_pid()` change them under `tasklist_lock`.
+//! type (`task->pids[type]`) and, as in 2.6.24 and 7.3, a list node per type
+//! that puts it on its pid's list of that type: a pid carries three list
+//! heads of one word each, and attaching a task allocates nothing. The links
+//! of both sides change under [`TASKLIST_LOCK`], as `attach_pid()`,
+//! `detach_pid()` and `transfer_pid()` change them under `tasklist_lock`.
 
 use super::{
     hash::{self, HashEntry},
@@ -31,11 +33,12 @@ use core::{
 };
 use kernel::{
     bindings,
+    list::{AtomicTracker, List, ListArc, ListItem, ListLinks, TryNewListArc},
     prelude::*,
     rbtree::RBTree,
     sync::{
         aref::{ARef, AlwaysRefCounted},
-        GlobalGuard, GlobalLockedBy, Refcount,
+        Arc, GlobalGuard, GlobalLockedBy, Refcount,
     },
 };
 
@@ -65,24 +68,68 @@ pub(crate) unsafe fn init() {
     unsafe { TASKLIST_LOCK.init() };
 }
 
-/// Task ids attached to a pid, per type, in attach order (the last one is
-/// the head of 2.6.24's hlist, which `pid_task()` returns).
-type TaskLinks = [KVec<u32>; PIDTYPE_MAX];
+const _: () = assert!(PIDTYPE_MAX == 3, "one list per pid type below");
 
-/// One number of a pid: its hash entry (number and namespace), and the pid
-/// it belongs to.
+/// The tasks attached to a pid, one list per type (`pid->tasks[type]`),
+/// newest first: the head is what `pid_task()` returns, as 7.3's
+/// `hlist_add_head_rcu()` makes it.
+struct TaskLists(List<Task, 0>, List<Task, 1>, List<Task, 2>);
+
+impl TaskLists {
+    /// No task of any type.
+    const fn new() -> Self {
+        Self(List::new(), List::new(), List::new())
+    }
+
+    /// The first task of type `ty` (< PIDTYPE_MAX).
+    fn first(&self, ty: usize) -> Option<u32> {
+        match ty {
+            0 => self.0.iter().next().map(|t| t.id),
+            1 => self.1.iter().next().map(|t| t.id),
+            _ => self.2.iter().next().map(|t| t.id),
+        }
+    }
+
+    /// No task of any type.
+    fn is_empty(&self) -> bool {
+        self.0.is_empty() && self.1.is_empty() && self.2.is_empty()
+    }
+}
+
+/// `$body` with `$l` bound to `$lists`' list of type `$ty` (< PIDTYPE_MAX):
+/// the three lists are of three types, one per link of a task.
+macro_rules! on_list {
+    ($lists:expr, $ty:expr, |$l:ident| $body:expr) => {
+        match $ty {
+            0 => {
+                let $l = &mut $lists.0;
+                $body
+            }
+            1 => {
+                let $l = &mut $lists.1;
+                $body
+            }
+            _ => {
+                let $l = &mut $lists.2;
+                $body
+            }
+        }
+    };
+}
+
+/// One number of a pid: its hash entry (number and namespace). As 2.6.24's
+/// `struct upid`, it has no pointer to its pid: the upid at level `l` is
+/// `numbers[l]` of the pid, which the level gives back.
 ///
 /// # Invariants
 ///
-/// A `Upid` is part of the pid `pid` points to, which holds a reference on
-/// its most nested namespace, which holds its ancestors: `entry`'s
-/// namespace outlives it.
+/// A `Upid` is `numbers[entry.ns().level]` of a pid, which holds a
+/// reference on its most nested namespace, which holds its ancestors:
+/// `entry`'s namespace outlives it.
 #[repr(C)]
 pub(crate) struct Upid {
-    /// Number, namespace and chain links; first, so that an entry found in
-    /// the hash leads back to its upid.
+    /// Number, namespace and chain links; the hash sees only this.
     entry: HashEntry,
-    pid: NonNull<Pid>,
 }
 
 impl Upid {
@@ -103,8 +150,15 @@ impl Upid {
     }
 
     pub(crate) fn pid(&self) -> &Pid {
-        // SAFETY: alive as long as `self` (type invariant).
-        unsafe { self.pid.as_ref() }
+        let level = self.ns().level as usize;
+        // SAFETY: `self` is `numbers[level]` of a pid (type invariant), so
+        // stepping back over the upids before it and the header stays in
+        // that object and gives the pid, alive as long as `self`.
+        unsafe {
+            &*ptr::from_ref(self)
+                .byte_sub(NUMBERS_OFFSET + level * size_of::<Upid>())
+                .cast::<Pid>()
+        }
     }
 }
 
@@ -113,25 +167,26 @@ impl Upid {
 /// # Invariants
 ///
 /// Allocated from `PID_CACHES[level]` with room for `level + 1` upids after
-/// the header, at `numbers`, all initialised. `hashed` is true from before
-/// its upids enter the hash until `free_pid()` takes them out; while it is,
-/// the hash owns one reference.
+/// the header, at `numbers`, all initialised, `numbers[l]` in the namespace
+/// of level `l`. The pid owns a reference on the namespace of
+/// `numbers[level]` (2.6.24's `get_pid_ns()`), which keeps every level's
+/// alive. `hashed` is true from before its upids enter the hash until
+/// `free_pid()` takes them out; while it is, the hash owns one reference.
+/// A task on one of `tasks`' lists holds a reference on the pid.
 #[repr(C)]
 pub(crate) struct Pid {
     /// References; the hash holds one while the pid is hashed.
     count: Refcount,
-    /// Level of its most nested namespace.
-    level: u32,
+    /// Level of its most nested namespace (< NR_LEVELS).
+    level: u8,
     /// In the hash: alive, not freed yet.
     hashed: AtomicBool,
-    /// The `level + 1` upids after the header.
-    numbers: NonNull<Upid>,
-    /// Keeps the most nested namespace, hence every level's, alive.
-    leaf: ARef<PidNamespace>,
     /// Attached tasks, under `tasklist_lock`.
-    tasks: TasklistLocked<TaskLinks>,
+    tasks: TasklistLocked<TaskLists>,
     /// For the RCU-deferred put of `free_pid()`.
     rcu: RcuHead,
+    /// The `level + 1` upids after the header (a flexible array).
+    numbers: [Upid; 0],
 }
 
 // SAFETY: the raw pointers point into the object itself or to namespaces it
@@ -141,7 +196,13 @@ unsafe impl Send for Pid {}
 unsafe impl Sync for Pid {}
 
 /// Offset of the upid array in a pid object.
-const NUMBERS_OFFSET: usize = size_of::<Pid>().next_multiple_of(align_of::<Upid>());
+const NUMBERS_OFFSET: usize = core::mem::offset_of!(Pid, numbers);
+
+const _: () = assert!(NR_LEVELS <= u8::MAX as usize + 1);
+// No larger than 2.6.24's layout on 64 bits: count and level (8 bytes),
+// three list heads (24), the RCU head (16), one upid (number, namespace and
+// chain node: 32).
+const _: () = assert!(Pid::size_for_level(0) <= 80);
 
 /// The cache slot for pids of `level + 1` levels: `shadowpid_pid_N`, its
 /// objects sized for `N` upids (7.3's `pid_%u`).
@@ -191,12 +252,15 @@ unsafe impl AlwaysRefCounted for Pid {
             return;
         }
         let level = pid.level as usize;
+        let leaf = NonNull::from(pid.leaf());
         // SAFETY: the last reference is gone, so nothing reaches the object;
         // upids need no drop. It came from PID_CACHES[level] (type
-        // invariant).
+        // invariant). Then the reference it owned on its most nested
+        // namespace, given back once, after the object (2.6.24's order).
         unsafe {
             ptr::drop_in_place(obj.as_ptr());
             PID_CACHES[level].free(obj.cast());
+            drop(ARef::from_raw(leaf));
         }
     }
 }
@@ -233,12 +297,12 @@ impl Pid {
 
     /// Level of the most nested namespace the pid has a number in.
     pub(crate) fn level(&self) -> u32 {
-        self.level
+        self.level.into()
     }
 
     /// The numbers, root first.
     pub(crate) fn numbers(&self) -> &[Upid] {
-        // SAFETY: `numbers` points to `level + 1` initialised upids inside
+        // SAFETY: `level + 1` initialised upids follow the header inside
         // this object (type invariant), which `&self` keeps alive.
         unsafe { core::slice::from_raw_parts(self.numbers.as_ptr(), self.level as usize + 1) }
     }
@@ -249,8 +313,8 @@ impl Pid {
     }
 
     /// The most nested namespace.
-    pub(crate) fn leaf(&self) -> &ARef<PidNamespace> {
-        &self.leaf
+    pub(crate) fn leaf(&self) -> &PidNamespace {
+        self.numbers()[self.level as usize].ns()
     }
 
     /// Still hashed: not freed yet.
@@ -393,24 +457,26 @@ pub(crate) fn alloc_unhashed(ns: &ARef<PidNamespace>, set_tid: &[i32]) -> Result
     // SAFETY: NUMBERS_OFFSET + (level + 1) upids is the size the cache was
     // made with; the pointer stays inside the object.
     let numbers = unsafe { mem.byte_add(NUMBERS_OFFSET).cast::<Upid>() };
+    // The pid's reference on its most nested namespace, which
+    // `dec_ref()` gives back.
+    let _ = ARef::into_raw(ns.clone());
     // SAFETY: `mem` is a fresh object of the right size and alignment; the
-    // header and every upid are written before the pid is used; each
-    // upid's namespace is kept alive by the pid's reference on `leaf`. The
-    // ARef takes over the one reference the count starts with.
+    // header and every upid are written before the pid is used, upid `i`
+    // in `levels[i]`, of level `i`; each upid's namespace is kept alive by
+    // the reference just taken on `ns`. The ARef takes over the one
+    // reference the count starts with.
     let pid = unsafe {
         obj.as_ptr().write(Pid {
             count: Refcount::new(1),
-            level: level as u32,
+            level: level as u8,
             hashed: AtomicBool::new(false),
-            numbers,
-            leaf: ns.clone(),
-            tasks: TasklistLocked::new(Default::default()),
+            tasks: TasklistLocked::new(TaskLists::new()),
             rcu: RcuHead::uninit(),
+            numbers: [],
         });
         for (i, &nr) in nrs[..=level].iter().enumerate() {
             numbers.add(i).write(Upid {
                 entry: HashEntry::new(nr, levels[i]),
-                pid: obj,
             });
         }
         ARef::from_raw(obj)
@@ -484,17 +550,6 @@ pub(crate) fn free_pid(pid: &Pid) -> Result<bool> {
     Ok(reaper)
 }
 
-/// Bytes one task link takes where 7.3 takes none: the first attach of a
-/// pid (of a type) allocates its vector of task ids, which 7.3 embeds in
-/// `struct pid` as `tasks[PIDTYPE_MAX]`. Measured: the slab object of a
-/// vector holding one id, as `attach_pid()` makes it.
-pub(crate) fn task_link_bytes() -> Result<u64> {
-    let mut v: KVec<u32> = KVec::new();
-    v.push(0, GFP_KERNEL)?;
-    // SAFETY: `v`'s buffer is a live kmalloc object (one element pushed).
-    Ok(unsafe { bindings::ksize(v.as_ptr().cast()) } as u64)
-}
-
 /// `find_pid_ns()`: the pid numbered `nr` in `ns`, if hashed, valid for the
 /// RCU read-side critical section `rcu` holds open.
 pub(crate) fn find_pid_ns<'g>(
@@ -537,17 +592,116 @@ pub(crate) fn find_ge_pid(nr: i32, ns: &PidNamespace) -> Option<ARef<Pid>> {
     find_ge_pid_rcu(nr, ns, &rcu).map(ARef::from)
 }
 
-/// A shadow task: a pid link per type (`task->pids[type]`).
+/// A shadow task: a pid link per type (`task->pids[type]`) and the node of
+/// each that puts it on that pid's list (`task->pid_links[type]`).
+///
+/// # Invariants
+///
+/// Under [`TASKLIST_LOCK`]: the task is on the list of type `ty` of the
+/// pid `pids[ty]` names, and on no list of that type if it names none.
+#[pin_data]
 struct Task {
+    /// Its id in its table.
+    id: u32,
     /// Its pid of each type, if linked.
-    pids: [Option<ARef<Pid>>; PIDTYPE_MAX],
+    pids: TasklistLocked<[Option<ARef<Pid>>; PIDTYPE_MAX]>,
+    #[pin]
+    pid_link: ListLinks<0>,
+    #[pin]
+    pgid_link: ListLinks<1>,
+    #[pin]
+    sid_link: ListLinks<2>,
+    #[pin]
+    pid_track: AtomicTracker<0>,
+    #[pin]
+    pgid_track: AtomicTracker<1>,
+    #[pin]
+    sid_track: AtomicTracker<2>,
+}
+
+kernel::list::impl_list_arc_safe! {
+    impl ListArcSafe<0> for Task { tracked_by pid_track: AtomicTracker<0>; }
+    impl ListArcSafe<1> for Task { tracked_by pgid_track: AtomicTracker<1>; }
+    impl ListArcSafe<2> for Task { tracked_by sid_track: AtomicTracker<2>; }
+}
+
+kernel::list::impl_list_item! {
+    impl ListItem<0> for Task { using ListLinks { self.pid_link }; }
+    impl ListItem<1> for Task { using ListLinks { self.pgid_link }; }
+    impl ListItem<2> for Task { using ListLinks { self.sid_link }; }
+}
+
+impl Task {
+    /// Task `id`, linked to no pid.
+    fn new(id: u32) -> Result<Arc<Self>> {
+        Arc::pin_init(
+            pin_init!(Self {
+                id,
+                pids: TasklistLocked::new([None, None, None]),
+                pid_link <- ListLinks::new(),
+                pgid_link <- ListLinks::new(),
+                sid_link <- ListLinks::new(),
+                pid_track <- AtomicTracker::new(),
+                pgid_track <- AtomicTracker::new(),
+                sid_track <- AtomicTracker::new(),
+            }),
+            GFP_KERNEL,
+        )
+    }
+}
+
+/// Puts `task` first on `list`: ENOMEM's sibling EBUSY if it is on a list
+/// of that type already (which the invariants of [`Task`] rule out).
+fn link<const ID: u64>(list: &mut List<Task, ID>, task: &Arc<Task>) -> Result
+where
+    Task: ListItem<ID> + TryNewListArc<ID>,
+{
+    let arc = ListArc::try_from_arc(task.clone()).map_err(|_| EBUSY)?;
+    list.push_front(arc);
+    Ok(())
+}
+
+/// Takes `task` off `list`.
+///
+/// # Safety
+///
+/// `task` is on `list`, or on no list of its type.
+unsafe fn unlink_from<const ID: u64>(list: &mut List<Task, ID>, task: &Task)
+where
+    Task: ListItem<ID>,
+{
+    // SAFETY: the caller's guarantee.
+    drop(unsafe { list.remove(task) });
+}
+
+/// Puts `new` where `old` is on `list` (7.3's `hlist_replace_rcu()`: the
+/// order of the others, and so `pid_task()`, unchanged).
+fn replace<const ID: u64>(list: &mut List<Task, ID>, old: u32, new: &Arc<Task>) -> Result
+where
+    Task: ListItem<ID> + TryNewListArc<ID>,
+{
+    let arc = ListArc::try_from_arc(new.clone()).map_err(|_| EBUSY)?;
+    let mut c = list.cursor_front();
+    loop {
+        match c.peek_next() {
+            None => break,
+            Some(t) if t.id == old => {
+                drop(t.remove());
+                break;
+            }
+            Some(_) => {}
+        }
+        c.move_next();
+    }
+    c.insert_next(arc);
+    Ok(())
 }
 
 /// The shadow tasks of one universe, by the ids its user gives them; under
 /// [`TASKLIST_LOCK`].
 pub(crate) struct TaskTable {
     /// Tasks by id.
-    tasks: RBTree<u32, Task>,
+    tasks: RBTree<u32, Arc<Task>>,
     /// Entries of `tasks`.
     count: u32,
 }
@@ -560,17 +714,28 @@ impl TaskTable {
             count: 0,
         }
     }
+}
 
-    /// Clears task `task`'s link of type `ty`, forgetting a task left with
-    /// no link; returns the pid it had.
-    fn unlink(&mut self, task: u32, ty: usize) -> Option<ARef<Pid>> {
-        let entry = self.tasks.get_mut(&task)?;
-        let pid = entry.pids[ty].take();
-        if entry.pids.iter().all(Option::is_none) && self.tasks.remove(&task).is_some() {
-            self.count -= 1;
+/// Task `task`'s link of type `ty` cleared and the task taken off its pid's
+/// list, the task forgotten if left with no link; the pid it had.
+fn unlink(
+    g: &mut TasklistGuard,
+    table: &TasklistLocked<TaskTable>,
+    task: u32,
+    ty: usize,
+) -> Option<ARef<Pid>> {
+    let t = table.as_mut(g).tasks.get(&task)?.clone();
+    let pid = t.pids.as_mut(g)[ty].take()?;
+    // SAFETY: `t` named `pid` for type `ty`, so it is on that list of
+    // `pid` (type invariant of `Task`).
+    on_list!(pid.tasks.as_mut(g), ty, |l| unsafe { unlink_from(l, &t) });
+    if t.pids.as_ref(g).iter().all(Option::is_none) {
+        let table = table.as_mut(g);
+        if table.tasks.remove(&task).is_some() {
+            table.count -= 1;
         }
-        pid
     }
+    Some(pid)
 }
 
 /// A pid type from the ABI; EINVAL if out of range.
@@ -585,7 +750,9 @@ fn pid_type(ty: u32) -> Result<usize> {
 
 /// `attach_pid()`: task `task` of `table` (created if new, at most
 /// `max_tasks` of them) takes `pid` as its pid of type `ty`. ESRCH if `pid`
-/// was freed, EBUSY if the task has a pid of that type.
+/// was freed, EBUSY if the task has a pid of that type. Only a new task
+/// allocates (its own object, as `fork()` allocates a `task_struct`); the
+/// link itself does not.
 pub(crate) fn attach_pid(
     g: &mut TasklistGuard,
     table: &TasklistLocked<TaskTable>,
@@ -599,42 +766,35 @@ pub(crate) fn attach_pid(
     if !pid.is_alive() {
         return Err(ESRCH);
     }
-    {
-        let t = table.as_mut(g);
-        let entry = match t.tasks.get_mut(&task) {
-            Some(entry) => entry,
-            None => {
-                if t.count >= max_tasks {
-                    return Err(ENOSPC);
-                }
-                let fresh = Task {
-                    pids: [None, None, None],
-                };
-                t.tasks.try_create_and_insert(task, fresh, GFP_KERNEL)?;
-                t.count += 1;
-                t.tasks.get_mut(&task).ok_or(ENOMEM)?
+    let t = match table.as_mut(g).tasks.get(&task) {
+        Some(t) => t.clone(),
+        None => {
+            if table.as_mut(g).count >= max_tasks {
+                return Err(ENOSPC);
             }
-        };
-        if entry.pids[ty].is_some() {
-            return Err(EBUSY);
+            let fresh = Task::new(task)?;
+            let tbl = table.as_mut(g);
+            tbl.tasks
+                .try_create_and_insert(task, fresh.clone(), GFP_KERNEL)?;
+            tbl.count += 1;
+            fresh
         }
-        entry.pids[ty] = Some(pid.clone());
+    };
+    if t.pids.as_ref(g)[ty].is_some() {
+        return Err(EBUSY);
     }
-    if let Err(e) = pid.tasks.as_mut(g)[ty].push(task, GFP_KERNEL) {
-        table.as_mut(g).unlink(task, ty);
-        return Err(e.into());
-    }
+    on_list!(pid.tasks.as_mut(g), ty, |l| link(l, &t))?;
+    // INVARIANT: on the list of `pid` it now names.
+    t.pids.as_mut(g)[ty] = Some(pid.clone());
     Ok(())
 }
 
 /// Unlinks every task of `pid` and frees it; returns whether it was its
 /// namespace's reaper. ESRCH if it was freed already.
 fn release(g: &mut TasklistGuard, table: &TasklistLocked<TaskTable>, pid: &Pid) -> Result<bool> {
-    let links = core::mem::take(pid.tasks.as_mut(g));
-    let t = table.as_mut(g);
-    for (ty, ids) in links.iter().enumerate() {
-        for id in ids {
-            t.unlink(*id, ty);
+    for ty in 0..PIDTYPE_MAX {
+        while let Some(id) = pid.tasks.as_ref(g).first(ty) {
+            unlink(g, table, id, ty);
         }
     }
     free_pid(pid)
@@ -659,6 +819,17 @@ pub(crate) fn zap_ns(
         }
     }
     freed
+}
+
+/// Every task of `table` unlinked and forgotten: a task and its pid hold
+/// each other (the task a reference, the pid's list the task), so a table
+/// goes only this way.
+pub(crate) fn clear_tasks(g: &mut TasklistGuard, table: &TasklistLocked<TaskTable>) {
+    while let Some(id) = table.as_ref(g).tasks.iter().next().map(|(&id, _)| id) {
+        for ty in 0..PIDTYPE_MAX {
+            unlink(g, table, id, ty);
+        }
+    }
 }
 
 /// The process of `pid` is gone: unlinks its tasks and frees it, and with a
@@ -686,16 +857,15 @@ pub(crate) fn detach_pid(
     ty: u32,
 ) -> Result<u32> {
     let ty = pid_type(ty)?;
-    let pid = table.as_mut(g).unlink(task, ty).ok_or(ESRCH)?;
-    let links = pid.tasks.as_mut(g);
-    links[ty].retain(|t| *t != task);
-    if links.iter().all(|l| l.is_empty()) && pid.is_alive() {
+    let pid = unlink(g, table, task, ty).ok_or(ESRCH)?;
+    if pid.tasks.as_ref(g).is_empty() && pid.is_alive() {
         return kill(g, table, &pid);
     }
     Ok(0)
 }
 
-/// `transfer_pid()`: task `new` takes over `old`'s link of type `ty`.
+/// `transfer_pid()`: task `new` takes over `old`'s link of type `ty`, in
+/// its place on the pid's list.
 pub(crate) fn transfer_pid(
     g: &mut TasklistGuard,
     table: &TasklistLocked<TaskTable>,
@@ -704,22 +874,24 @@ pub(crate) fn transfer_pid(
     ty: u32,
 ) -> Result {
     let ty = pid_type(ty)?;
-    {
-        let t = table.as_mut(g);
-        match t.tasks.get(&new) {
-            None => return Err(ESRCH),
-            Some(task) if task.pids[ty].is_some() => return Err(EBUSY),
-            Some(_) => {}
-        }
+    let tbl = table.as_mut(g);
+    let n = tbl.tasks.get(&new).cloned().ok_or(ESRCH)?;
+    if n.pids.as_ref(g)[ty].is_some() {
+        return Err(EBUSY);
     }
-    let pid = table.as_mut(g).unlink(old, ty).ok_or(ESRCH)?;
-    for t in pid.tasks.as_mut(g)[ty].iter_mut() {
-        if *t == old {
-            *t = new;
+    let o = table.as_mut(g).tasks.get(&old).cloned().ok_or(ESRCH)?;
+    let pid = o.pids.as_ref(g)[ty].clone().ok_or(ESRCH)?;
+    // `new` goes where `old` was, then `old`'s link is cleared (its
+    // reference moving to `new`), the task forgotten if left with none.
+    on_list!(pid.tasks.as_mut(g), ty, |l| replace(l, old, &n))?;
+    // INVARIANT: `new` is on the list of the pid it now names; `old` on
+    // none of that type, naming none.
+    n.pids.as_mut(g)[ty] = o.pids.as_mut(g)[ty].take();
+    if o.pids.as_ref(g).iter().all(Option::is_none) {
+        let tbl = table.as_mut(g);
+        if tbl.tasks.remove(&old).is_some() {
+            tbl.count -= 1;
         }
-    }
-    if let Some(entry) = table.as_mut(g).tasks.get_mut(&new) {
-        entry.pids[ty] = Some(pid);
     }
     Ok(())
 }
@@ -727,7 +899,7 @@ pub(crate) fn transfer_pid(
 /// `pid_task()`: the task `pid` links first for type `ty`.
 pub(crate) fn pid_task(g: &TasklistGuard, pid: &Pid, ty: u32) -> Result<u32> {
     let ty = pid_type(ty)?;
-    pid.tasks.as_ref(g)[ty].last().copied().ok_or(ESRCH)
+    pid.tasks.as_ref(g).first(ty).ok_or(ESRCH)
 }
 
 /// Tasks in `table`.
@@ -813,6 +985,44 @@ mod tests {
         for pid in [&p, &child_init, &root_init] {
             free_pid(pid).unwrap();
         }
+    }
+
+    /// A pid's tasks of a type, newest first as 7.3's hlist keeps them:
+    /// `pid_task()` returns the last attached, a transfer takes its task's
+    /// place, and the last detach frees the pid.
+    #[test]
+    fn task_lists_keep_7_3s_order() {
+        let root = PidNamespace::create(None).unwrap();
+        let init = alloc_pid(&root, &[]).unwrap();
+        let p = alloc_pid(&root, &[]).unwrap();
+        let mut table = TasklistLocked::new(TaskTable::new());
+        // Asserted once the lock is dropped (see below).
+        let got = {
+            let mut g = TASKLIST_LOCK.lock();
+            let mut got = [0i64; 9];
+            for t in [1, 2, 3] {
+                got[0] += i64::from(attach_pid(&mut g, &table, t, 1, &p, 10).is_ok());
+            }
+            got[1] = pid_task(&g, &p, 1).map_or(-1, i64::from);
+            got[2] = i64::from(attach_pid(&mut g, &table, 2, 1, &p, 10) == Err(EBUSY));
+            got[3] = i64::from(transfer_pid(&mut g, &table, 2, 4, 1) == Err(ESRCH));
+            let _ = attach_pid(&mut g, &table, 4, 0, &init, 10);
+            got[4] = i64::from(transfer_pid(&mut g, &table, 2, 4, 1).is_ok());
+            got[5] = i64::from(detach_pid(&mut g, &table, 3, 1) == Ok(0));
+            got[6] = pid_task(&g, &p, 1).map_or(-1, i64::from);
+            let _ = detach_pid(&mut g, &table, 4, 1);
+            got[7] = pid_task(&g, &p, 1).map_or(-1, i64::from);
+            got[8] = detach_pid(&mut g, &table, 1, 1).map_or(-1, i64::from);
+            clear_tasks(&mut g, &table);
+            got
+        };
+        // Three attached, the newest first; a second link of a type is
+        // EBUSY; a transfer to a task that does not exist is ESRCH; task 4
+        // takes task 2's place (after 3, before 1); the last detach frees.
+        assert_eq!(got, [3, 3, 1, 1, 1, 1, 4, 1, 1]);
+        assert!(!p.is_alive());
+        assert_eq!(table.get_mut().count, 0);
+        free_pid(&init).unwrap();
     }
 
     /// The reaper going empties its namespace and the ones below, and the

@@ -346,5 +346,7 @@ impl PinnedDrop for Universe {
             let n = pid::zap_ns(&mut g, &self.tasks, &root);
             self.freed(n);
         }
+        // Tasks of pids freed already (a task and its pid hold each other).
+        pid::clear_tasks(&mut TASKLIST_LOCK.lock(), &self.tasks);
     }
 }

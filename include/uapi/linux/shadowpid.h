@@ -368,8 +368,8 @@ enum shadowpid_bench_part {
  * @work:       out: WORST: [0] pages visited, [1] words scanned (the most
  *              of one allocation); others: zero
  * @shadow_bytes: out: MEMORY: bytes the shadow spends on the @live pids:
- *              the leaf's pidmap pages, struct pids, the task link each
- *              attached pid allocates, and the pid hash's buckets
+ *              the leaf's pidmap pages, struct pids (their task lists
+ *              included), and the pid hash's buckets
  * @rebuild_bytes: out: MEMORY: the same of the rebuild: the leaf IDR's
  *              nodes, struct pids
  * @kernel_bytes: out: MEMORY: the same of the running kernel: the leaf

@@ -4,7 +4,7 @@
 //! them (pidfs's table on the kernel's side, its share).
 
 use crate::{
-    allocator::{hash, pid, pidmap::PID_MAX_LIMIT},
+    allocator::{hash, pidmap::PID_MAX_LIMIT},
     bench::{
         kernel_pid::{self, KernelPid},
         rebuild::RebuildPid,
@@ -22,7 +22,7 @@ pub(crate) fn run(out: &mut uapi::shadowpid_bench, real: Option<&Caller>) -> Res
     let ns = st.shadow.leaf();
     let pid_bytes = st.shadow.pids.last().map_or(0, |p| p.slab_bytes());
     out.shadow_bytes = u64::from(ns.pidmap.pages()) * bindings::PAGE_SIZE as u64
-        + live * (pid_bytes + pid::task_link_bytes()?)
+        + live * pid_bytes
         + hash::table_bytes();
     let native_pid = st.rebuild.pids.last().map_or(0, RebuildPid::bytes);
     out.rebuild_bytes = st.rebuild.leaf().idr_bytes() + live * native_pid;

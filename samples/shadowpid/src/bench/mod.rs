@@ -362,7 +362,7 @@ fn memory_row(b: &abi::shadowpid_bench, params: String, live: u32) -> Row {
     };
     Row {
         figure: 7,
-        name: "memory: pidmap pages+pids+task links+hash / IDR nodes+pids+pidfs table".into(),
+        name: "memory: pidmap pages+pids+hash / IDR nodes+pids+pidfs table".into(),
         params,
         unit: "bytes/pid".into(),
         ratio_rebuild: ratio(shadow, rebuild),
