@@ -821,17 +821,6 @@ pub(crate) fn zap_ns(
     freed
 }
 
-/// Every task of `table` unlinked and forgotten: a task and its pid hold
-/// each other (the task a reference, the pid's list the task), so a table
-/// goes only this way.
-pub(crate) fn clear_tasks(g: &mut TasklistGuard, table: &TasklistLocked<TaskTable>) {
-    while let Some(id) = table.as_ref(g).tasks.iter().next().map(|(&id, _)| id) {
-        for ty in 0..PIDTYPE_MAX {
-            unlink(g, table, id, ty);
-        }
-    }
-}
-
 /// The process of `pid` is gone: unlinks its tasks and frees it, and with a
 /// reaper its whole namespace. Returns how many pids were freed; ESRCH if
 /// `pid` was freed already.
@@ -1013,16 +1002,16 @@ mod tests {
             let _ = detach_pid(&mut g, &table, 4, 1);
             got[7] = pid_task(&g, &p, 1).map_or(-1, i64::from);
             got[8] = detach_pid(&mut g, &table, 1, 1).map_or(-1, i64::from);
-            clear_tasks(&mut g, &table);
+            // Task 4's last link: `init` goes, and the table is empty.
+            got[0] += 10 * detach_pid(&mut g, &table, 4, 0).map_or(-1, i64::from);
             got
         };
         // Three attached, the newest first; a second link of a type is
         // EBUSY; a transfer to a task that does not exist is ESRCH; task 4
         // takes task 2's place (after 3, before 1); the last detach frees.
-        assert_eq!(got, [3, 3, 1, 1, 1, 1, 4, 1, 1]);
-        assert!(!p.is_alive());
+        assert_eq!(got, [13, 3, 1, 1, 1, 1, 4, 1, 1]);
+        assert!(!p.is_alive() && !init.is_alive());
         assert_eq!(table.get_mut().count, 0);
-        free_pid(&init).unwrap();
     }
 
     /// The reaper going empties its namespace and the ones below, and the
