@@ -650,8 +650,8 @@ impl Task {
     }
 }
 
-/// Puts `task` first on `list`: ENOMEM's sibling EBUSY if it is on a list
-/// of that type already (which the invariants of [`Task`] rule out).
+/// Puts `task` first on `list`; EBUSY if it is on a list of that type
+/// already (which the invariants of [`Task`] rule out).
 fn link<const ID: u64>(list: &mut List<Task, ID>, task: &Arc<Task>) -> Result
 where
     Task: ListItem<ID> + TryNewListArc<ID>,
@@ -729,13 +729,18 @@ fn unlink(
     // SAFETY: `t` named `pid` for type `ty`, so it is on that list of
     // `pid` (type invariant of `Task`).
     on_list!(pid.tasks.as_mut(g), ty, |l| unsafe { unlink_from(l, &t) });
+    forget_if_unlinked(g, table, &t);
+    Some(pid)
+}
+
+/// Task `t` of `table` forgotten if it has no link left.
+fn forget_if_unlinked(g: &mut TasklistGuard, table: &TasklistLocked<TaskTable>, t: &Task) {
     if t.pids.as_ref(g).iter().all(Option::is_none) {
         let table = table.as_mut(g);
-        if table.tasks.remove(&task).is_some() {
+        if table.tasks.remove(&t.id).is_some() {
             table.count -= 1;
         }
     }
-    Some(pid)
 }
 
 /// A pid type from the ABI; EINVAL if out of range.
@@ -876,12 +881,7 @@ pub(crate) fn transfer_pid(
     // INVARIANT: `new` is on the list of the pid it now names; `old` on
     // none of that type, naming none.
     n.pids.as_mut(g)[ty] = o.pids.as_mut(g)[ty].take();
-    if o.pids.as_ref(g).iter().all(Option::is_none) {
-        let tbl = table.as_mut(g);
-        if tbl.tasks.remove(&old).is_some() {
-            tbl.count -= 1;
-        }
-    }
+    forget_if_unlinked(g, table, &o);
     Ok(())
 }
 
